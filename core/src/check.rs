@@ -1,0 +1,87 @@
+//! Running every rule over a set of inputs.
+
+use crate::embedded::parse_embedded;
+use crate::finding::Finding;
+use crate::kube_proxy::discover::{EmbeddedValue, all_objects, discover, embedded_candidates};
+use crate::kube_proxy::effective::Os;
+use crate::report::{Report, Summary, TargetInfo};
+use crate::rules::{Context, Emitter, Target, registry};
+use crate::source::{SourceFile, read_source};
+use crate::version::{KernelVersion, KubeVersion};
+use crate::yaml::Limits;
+
+pub use crate::rules::context::RuleSelection;
+
+/// How to check.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    /// The Kubernetes version to check for, when the user named one, and where they named it.
+    pub kubernetes_version: Option<(KubeVersion, String)>,
+    pub os: Os,
+    pub node_kernels: Vec<KernelVersion>,
+    pub limits: Limits,
+    pub rules: RuleSelection,
+}
+
+/// One input: a name to report (a path, `<stdin>`) and its bytes.
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Reads and checks inputs together, as one picture of a cluster.
+pub fn check_inputs(inputs: &[Input<'_>], options: &CheckOptions) -> Report {
+    let files: Vec<SourceFile> = inputs.iter().map(|i| read_source(i.name, i.bytes, &options.limits)).collect();
+    check(&files, options)
+}
+
+/// Checks inputs that were already read (callers may read them in parallel).
+pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
+    let objects = all_objects(files);
+    let embedded: Vec<EmbeddedValue<'_>> = objects
+        .iter()
+        .flat_map(|object| {
+            embedded_candidates(object).into_iter().map(|(key, value)| EmbeddedValue {
+                object: object.clone(),
+                key,
+                value,
+                parsed: parse_embedded(value, &options.limits),
+            })
+        })
+        .collect();
+    let kube_proxy = discover(files, &objects, &embedded, options.os);
+    let target = resolve_target(options, &kube_proxy.stated_versions);
+    let cx = Context { files, objects: &objects, embedded: &embedded, kube_proxy: &kube_proxy, target: &target };
+    let mut emitter = Emitter::new(files, &options.rules);
+    for rule in registry() {
+        rule.check(&cx, &mut emitter);
+    }
+    let mut findings = emitter.into_findings();
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    findings.dedup();
+    Report::new(findings, summary_counts(files), TargetInfo::from(&target))
+}
+
+fn resolve_target(options: &CheckOptions, stated: &[crate::kube_proxy::discover::StatedVersion]) -> Target {
+    let (kubernetes, kubernetes_source) = match &options.kubernetes_version {
+        Some((version, source)) => (*version, source.clone()),
+        None => match stated.iter().max_by_key(|s| s.version) {
+            Some(s) => (s.version, s.source.clone()),
+            None => (KubeVersion::DEFAULT, "default".to_string()),
+        },
+    };
+    Target { kubernetes, kubernetes_source, os: options.os, node_kernels: options.node_kernels.clone() }
+}
+
+fn summary_counts(files: &[SourceFile]) -> Summary {
+    Summary { files: files.len(), documents: files.iter().map(|f| f.document_count as usize).sum(), ..Summary::default() }
+}
+
+/// Counts findings into a summary.
+pub fn count(findings: &[Finding], summary: &mut Summary) {
+    use crate::finding::Severity::*;
+    summary.errors = findings.iter().filter(|f| f.severity == Error).count();
+    summary.warnings = findings.iter().filter(|f| f.severity == Warning).count();
+    summary.infos = findings.iter().filter(|f| f.severity == Info).count();
+}

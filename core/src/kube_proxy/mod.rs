@@ -1,0 +1,12 @@
+//! kube-proxy: its configuration API, how it decodes, defaults and validates it, its flags, and
+//! where its configuration lives in manifests.
+
+pub mod config;
+pub mod decode;
+pub mod discover;
+pub mod duration;
+pub mod effective;
+pub mod flags;
+pub mod schema;
+pub mod site;
+pub mod workload;

@@ -1,0 +1,74 @@
+//! What a rule is, and the macro that declares one with its documentation.
+
+use serde::Serialize;
+
+use super::context::{Context, Emitter};
+use crate::finding::Severity;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Input that cannot be read.
+    Input,
+    /// Decoding of a kube-proxy configuration.
+    KubeProxyDecoding,
+    /// kube-proxy's own validation, which stops kube-proxy from starting.
+    KubeProxyValidation,
+    /// The ipvs deprecation and the move to nftables.
+    KubeProxyMigration,
+    /// kube-proxy command lines.
+    KubeProxyFlags,
+}
+
+/// A rule's identity and documentation.
+#[derive(Debug, Serialize)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    /// The severity the rule usually reports with (some rules raise it with the target version).
+    pub severity: Severity,
+    pub category: Category,
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// Markdown: What it does / Why it matters / Example / Fix / References.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    pub fn url(&self) -> String {
+        format!("https://github.com/dplint/dplint/blob/main/docs/rules.md#{}", self.code.to_ascii_lowercase())
+    }
+}
+
+pub trait Rule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>);
+}
+
+/// Declares a rule type and its [`RuleMeta`]; the doc comment is the rule's documentation.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            code: $code:literal,
+            name: $kebab:literal,
+            severity: $severity:ident,
+            category: $category:ident,
+            summary: $summary:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                code: $code,
+                name: $kebab,
+                severity: $crate::finding::Severity::$severity,
+                category: $crate::rules::Category::$category,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),*),
+            };
+        }
+    };
+}

@@ -1,0 +1,3 @@
+//! Rules about the input itself.
+
+pub mod invalid_yaml;

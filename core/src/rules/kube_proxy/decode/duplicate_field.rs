@@ -1,0 +1,63 @@
+use crate::finding::Severity;
+use crate::kube_proxy::decode::DecodeIssueKind;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a field written twice in the same mapping of a kube-proxy configuration.
+    ///
+    /// ## Why it matters
+    /// kube-proxy's strict decoding rejects duplicate fields; it then logs the error, decodes
+    /// leniently and keeps the *last* value. Whoever edits the first occurrence changes
+    /// nothing — a classic way for `mode: nftables` to be overridden by a later `mode: ipvs`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: KubeProxyConfiguration
+    /// mode: nftables
+    /// mode: ipvs
+    /// ```
+    ///
+    /// ## Fix
+    /// Keep one occurrence, with the value you want.
+    ///
+    /// ## References
+    /// - kube-proxy `loadConfig`: kubernetes/kubernetes `cmd/kube-proxy/app/options.go`
+    /// - kubeadm strict-decoding fixture `invalid_duplicate_field_kubeproxycfg.yaml`
+    pub struct DuplicateField {
+        code: "KP002",
+        name: "duplicate-field",
+        severity: Warning,
+        category: KubeProxyDecoding,
+        summary: "A field written twice; kube-proxy keeps the last value",
+    }
+}
+
+impl Rule for DuplicateField {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.all_sites().filter(|s| !s.is_flags()) {
+            for issue in site.decoded.issues.iter().filter(|i| i.kind == DecodeIssueKind::DuplicateField) {
+                let field = issue.path.to_string();
+                let Some(root) = site.root else { continue };
+                // Point at the repeated occurrence, not the first one `locate` would find.
+                let parent = crate::path::locate(root, &issue.path.parent()).node;
+                let key = issue.path.last_key().unwrap_or_default();
+                let occurrences: Vec<_> = parent.raw_entries().filter(|(k, _)| k.as_str() == Some(key)).collect();
+                let Some((_, last)) = occurrences.last() else { continue };
+                let message = format!(
+                    "field {field:?} is written {} times; kube-proxy logs a strict-decoding error and uses the last value, so the earlier ones have no effect",
+                    occurrences.len()
+                );
+                let help = format!("Delete all but one {key:?} and give it the value you want.");
+                if let Some(finding) = out.report(&Self::META, Severity::Warning, site.object.file, last.span(), site.positions_exact, Some(&site.object), message, help) {
+                    finding.field = Some(field);
+                    finding.data_key = site.data_key().map(str::to_string);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+use crate::finding::Severity;
+use crate::kube_proxy::decode::DecodeIssueKind;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports fields that `KubeProxyConfiguration` (`kubeproxy.config.k8s.io/v1alpha1`) does
+    /// not have: typos, wrong capitalisation (`ExcludeCIDRs`), and fields removed from the API
+    /// that old configurations still carry (`udpIdleTimeout`, `conntrack.max`,
+    /// `resourceContainer`, `ipvs.masqueradeAll`).
+    ///
+    /// ## Why it matters
+    /// kube-proxy decodes strictly first. On an unknown field it only logs `Using lenient
+    /// decoding as strict decoding failed` and starts with the field ignored, so the setting
+    /// you meant silently does nothing — `mdoe: nftables` leaves kube-proxy in iptables mode.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// kind: KubeProxyConfiguration
+    /// mode: ipvs
+    /// ipvs:
+    ///   ExcludeCIDRs: ["10.0.0.0/8"]
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the field name of the suggestion (`excludeCIDRs`), or delete fields that no longer
+    /// exist.
+    ///
+    /// ## References
+    /// - kube-proxy `loadConfig`, strict then lenient decoding: kubernetes/kubernetes
+    ///   `cmd/kube-proxy/app/options.go`
+    /// - Field list: kubernetes/kube-proxy `config/v1alpha1/types.go` (v0.35.0)
+    pub struct UnknownField {
+        code: "KP001",
+        name: "unknown-field",
+        severity: Warning,
+        category: KubeProxyDecoding,
+        summary: "A field KubeProxyConfiguration does not have; kube-proxy ignores it",
+    }
+}
+
+impl Rule for UnknownField {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.all_sites().filter(|s| !s.is_flags()) {
+            for issue in &site.decoded.issues {
+                let DecodeIssueKind::UnknownField { suggestion } = &issue.kind else { continue };
+                let written = issue.path.last_key().unwrap_or_default();
+                let (message, help) = match (suggestion, removed_field(&issue.path.to_string())) {
+                    (Some(s), _) => (
+                        format!("unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect", issue.path.to_string()),
+                        format!("Did you mean {s:?}? Field names are case-sensitive: rename {written:?} to {s:?}."),
+                    ),
+                    (None, Some(note)) => (
+                        format!("field {:?} no longer exists in kubeproxy.config.k8s.io/v1alpha1 ({note}); kube-proxy ignores it", issue.path.to_string()),
+                        "Delete the field.".to_string(),
+                    ),
+                    (None, None) => (
+                        format!("unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect", issue.path.to_string()),
+                        "Delete the field, or correct its name against the KubeProxyConfiguration reference.".to_string(),
+                    ),
+                };
+                out.on_field(&Self::META, Severity::Warning, site, &issue.path, message, help);
+            }
+        }
+    }
+}
+
+/// Fields of older kube-proxy configurations, with what became of them.
+fn removed_field(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "udpIdleTimeout" => "it configured the userspace proxier, removed in Kubernetes v1.26",
+        "resourceContainer" => "removed in Kubernetes v1.16",
+        "conntrack.max" => "removed in Kubernetes v1.19; use conntrack.maxPerCore and conntrack.min",
+        "ipvs.masqueradeAll" => "masquerade-all is iptables.masqueradeAll (iptables and ipvs modes) or nftables.masqueradeAll",
+        _ => return None,
+    })
+}

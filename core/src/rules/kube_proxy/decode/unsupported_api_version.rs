@@ -1,0 +1,69 @@
+use crate::finding::Severity;
+use crate::kube_proxy::config::API_VERSION;
+use crate::kube_proxy::site::Origin;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a kube-proxy configuration file whose `apiVersion` kube-proxy cannot decode:
+    /// anything but `kubeproxy.config.k8s.io/v1alpha1` (there is no `v1alpha2` in any
+    /// Kubernetes release), or no `apiVersion` at all in a ConfigMap's configuration.
+    ///
+    /// ## Why it matters
+    /// kube-proxy's decoder picks the type from `apiVersion` and `kind`; without a registered
+    /// version it exits (`no kind "KubeProxyConfiguration" is registered for version …`).
+    /// A v1alpha2 design exists only in unmerged pull requests (kubernetes/kubernetes#121830
+    /// was closed).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha2
+    /// kind: KubeProxyConfiguration
+    /// mode: nftables
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// ```
+    ///
+    /// ## References
+    /// - kubernetes/kube-proxy `config/v1alpha1/register.go` (the only version)
+    /// - kubernetes/kubernetes#121830 "Introduce v1alpha2 kube proxy configuration" (closed)
+    pub struct UnsupportedApiVersion {
+        code: "KP004",
+        name: "unsupported-api-version",
+        severity: Error,
+        category: KubeProxyDecoding,
+        summary: "A KubeProxyConfiguration apiVersion that kube-proxy cannot decode",
+    }
+}
+
+impl Rule for UnsupportedApiVersion {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.all_sites() {
+            // Patches and legacy kubeadm sections are merged into a full object by their tools.
+            if !matches!(site.origin, Origin::Document | Origin::ConfigMapKey { .. }) {
+                continue;
+            }
+            let written = site.decoded.config.api_version.as_deref();
+            let message = match written {
+                Some(API_VERSION) => continue,
+                Some(other) => format!(
+                    "apiVersion {other:?} is not served by kube-proxy: only {API_VERSION} exists, so kube-proxy cannot decode this configuration and exits"
+                ),
+                None if matches!(site.origin, Origin::ConfigMapKey { .. }) => format!(
+                    "the configuration has no apiVersion: kube-proxy cannot tell its type and exits (\"Object 'apiVersion' is missing\")"
+                ),
+                None => continue,
+            };
+            let help = format!("Set `apiVersion: {API_VERSION}`.");
+            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("apiVersion"), message, help);
+        }
+    }
+}

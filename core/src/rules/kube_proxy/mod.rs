@@ -1,0 +1,3 @@
+//! Rules about kube-proxy configuration.
+
+pub mod decode;
