@@ -1,1 +1,43 @@
-fn main() {}
+//! The `dplint` command line.
+
+mod args;
+mod catalog;
+mod check;
+mod inputs;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Nothing at or above the failure threshold.
+pub const EXIT_OK: u8 = 0;
+/// Findings at or above the threshold.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Usage error, bad settings or unreadable input.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rules(args) => catalog::rules(args),
+        Command::Explain(args) => catalog::explain(args),
+        Command::Schema(args) => catalog::schema(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("dplint: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod object;
 pub mod path;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod version;
 pub mod yaml;

@@ -1,11 +1,59 @@
 //! Reports and their output formats.
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod text;
 
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
 use crate::rules::Target;
+use crate::source::SourceFile;
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            "junit" => Ok(Format::Junit),
+            "github" => Ok(Format::Github),
+            other => Err(format!("unknown format {other:?} (expected text, json, sarif, junit or github)")),
+        }
+    }
+}
+
+/// Options of the text format.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+/// Renders a report. `sources` are the inputs it was made from (the text format shows their
+/// lines; findings in files not among them are shown without a snippet).
+pub fn render(format: Format, report: &Report, sources: &[SourceFile], options: RenderOptions) -> String {
+    match format {
+        Format::Text => text::render(report, sources, options),
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report),
+    }
+}
 
 /// The result of a check. Its JSON form is dplint's contract with other tools: fields may be
 /// added, never renamed or removed.

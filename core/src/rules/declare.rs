@@ -35,6 +35,12 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The documentation as Markdown (doc comments keep one leading space per line).
+    pub fn documentation(&self) -> String {
+        let lines: Vec<&str> = self.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+        lines.join("\n").trim().to_string()
+    }
+
     pub fn url(&self) -> String {
         format!("https://github.com/dplint/dplint/blob/main/docs/rules.md#{}", self.code.to_ascii_lowercase())
     }

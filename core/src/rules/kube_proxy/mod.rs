@@ -1,3 +1,6 @@
 //! Rules about kube-proxy configuration.
 
 pub mod decode;
+pub mod flags;
+pub mod migration;
+pub mod validation;

@@ -1,0 +1,144 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dplint",
+    version,
+    about = "Checks kube-proxy and Calico dataplane configuration before it breaks Service networking",
+    long_about = "dplint finds kube-proxy (and Calico) dataplane settings wherever they live — \
+KubeProxyConfiguration files, kubeadm configs, ConfigMaps, DaemonSet flags — and reports what \
+kube-proxy would reject, what it would silently ignore, and what the ipvs deprecation \
+(Kubernetes v1.35, removal in v1.43) means for them."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check manifests and configuration files.
+    Check(CheckArgs),
+    /// List the rules.
+    Rules(RulesArgs),
+    /// Explain a rule.
+    Explain(ExplainArgs),
+    /// Print a JSON Schema (the settings file, or KubeProxyConfiguration v1alpha1).
+    Schema(SchemaArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Files or directories to check (directories recursively: .yaml, .yml, .json); `-` reads
+    /// standard input. Defaults to the current directory.
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+
+    /// Settings file (default: the nearest .dplint.yaml in the working directory or above).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read any settings file.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Kubernetes version to check for, e.g. 1.40 ("is this ready for 1.40?"). Overrides the
+    /// settings file and versions found in the input.
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+
+    /// Operating system of the nodes kube-proxy runs on.
+    #[arg(long, value_enum)]
+    pub os: Option<OsArg>,
+
+    /// Kernel release of a node, as printed by `uname -r` (repeatable).
+    #[arg(long = "node-kernel", value_name = "RELEASE")]
+    pub node_kernels: Vec<String>,
+
+    /// Name to report for standard input.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_name: String,
+
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Number of threads reading files (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CatalogFormat::Text)]
+    pub format: CatalogFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A rule code (KP201) or name (ipvs-mode-deprecated).
+    pub rule: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    #[arg(value_enum)]
+    pub which: SchemaKind,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OsArg {
+    Linux,
+    Windows,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// `.dplint.yaml`.
+    Settings,
+    /// KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1).
+    KubeProxy,
+}

@@ -1,0 +1,45 @@
+//! `dplint rules`, `dplint explain` and `dplint schema`.
+
+use anyhow::bail;
+use dplint_core::rules::{find, registry};
+
+use crate::EXIT_OK;
+use crate::args::{CatalogFormat, ExplainArgs, RulesArgs, SchemaArgs, SchemaKind};
+
+pub fn rules(args: RulesArgs) -> anyhow::Result<u8> {
+    let text = match args.format {
+        CatalogFormat::Text => {
+            let mut out = String::new();
+            for rule in registry() {
+                let m = rule.meta();
+                out.push_str(&format!("{:<6} {:<40} {:<8} {}\n", m.code, m.name, m.severity.as_str(), m.summary));
+            }
+            out
+        }
+        CatalogFormat::Json => {
+            let metas: Vec<_> = registry().iter().map(|r| r.meta()).collect();
+            serde_json::to_string_pretty(&metas)? + "\n"
+        }
+        CatalogFormat::Markdown => dplint_core::rules::catalog_markdown(),
+    };
+    print!("{text}");
+    Ok(EXIT_OK)
+}
+
+pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+    let Some(rule) = find(&args.rule) else {
+        bail!("no rule {:?}; `dplint rules` lists them", args.rule);
+    };
+    let m = rule.meta();
+    println!("{} {} ({})\n\n{}\n\n{}", m.code, m.name, m.severity.as_str(), m.summary, m.documentation());
+    Ok(EXIT_OK)
+}
+
+pub fn schema(args: SchemaArgs) -> anyhow::Result<u8> {
+    let schema = match args.which {
+        SchemaKind::Settings => dplint_core::settings::json_schema(),
+        SchemaKind::KubeProxy => dplint_core::kube_proxy::schema::json_schema(),
+    };
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,104 @@
+//! `dplint check`.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, bail};
+use dplint_core::CheckOptions;
+use dplint_core::kube_proxy::effective::Os;
+use dplint_core::report::{Format, RenderOptions, render};
+use dplint_core::settings::{FailOn, Settings};
+use dplint_core::version::{KernelVersion, KubeVersion};
+
+use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
+use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
+
+pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
+    let (settings, settings_name) = load_settings(&args)?;
+    let mut options = CheckOptions::default();
+    settings.apply(&mut options, &settings_name);
+    apply_args(&args, &mut options)?;
+
+    if let Some(jobs) = args.jobs {
+        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global().ok();
+    }
+    let ignore = inputs::ignore_set(settings.ignore_paths.as_deref().unwrap_or_default())?;
+    let paths = if args.paths.is_empty() { vec![".".into()] } else { args.paths.clone() };
+    let mut unreadable = Vec::new();
+    let found = inputs::collect(&paths, &ignore, &mut unreadable);
+    let (files, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
+    unreadable.extend(more_unreadable);
+
+    let report = dplint_core::check(&files, &options);
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let output = render(format(args.format), &report, &files, RenderOptions { color });
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes()).context("cannot write the report")?;
+    stdout.flush().ok();
+
+    for u in &unreadable {
+        eprintln!("dplint: cannot read {}: {}", u.name, u.reason);
+    }
+    if !unreadable.is_empty() {
+        return Ok(EXIT_USAGE);
+    }
+    let fail_on = match args.fail_on {
+        Some(FailOnArg::Error) => FailOn::Error,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Info) => FailOn::Info,
+        Some(FailOnArg::Never) => FailOn::Never,
+        None => settings.fail_on.unwrap_or(FailOn::Error),
+    };
+    let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
+    Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+        OutputFormat::Github => Format::Github,
+    }
+}
+
+fn load_settings(args: &CheckArgs) -> anyhow::Result<(Settings, String)> {
+    if args.no_config {
+        return Ok((Settings::default(), String::new()));
+    }
+    let path = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => settings::find_upward(&std::env::current_dir().context("cannot read the working directory")?),
+    };
+    match path {
+        Some(path) => Ok((settings::load(&path)?, path.display().to_string())),
+        None => Ok((Settings::default(), String::new())),
+    }
+}
+
+fn apply_args(args: &CheckArgs, options: &mut CheckOptions) -> anyhow::Result<()> {
+    if let Some(text) = &args.kubernetes_version {
+        let Some(version) = KubeVersion::parse(text) else {
+            bail!("--kubernetes-version {text:?} is not a Kubernetes version such as 1.35");
+        };
+        options.kubernetes_version = Some((version, "--kubernetes-version".to_string()));
+    }
+    if let Some(os) = args.os {
+        options.os = match os {
+            OsArg::Linux => Os::Linux,
+            OsArg::Windows => Os::Windows,
+        };
+    }
+    if !args.node_kernels.is_empty() {
+        options.node_kernels = args
+            .node_kernels
+            .iter()
+            .map(|k| KernelVersion::parse(k).with_context(|| format!("--node-kernel {k:?} is not a kernel release such as 5.15.0-1034-azure")))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    Ok(())
+}

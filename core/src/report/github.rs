@@ -1,0 +1,7 @@
+//! Placeholder until the github format lands.
+
+use super::Report;
+
+pub fn render(report: &Report) -> String {
+    super::json::render(report)
+}

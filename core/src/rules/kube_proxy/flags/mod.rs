@@ -1,0 +1,1 @@
+//! kube-proxy command lines in workloads.

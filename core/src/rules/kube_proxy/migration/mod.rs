@@ -1,0 +1,1 @@
+//! The ipvs deprecation and the move to nftables.
