@@ -7,6 +7,7 @@ pub mod discover;
 pub mod duration;
 pub mod effective;
 pub mod flags;
+pub mod lifecycle;
 pub mod schema;
 pub mod site;
 pub mod workload;

@@ -1,0 +1,63 @@
+//! Fix snippets in the form the user edits: YAML for configuration files, flags for command lines.
+
+use crate::kube_proxy::flags::FLAGS;
+use crate::kube_proxy::site::{KubeProxySite, Origin};
+use crate::path::{FieldPath, Segment};
+
+/// How to write `path: value` where this configuration lives.
+pub fn set_field(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
+    if site.is_flags() {
+        return match flag_for(path, &site.effective.mode) {
+            Some(flag) => format!("`--{flag}={value}`"),
+            None => format!("`{path}: {value}` in a configuration file passed with --config"),
+        };
+    }
+    yaml_block(&FieldPath::parse(path), value)
+}
+
+/// `a.b: v` as an indented YAML block.
+pub fn yaml_block(path: &FieldPath, value: &str) -> String {
+    let mut out = String::from("\n```yaml\n");
+    let keys: Vec<&str> = path
+        .0
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    for (depth, key) in keys.iter().enumerate() {
+        let indent = "  ".repeat(depth);
+        if depth + 1 == keys.len() {
+            out.push_str(&format!("{indent}{key}: {value}\n"));
+        } else {
+            out.push_str(&format!("{indent}{key}:\n"));
+        }
+    }
+    out.push_str("```");
+    out
+}
+
+fn flag_for(path: &str, mode: &str) -> Option<&'static str> {
+    let section = if mode == "nftables" { "nftables" } else { "iptables" };
+    match path {
+        p if p == format!("{section}.masqueradeAll") => Some("masquerade-all"),
+        p if p == format!("{section}.syncPeriod") => Some("iptables-sync-period"),
+        p if p == format!("{section}.minSyncPeriod") => Some("iptables-min-sync-period"),
+        _ => FLAGS.iter().find(|f| f.field == Some(path)).map(|f| f.name),
+    }
+}
+
+/// Where to make the change, and how to roll it out.
+pub fn rollout(site: &KubeProxySite<'_>) -> String {
+    let object = site.object.meta.display();
+    match &site.origin {
+        Origin::ConfigMapKey { key } => format!(
+            "Edit key {key:?} of {object}, then restart kube-proxy (`kubectl -n kube-system rollout restart daemonset kube-proxy`): kube-proxy reads its configuration only at start."
+        ),
+        Origin::Flags { container } => format!("Change the command line of container {container:?} in {object}; the pods restart with the new flags."),
+        Origin::Document => "Change the KubeProxyConfiguration; for a running kubeadm cluster, change `config.conf` in ConfigMap kube-system/kube-proxy and restart the kube-proxy DaemonSet.".to_string(),
+        Origin::LegacyKubeadm => format!("Change kubeProxy.config in {object}."),
+        Origin::Embedded { field } => format!("Change the configuration in {field} of {object}."),
+    }
+}

@@ -1,0 +1,178 @@
+use crate::finding::Severity;
+use crate::kube_proxy::effective::{Os, modes};
+use crate::kube_proxy::lifecycle::{IPVS_GATE, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage};
+use crate::path::FieldPath;
+use crate::rules::kube_proxy::fix;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports kube-proxy configured for `ipvs` mode, with what the target Kubernetes version
+    /// does to it (KEP-5495):
+    ///
+    /// | Target | ipvs mode | Severity |
+    /// |---|---|---|
+    /// | before 1.35 | supported, deprecation announced | info |
+    /// | 1.35–1.36 | deprecated: kube-proxy logs an error and emits an `IPVSDeprecation` Node event | warning |
+    /// | 1.37–1.39 | behind the `KubeProxyIPVS` feature gate (on by default) | warning |
+    /// | 1.40–1.42 | gate off by default: kube-proxy exits unless `featureGates.KubeProxyIPVS: true` | error (warning with the gate) |
+    /// | 1.43 and later | removed: kube-proxy exits | error |
+    ///
+    /// The target version comes from `--kubernetes-version`, else `kubernetesVersion` in
+    /// `.dplint.yaml`, else a version in the input (kubeadm `kubernetesVersion`, the
+    /// kube-proxy image tag), else 1.35. Run with `--kubernetes-version 1.40` to ask "is this
+    /// ready for 1.40?".
+    ///
+    /// ## Why it matters
+    /// When ipvs stops being available, every kube-proxy in the cluster exits at start and
+    /// Service traffic is no longer programmed on any node. The replacement is `nftables`
+    /// (kernel 5.13 or later), or `iptables` on nodes too old for nftables. Calico's dataplane
+    /// must move with kube-proxy, after it.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// kind: KubeProxyConfiguration
+    /// mode: ipvs
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// mode: nftables
+    /// ```
+    /// Move ipvs-only settings (`ipvs.strictARP` for MetalLB, `ipvs.scheduler`) out first, and
+    /// carry tuned settings to the `nftables` section (see KP204). Then restart kube-proxy.
+    ///
+    /// ## References
+    /// - KEP-5495, kubernetes/enhancements `keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy`
+    ///   (kep.yaml: deprecated v1.35; enhancements#6120: gate off in v1.40, locked in v1.43)
+    /// - kubernetes/kubernetes#134539 (v1.35 deprecation warning, `cmd/kube-proxy/app/server_linux.go`)
+    /// - kubernetes/kubernetes#139397 (`KubeProxyIPVS` gate, v1.37)
+    /// - kubernetes/website `content/en/docs/reference/networking/virtual-ips.md` (#56172)
+    pub struct IpvsModeDeprecated {
+        code: "KP201",
+        name: "ipvs-mode-deprecated",
+        severity: Warning,
+        category: KubeProxyMigration,
+        summary: "kube-proxy in ipvs mode, deprecated in 1.35 and removed in 1.43",
+    }
+}
+
+impl Rule for IpvsModeDeprecated {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let version = cx.target.kubernetes;
+        let from = &cx.target.kubernetes_source;
+        for site in cx.active_sites() {
+            if site.os != Os::Linux || site.effective.mode != modes::IPVS {
+                continue;
+            }
+            let gate_on = site.effective.feature_gates.get(IPVS_GATE) == Some(&true);
+            let (severity, what) = match ipvs_stage(version) {
+                IpvsStage::Supported => (
+                    Severity::Info,
+                    format!("kube-proxy runs in ipvs mode; ipvs is deprecated from Kubernetes 1.35 and removed in 1.43 (target {version}, {from})"),
+                ),
+                IpvsStage::Deprecated => (
+                    Severity::Warning,
+                    format!("ipvs mode is deprecated in Kubernetes {version} ({from}): kube-proxy logs an error and a Node warning event at every start, the mode is switched off by default in 1.40 and removed in 1.43"),
+                ),
+                IpvsStage::Gated => (
+                    Severity::Warning,
+                    format!("ipvs mode is deprecated and behind the {IPVS_GATE} feature gate in Kubernetes {version} ({from}); the gate is switched off by default in 1.40 and ipvs is removed in 1.43"),
+                ),
+                IpvsStage::OffByDefault if gate_on => (
+                    Severity::Warning,
+                    format!("ipvs mode only works in Kubernetes {version} ({from}) because featureGates.{IPVS_GATE} is true; ipvs is removed in 1.43 and kube-proxy will then exit"),
+                ),
+                IpvsStage::OffByDefault => (
+                    Severity::Error,
+                    format!("ipvs mode is off by default in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"),
+                ),
+                IpvsStage::Removed => (
+                    Severity::Error,
+                    format!("ipvs mode is removed in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"),
+                ),
+            };
+            let old_kernel = cx.target.node_kernels.iter().find(|k| !k.at_least(NFTABLES_MIN_KERNEL.0, NFTABLES_MIN_KERNEL.1));
+            let target_mode = if old_kernel.is_some() { modes::IPTABLES } else { modes::NFTABLES };
+            let mut help = format!("Switch to {target_mode} mode:{}", fix::set_field(site, "mode", target_mode));
+            if let Some(kernel) = old_kernel {
+                help.push_str(&format!("\nnftables needs kernel 5.13 or later and node kernel {kernel} is older, so iptables is the replacement there."));
+            } else {
+                help.push_str("\nnftables needs kernel 5.13 or later (with nft 1.0.1+) on every node; use iptables on older nodes.");
+            }
+            if ipvs_stage(version) == IpvsStage::OffByDefault && !gate_on {
+                help.push_str(&format!("\nTo buy time until 1.43 only, set featureGates.{IPVS_GATE}: true."));
+            }
+            help.push_str("\nMove kube-proxy first, then Calico's dataplane. ");
+            help.push_str(&fix::rollout(site));
+            out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), what, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::finding::Severity;
+    use crate::rules::test_support::{check_for_version, check_yaml, only};
+
+    const IPVS: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\n";
+
+    #[test]
+    fn severity_follows_the_target_version() {
+        let severity = |minor| only(check_for_version(IPVS, 1, minor), "KP201")[0].severity;
+        assert_eq!(severity(34), Severity::Info);
+        assert_eq!(severity(35), Severity::Warning);
+        assert_eq!(severity(37), Severity::Warning);
+        assert_eq!(severity(40), Severity::Error);
+        assert_eq!(severity(43), Severity::Error);
+    }
+
+    #[test]
+    fn gate_override_keeps_ipvs_a_warning_until_removal() {
+        let yaml = format!("{IPVS}featureGates:\n  KubeProxyIPVS: true\n");
+        assert_eq!(only(check_for_version(&yaml, 1, 41), "KP201")[0].severity, Severity::Warning);
+        assert_eq!(only(check_for_version(&yaml, 1, 43), "KP201")[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn points_at_the_mode_value() {
+        let f = &only(check_yaml(IPVS), "KP201")[0];
+        assert_eq!((f.line, f.column, f.field.as_deref()), (3, 7, Some("mode")));
+        assert!(f.help.contains("mode: nftables"));
+    }
+
+    #[test]
+    fn silent_for_other_modes_and_disabled_kube_proxy() {
+        for mode in ["nftables", "iptables", "\"\""] {
+            let yaml = IPVS.replace("ipvs", mode);
+            assert!(only(check_yaml(&yaml), "KP201").is_empty(), "{mode}");
+        }
+        let kubeadm = format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n---\n{IPVS}");
+        assert!(only(check_yaml(&kubeadm), "KP201").is_empty());
+    }
+
+    #[test]
+    fn version_from_the_input_is_used() {
+        let yaml = format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.41.0\n---\n{IPVS}");
+        let f = &only(check_yaml(&yaml), "KP201")[0];
+        assert_eq!(f.severity, Severity::Error);
+        assert!(f.message.contains("1.41"), "{}", f.message);
+    }
+
+    #[test]
+    fn flags_and_configmaps_are_located() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=ipvs\n";
+        let f = &only(check_yaml(ds), "KP201")[0];
+        assert_eq!((f.line, f.column), (12, 24));
+        assert_eq!(f.container.as_deref(), Some("kube-proxy"));
+        assert!(f.help.contains("--proxy-mode=nftables"), "{}", f.help);
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: \"ipvs\"\n";
+        let f = &only(check_yaml(cm), "KP201")[0];
+        assert_eq!((f.line, f.column, f.data_key.as_deref()), (10, 11, Some("config.conf")));
+    }
+}

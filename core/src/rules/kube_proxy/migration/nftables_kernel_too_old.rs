@@ -1,0 +1,100 @@
+use crate::finding::Severity;
+use crate::kube_proxy::effective::{Os, modes};
+use crate::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
+use crate::path::FieldPath;
+use crate::rules::kube_proxy::fix;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports kube-proxy in nftables mode when a node kernel given with `--node-kernel` (or
+    /// `nodeKernels` in `.dplint.yaml`) is older than 5.13. Without kernel information the
+    /// requirement is noted in KP206 instead.
+    ///
+    /// ## Why it matters
+    /// kube-proxy refuses to start in nftables mode on older kernels ("kube-proxy in nftables
+    /// mode requires kernel 5.13 or later"). RHEL 8 (4.18) and other long-term-support
+    /// kernels cannot run it; those nodes need iptables mode.
+    ///
+    /// ## Example
+    /// `dplint check --node-kernel 4.18.0-553.el8_10.x86_64` on
+    /// ```yaml
+    /// kind: KubeProxyConfiguration
+    /// mode: nftables
+    /// ```
+    ///
+    /// ## Fix
+    /// Upgrade the node kernels to 5.13 or later (with nft 1.0.1 or later), or use
+    /// `mode: iptables` on those nodes. The environment variable
+    /// `KUBE_PROXY_NFTABLES_SKIP_KERNEL_VERSION_CHECK` skips the check at your own risk.
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `pkg/util/kernel/constants.go` (`NFTablesKubeProxyKernelVersion = "5.13"`)
+    ///   and `pkg/proxy/nftables` (start-up check); issue kubernetes/kubernetes#122743
+    /// - kubernetes/kubernetes#124383 (nftables beta release note: "requires Linux kernel version 5.13 or later")
+    pub struct NftablesKernelTooOld {
+        code: "KP205",
+        name: "nftables-kernel-too-old",
+        severity: Error,
+        category: KubeProxyMigration,
+        summary: "nftables mode on a node kernel older than 5.13",
+    }
+}
+
+impl Rule for NftablesKernelTooOld {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let (major, minor) = NFTABLES_MIN_KERNEL;
+        let old: Vec<String> =
+            cx.target.node_kernels.iter().filter(|k| !k.at_least(major, minor)).map(|k| k.release.clone()).collect();
+        if old.is_empty() {
+            return;
+        }
+        for site in cx.active_sites().filter(|s| s.os == Os::Linux && s.effective.mode == modes::NFTABLES) {
+            let message = format!(
+                "kube-proxy in nftables mode requires kernel {major}.{minor} or later, but node kernel {} is older: kube-proxy exits at start on those nodes",
+                old.join(", ")
+            );
+            let help = format!(
+                "Upgrade those nodes to kernel {major}.{minor}+ (nft 1.0.1+), or run them in iptables mode:{}",
+                fix::set_field(site, "mode", modes::IPTABLES)
+            );
+            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("mode"), message, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::CheckOptions;
+    use crate::rules::test_support::{check_with, only};
+    use crate::version::KernelVersion;
+
+    const NFT: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n";
+
+    fn with_kernels(yaml: &str, kernels: &[&str]) -> Vec<crate::Finding> {
+        let options = CheckOptions {
+            node_kernels: kernels.iter().map(|k| KernelVersion::parse(k).unwrap()).collect(),
+            ..CheckOptions::default()
+        };
+        only(check_with(yaml, &options), "KP205")
+    }
+
+    #[test]
+    fn fires_for_an_old_kernel() {
+        let f = with_kernels(NFT, &["5.15.0-1034-azure", "4.18.0-553.el8_10.x86_64"]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("4.18.0-553.el8_10.x86_64"));
+        assert!(!f[0].message.contains("5.15.0"));
+    }
+
+    #[test]
+    fn silent_for_new_kernels_other_modes_or_no_kernels() {
+        assert!(with_kernels(NFT, &["5.13.0", "6.8.0-45-generic"]).is_empty());
+        assert!(with_kernels(&NFT.replace("nftables", "iptables"), &["4.18.0"]).is_empty());
+        assert!(with_kernels(NFT, &[]).is_empty());
+    }
+}

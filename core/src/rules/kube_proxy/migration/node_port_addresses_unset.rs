@@ -1,0 +1,78 @@
+use crate::finding::Severity;
+use crate::kube_proxy::effective::{Os, modes};
+use crate::path::FieldPath;
+use crate::rules::kube_proxy::fix;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// In iptables and ipvs mode, notes (severity info) that `nodePortAddresses` is unset, so
+    /// NodePort Services accept connections on every local IP. kube-proxy logs the same
+    /// advice at start.
+    ///
+    /// ## Why it matters
+    /// Accepting NodePorts on every address exposes Services on interfaces you may not mean to
+    /// (management networks, container bridges). It is also a behaviour difference to plan
+    /// for: nftables mode defaults to the primary IPs only.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: KubeProxyConfiguration
+    /// mode: iptables
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// nodePortAddresses: ["primary"]
+    /// ```
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `cmd/kube-proxy/app/server.go` (`checkBadConfig`: "nodePortAddresses
+    ///   is unset; NodePort connections will be accepted on all local IPs")
+    pub struct NodePortAddressesUnset {
+        code: "KP208",
+        name: "node-port-addresses-unset",
+        severity: Info,
+        category: KubeProxyMigration,
+        summary: "NodePorts accepted on every local IP (nodePortAddresses unset)",
+    }
+}
+
+impl Rule for NodePortAddressesUnset {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.active_sites() {
+            let e = &site.effective;
+            if site.os != Os::Linux || !matches!(e.mode.as_str(), modes::IPTABLES | modes::IPVS) || !e.node_port_addresses.is_empty() {
+                continue;
+            }
+            let message = "nodePortAddresses is unset: NodePort Services accept connections on every local IP of the node (kube-proxy logs this at start); nftables mode will default to the primary IPs instead".to_string();
+            let help = format!("Limit NodePorts to the node's primary IPs:{}", fix::set_field(site, "nodePortAddresses", "[\"primary\"]"));
+            out.on_field(&Self::META, Severity::Info, site, &FieldPath::parse("nodePortAddresses"), message, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    #[test]
+    fn fires_in_iptables_and_ipvs_modes() {
+        for mode in ["iptables", "ipvs", "\"\""] {
+            let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\n");
+            assert_eq!(only(check_yaml(&yaml), "KP208").len(), 1, "{mode}");
+        }
+    }
+
+    #[test]
+    fn silent_when_set_or_nftables() {
+        let set = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [primary]\n";
+        assert!(only(check_yaml(set), "KP208").is_empty());
+        let nft = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n";
+        assert!(only(check_yaml(nft), "KP208").is_empty());
+    }
+}

@@ -1,0 +1,108 @@
+use super::settings::{nftables_twin, non_default_settings};
+use crate::finding::Severity;
+use crate::kube_proxy::effective::modes;
+use crate::path::FieldPath;
+use crate::rules::kube_proxy::fix;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// In nftables mode, reports iptables and ipvs settings that nftables mode does not read
+    /// and whose nftables counterpart is not set the same way: `iptables.masqueradeAll`,
+    /// a custom `iptables.masqueradeBit`, tuned `iptables.*` or `ipvs.*` sync periods.
+    ///
+    /// ## Why it matters
+    /// These are the settings a migration loses without a trace. nftables mode reads
+    /// `nftables.masqueradeAll`, so `iptables.masqueradeAll: true` silently stops SNATing
+    /// Service traffic — which some CNI setups require. A custom mark bit chosen to avoid a
+    /// clash with another component falls back to bit 14.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: KubeProxyConfiguration
+    /// mode: nftables
+    /// iptables:
+    ///   masqueradeAll: true
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// nftables:
+    ///   masqueradeAll: true
+    /// ```
+    ///
+    /// ## References
+    /// - v1alpha1 conversion: kubernetes/kubernetes `pkg/proxy/apis/config/v1alpha1/conversion.go`
+    ///   (nftables mode takes masqueradeAll and sync periods from the nftables section)
+    /// - masquerade bit per mode: kubernetes/kubernetes `cmd/kube-proxy/app/server_linux.go`
+    pub struct SettingNotCarriedOver {
+        code: "KP204",
+        name: "setting-not-carried-over",
+        severity: Warning,
+        category: KubeProxyMigration,
+        summary: "An iptables/ipvs setting that nftables mode silently drops",
+    }
+}
+
+impl Rule for SettingNotCarriedOver {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.active_sites().filter(|s| s.effective.mode == modes::NFTABLES) {
+            let written = non_default_settings(&site.decoded.config);
+            for setting in &written {
+                let Some(twin) = nftables_twin(setting.path) else { continue };
+                let twin_value = written.iter().find(|w| w.path == twin).map(|w| w.value.as_str());
+                if twin_value == Some(setting.value.as_str()) {
+                    continue;
+                }
+                let path = setting.path;
+                let now = match twin_value {
+                    Some(v) => format!("{twin} is {v}"),
+                    None => format!("{twin} keeps its default"),
+                };
+                let message = format!(
+                    "{path}: {} has no effect in nftables mode and {now}, so this setting is silently lost",
+                    setting.value
+                );
+                let help = format!("Set the nftables counterpart:{}", fix::set_field(site, twin, &setting.value))
+                    + &format!("\nthen delete `{path}`.");
+                out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse(path), message, help);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    fn config(body: &str) -> String {
+        format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n{body}")
+    }
+
+    #[test]
+    fn masquerade_all_is_lost() {
+        let f = only(check_yaml(&config("iptables:\n  masqueradeAll: true\n")), "KP204");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].line, f[0].field.as_deref()), (5, Some("iptables.masqueradeAll")));
+        assert!(f[0].help.contains("nftables:\n  masqueradeAll: true"), "{}", f[0].help);
+    }
+
+    #[test]
+    fn tuned_sync_periods_and_mark_bits_are_lost() {
+        let f = only(check_yaml(&config("iptables:\n  masqueradeBit: 10\nipvs:\n  syncPeriod: 10s\n")), "KP204");
+        let fields: Vec<_> = f.iter().map(|f| f.field.clone().unwrap()).collect();
+        assert_eq!(fields, vec!["iptables.masqueradeBit", "ipvs.syncPeriod"]);
+    }
+
+    #[test]
+    fn quiet_when_carried_over_or_default() {
+        assert!(only(check_yaml(&config("iptables:\n  masqueradeAll: true\nnftables:\n  masqueradeAll: true\n")), "KP204").is_empty());
+        assert!(only(check_yaml(&config("iptables:\n  masqueradeBit: 14\n  syncPeriod: 30s\n")), "KP204").is_empty());
+        let iptables_mode = config("iptables:\n  masqueradeAll: true\n").replace("mode: nftables", "mode: iptables");
+        assert!(only(check_yaml(&iptables_mode), "KP204").is_empty());
+    }
+}

@@ -1,0 +1,104 @@
+use crate::finding::Severity;
+use crate::kube_proxy::effective::modes;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// In ipvs mode, reports an `ipvs.scheduler` that is not one of the Linux IPVS schedulers
+    /// (`rr`, `wrr`, `lc`, `wlc`, `lblc`, `lblcr`, `dh`, `sh`, `sed`, `nq`, `fo`, `ovf`, `mh`,
+    /// `twos`).
+    ///
+    /// ## Why it matters
+    /// kube-proxy's configuration validation stopped checking scheduler names; an unknown name
+    /// only fails when the ipvs proxier starts and cannot load the scheduler's kernel module,
+    /// on every node at once. Names from other tools (AKS's `LeastConnection`, `RoundRobin`)
+    /// are common mistakes.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: KubeProxyConfiguration
+    /// mode: ipvs
+    /// ipvs:
+    ///   scheduler: LeastConnection
+    /// ```
+    ///
+    /// ## Fix
+    /// Use the kernel's name (`lc` for least connection), or leave it empty for `rr` — better,
+    /// move off ipvs (KP201).
+    ///
+    /// ## References
+    /// - Linux `net/netfilter/ipvs/` (`ip_vs_<name>.c` scheduler modules), ipvsadm(8)
+    /// - `CanUseIPVSProxier`, kubernetes/kubernetes `pkg/proxy/ipvs/proxier.go`
+    pub struct UnknownIpvsScheduler {
+        code: "KP207",
+        name: "unknown-ipvs-scheduler",
+        severity: Warning,
+        category: KubeProxyMigration,
+        summary: "An ipvs.scheduler name the kernel does not have",
+    }
+}
+
+const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"];
+
+fn kernel_name(written: &str) -> Option<&'static str> {
+    let lower = written.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    Some(match lower.as_str() {
+        "roundrobin" => "rr",
+        "weightedroundrobin" => "wrr",
+        "leastconnection" | "leastconnections" => "lc",
+        "weightedleastconnection" | "weightedleastconnections" => "wlc",
+        "sourcehashing" | "sourcehash" => "sh",
+        "destinationhashing" | "destinationhash" => "dh",
+        "maglev" | "maglevhashing" => "mh",
+        other => SCHEDULERS.iter().copied().find(|s| *s == other)?,
+    })
+}
+
+impl Rule for UnknownIpvsScheduler {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.active_sites().filter(|s| s.effective.mode == modes::IPVS) {
+            let Some(scheduler) = site.decoded.config.ipvs.as_ref().and_then(|i| i.scheduler.as_deref()) else { continue };
+            if scheduler.is_empty() || SCHEDULERS.contains(&scheduler) {
+                continue;
+            }
+            let message = format!(
+                "ipvs.scheduler {scheduler:?} is not a Linux IPVS scheduler: the ipvs proxier fails when it starts on every node"
+            );
+            let help = match kernel_name(scheduler) {
+                Some(name) => format!("Use the kernel's name: `scheduler: {name}`."),
+                None => format!("Use one of {}, or leave it empty for rr.", SCHEDULERS.join(", ")),
+            };
+            out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse("ipvs.scheduler"), message, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    fn config(scheduler: &str, mode: &str) -> String {
+        format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\nipvs:\n  scheduler: {scheduler}\n")
+    }
+
+    #[test]
+    fn fires_on_unknown_names_with_a_suggestion() {
+        let f = only(check_yaml(&config("LeastConnection", "ipvs")), "KP207");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].help.contains("scheduler: lc"));
+        assert_eq!((f[0].line, f[0].column), (5, 14));
+    }
+
+    #[test]
+    fn silent_on_kernel_names_and_other_modes() {
+        for s in ["rr", "sed", "mh", "\"\""] {
+            assert!(only(check_yaml(&config(s, "ipvs")), "KP207").is_empty(), "{s}");
+        }
+        assert!(only(check_yaml(&config("bogus", "iptables")), "KP207").is_empty());
+    }
+}
