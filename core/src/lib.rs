@@ -10,6 +10,7 @@ pub mod embedded;
 pub mod finding;
 pub mod kube_proxy;
 pub mod location;
+pub mod net;
 pub mod object;
 pub mod path;
 pub mod report;

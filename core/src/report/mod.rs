@@ -44,13 +44,14 @@ pub struct RenderOptions {
 }
 
 /// Renders a report. `sources` are the inputs it was made from (the text format shows their
-/// lines; findings in files not among them are shown without a snippet).
+/// lines, findings in files not among them without a snippet; the JUnit format lists every
+/// checked file, with or without findings).
 pub fn render(format: Format, report: &Report, sources: &[SourceFile], options: RenderOptions) -> String {
     match format {
         Format::Text => text::render(report, sources, options),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
-        Format::Junit => junit::render(report),
+        Format::Junit => junit::render(report, sources),
         Format::Github => github::render(report),
     }
 }

@@ -7,6 +7,8 @@ mod declare;
 
 pub mod general;
 pub mod kube_proxy;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use context::{Context, Emitter, Target};
 pub use declare::{Category, Rule, RuleMeta};
@@ -22,7 +24,18 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &decode::unsupported_api_version::UnsupportedApiVersion,
         // KP1xx: kube-proxy validation (rules/kube_proxy/validation/).
         // KP2xx: migration and deprecation (rules/kube_proxy/migration/).
+        &migration::ipvs_mode_deprecated::IpvsModeDeprecated,
+        &migration::implicit_proxy_mode::ImplicitProxyMode,
+        &migration::setting_ignored_by_mode::SettingIgnoredByMode,
+        &migration::setting_not_carried_over::SettingNotCarriedOver,
+        &migration::nftables_kernel_too_old::NftablesKernelTooOld,
+        &migration::nftables_behavior_changes::NftablesBehaviorChanges,
+        &migration::unknown_ipvs_scheduler::UnknownIpvsScheduler,
+        &migration::node_port_addresses_unset::NodePortAddressesUnset,
         // KP3xx: command lines (rules/kube_proxy/flags/).
+        &flags::flag_ignored_with_config::FlagIgnoredWithConfig,
+        &flags::deprecated_flag::DeprecatedFlag,
+        &flags::unknown_flag::UnknownFlag,
     ];
     RULES
 }

@@ -1,5 +1,6 @@
 use crate::finding::Severity;
 use crate::kube_proxy::decode::DecodeIssueKind;
+use crate::kube_proxy::site::Origin;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -49,6 +50,10 @@ impl Rule for UnknownField {
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
             for issue in &site.decoded.issues {
                 let DecodeIssueKind::UnknownField { suggestion } = &issue.kind else { continue };
+                // Patch files (kind's kubeadmConfigPatches) carry metadata to select their target.
+                if matches!(site.origin, Origin::Embedded { .. }) && issue.path.to_string() == "metadata" {
+                    continue;
+                }
                 let written = issue.path.last_key().unwrap_or_default();
                 let (message, help) = match (suggestion, removed_field(&issue.path.to_string())) {
                     (Some(s), _) => (

@@ -1,0 +1,194 @@
+use super::support::{
+    self, IPVS_GATE, IPVS_GATE_ADDED, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, NFTABLES_ALPHA, NFTABLES_GATE,
+    NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
+};
+use crate::kube_proxy::site::KubeProxySite;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::version::KubeVersion;
+
+declare_rule! {
+    /// ## What it does
+    /// Reports `featureGates` entries that kube-proxy rejects at the target Kubernetes version.
+    /// dplint cannot know every gate of every release, so it reports only what is certain:
+    ///
+    /// - `NFTablesProxyMode: false` from 1.33, where the gate is GA and locked to `true`;
+    /// - `NFTablesProxyMode` before 1.29 and `KubeProxyIPVS` before 1.37, where the gates do
+    ///   not exist yet;
+    /// - `SupportIPVSProxyMode`, removed in 1.20 but still carried by old ipvs-era
+    ///   configurations (ipvs needs no gate since 1.11);
+    /// - names that cannot be a Kubernetes gate: gates are UpperCamelCase letters and digits,
+    ///   and names are case-sensitive (`nftablesProxyMode` is not `NFTablesProxyMode`).
+    ///
+    /// Gate values that are not booleans are decoding errors (KP003).
+    ///
+    /// ## Why it matters
+    /// kube-proxy applies its feature gates before anything else; `SetFromMap` fails on an
+    /// unknown gate or a locked gate set against its value, and kube-proxy exits
+    /// (`failed complete: unrecognized feature gate: …`). Validation checks the same map again
+    /// (`failed validate`). Either way no Service is programmed on the node.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// kind: KubeProxyConfiguration
+    /// mode: ipvs
+    /// featureGates:
+    ///   SupportIPVSProxyMode: true
+    /// ```
+    ///
+    /// ## Fix
+    /// Delete the entry. A locked gate already has its value; a gate that does not exist yet
+    /// is not needed for the feature's default behaviour.
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L46-47
+    ///   (pre-1.36 master): `effectiveFeatures.SetFromMap(config.FeatureGates)`
+    /// - `cmd/kube-proxy/app/options.go` `Complete`: `DefaultMutableFeatureGate.SetFromMap`
+    /// - `staging/src/k8s.io/component-base/featuregate/feature_gate.go`: "unrecognized feature
+    ///   gate", "cannot set feature gate … feature is locked to …"
+    /// - `pkg/features/kube_features.go` (v1.35): `NFTablesProxyMode` alpha 1.29, beta 1.31,
+    ///   GA + LockToDefault 1.33
+    /// - kubernetes/kubernetes#94514 (`SupportIPVSProxyMode` removed), #139397 (`KubeProxyIPVS`, 1.37)
+    pub struct InvalidFeatureGates {
+        code: "KP101",
+        name: "invalid-feature-gates",
+        severity: Error,
+        category: KubeProxyValidation,
+        summary: "A feature gate kube-proxy rejects: unknown at the target version, or locked",
+    }
+}
+
+/// Gate names whose spelling we know, to recognise wrong capitalisation.
+const KNOWN_NAMES: &[&str] =
+    &[NFTABLES_GATE, IPVS_GATE, SUPPORT_IPVS_GATE, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, "AllAlpha", "AllBeta"];
+
+/// Why kube-proxy rejects a gate: its error text, and what the user should know.
+struct Rejection {
+    error: String,
+    why: String,
+}
+
+fn unrecognized(name: &str, why: String) -> Rejection {
+    Rejection { error: format!("unrecognized feature gate: {name}"), why }
+}
+
+fn rejection(name: &str, value: bool, version: KubeVersion) -> Option<Rejection> {
+    match name {
+        NFTABLES_GATE if version < NFTABLES_ALPHA => Some(unrecognized(
+            name,
+            format!("the gate and nftables mode were added in Kubernetes {NFTABLES_ALPHA}"),
+        )),
+        NFTABLES_GATE if version >= NFTABLES_LOCKED && !value => Some(Rejection {
+            error: format!("cannot set feature gate {name} to false, feature is locked to true"),
+            why: format!("nftables mode is GA since Kubernetes {NFTABLES_LOCKED} and can no longer be switched off"),
+        }),
+        IPVS_GATE if version < IPVS_GATE_ADDED => Some(unrecognized(
+            name,
+            format!("the gate was added in Kubernetes {IPVS_GATE_ADDED}; before that, ipvs mode needs no gate"),
+        )),
+        SUPPORT_IPVS_GATE if version >= SUPPORT_IPVS_REMOVED => Some(unrecognized(
+            name,
+            format!("the gate was removed in Kubernetes {SUPPORT_IPVS_REMOVED}; ipvs mode needs no gate since 1.11"),
+        )),
+        _ => malformed(name),
+    }
+}
+
+/// Names no Kubernetes release can know: not UpperCamelCase, or a known gate in other case.
+fn malformed(name: &str) -> Option<Rejection> {
+    if let Some(known) = KNOWN_NAMES.iter().find(|k| k.eq_ignore_ascii_case(name) && **k != name) {
+        return Some(unrecognized(name, format!("gate names are case-sensitive: the gate is {known:?}")));
+    }
+    let camel = name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric());
+    (!camel).then(|| unrecognized(name, "Kubernetes gate names are UpperCamelCase letters and digits".to_string()))
+}
+
+fn help(site: &KubeProxySite<'_>, name: &str) -> String {
+    let key = format!("featureGates.{name}");
+    let mut help = support::removal(site, &key);
+    if site.is_flags() {
+        help = format!("Remove `{name}=…` from `--feature-gates`.");
+    }
+    if let Some(known) = KNOWN_NAMES.iter().find(|k| k.eq_ignore_ascii_case(name) && **k != name) {
+        help.push_str(&format!(" If you meant the gate {known:?}, write it with that capitalisation."));
+    }
+    help
+}
+
+impl Rule for InvalidFeatureGates {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let version = cx.target.kubernetes;
+        let field = FieldPath::parse("featureGates");
+        for site in cx.active_sites() {
+            for (name, value) in &site.effective.feature_gates {
+                let Some(rejection) = rejection(name, *value, version) else { continue };
+                let message = format!(
+                    "feature gate {name}: kube-proxy {version} ({}) exits at start-up with \"{}\" ({}), so no Service is programmed on the node",
+                    cx.target.kubernetes_source, rejection.error, rejection.why
+                );
+                let at = field.clone().key(name.clone());
+                support::report_at(out, &Self::META, site, &field, &at, message, help(site, name));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_for_version, only};
+
+    fn gates(body: &str) -> String {
+        format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nfeatureGates:\n{body}")
+    }
+
+    fn kp101(yaml: &str, minor: u32) -> Vec<crate::finding::Finding> {
+        only(check_for_version(yaml, 1, minor), "KP101")
+    }
+
+    #[test]
+    fn locked_nftables_gate_set_false() {
+        let yaml = gates("  NFTablesProxyMode: false\n");
+        let f = &kp101(&yaml, 35)[0];
+        assert_eq!((f.field.as_deref(), f.line, f.column), (Some("featureGates"), 4, 22));
+        assert!(f.message.contains("locked to true"), "{}", f.message);
+        assert!(kp101(&yaml, 32).is_empty(), "settable before 1.33");
+        assert!(kp101(&gates("  NFTablesProxyMode: true\n"), 35).is_empty());
+    }
+
+    #[test]
+    fn gates_that_do_not_exist_yet_or_any_more() {
+        assert_eq!(kp101(&gates("  NFTablesProxyMode: true\n"), 28).len(), 1);
+        assert_eq!(kp101(&gates("  KubeProxyIPVS: true\n"), 36).len(), 1);
+        assert!(kp101(&gates("  KubeProxyIPVS: true\n"), 37).is_empty());
+        let old = gates("  SupportIPVSProxyMode: true\n");
+        let f = &kp101(&old, 35)[0];
+        assert!(f.message.contains("unrecognized feature gate: SupportIPVSProxyMode"), "{}", f.message);
+        assert!(f.help.contains("Delete `featureGates.SupportIPVSProxyMode`"), "{}", f.help);
+        assert!(kp101(&old, 19).is_empty());
+    }
+
+    #[test]
+    fn names_that_cannot_be_gates() {
+        let f = &kp101(&gates("  nftablesProxyMode: true\n"), 35)[0];
+        assert!(f.message.contains("case-sensitive"), "{}", f.message);
+        assert_eq!(kp101(&gates("  my-gate: true\n"), 35).len(), 1);
+    }
+
+    #[test]
+    fn unknown_camel_case_gates_are_not_guessed() {
+        assert!(kp101(&gates("  SomeFutureGate: true\n  LoggingAlphaOptions: true\n"), 35).is_empty());
+    }
+
+    #[test]
+    fn flags_point_at_the_feature_gates_flag() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --feature-gates=SupportIPVSProxyMode=true\n";
+        let f = &kp101(ds, 35)[0];
+        assert_eq!((f.line, f.container.as_deref()), (12, Some("kube-proxy")));
+        assert!(f.help.contains("--feature-gates"), "{}", f.help);
+    }
+}

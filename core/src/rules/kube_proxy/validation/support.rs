@@ -1,0 +1,217 @@
+//! What the validation rules share: the feature gates kube-proxy's validation depends on, and
+//! how to report a field and write its fix where the configuration lives.
+
+use crate::finding::Severity;
+use crate::kube_proxy::flags::FLAGS;
+use crate::kube_proxy::site::{KubeProxySite, Origin};
+use crate::net::{parse_cidr_sloppy, parse_ip_sloppy};
+use crate::path::{FieldPath, Segment};
+use crate::rules::{Emitter, RuleMeta};
+use crate::version::KubeVersion;
+
+/// The gate that makes `nftables` a valid Linux mode: alpha (off) in 1.29, beta (on) in 1.31,
+/// GA and locked on in 1.33 (`pkg/features/kube_features.go`, v1.35).
+pub const NFTABLES_GATE: &str = "NFTablesProxyMode";
+pub const NFTABLES_ALPHA: KubeVersion = KubeVersion::new(1, 29);
+pub const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
+pub const NFTABLES_LOCKED: KubeVersion = KubeVersion::new(1, 33);
+
+/// `KubeProxyIPVS` exists from 1.37 (kubernetes/kubernetes#139397).
+pub const IPVS_GATE: &str = "KubeProxyIPVS";
+pub const IPVS_GATE_ADDED: KubeVersion = KubeVersion::new(1, 37);
+
+/// `SupportIPVSProxyMode` was removed by kubernetes/kubernetes#94514 (merged September 2020,
+/// after the 1.19 release).
+pub const SUPPORT_IPVS_GATE: &str = "SupportIPVSProxyMode";
+pub const SUPPORT_IPVS_REMOVED: KubeVersion = KubeVersion::new(1, 20);
+
+/// component-base logging gates (`logs/api/v1/kube_features.go`): alpha off, beta on.
+pub const LOGGING_ALPHA_GATE: &str = "LoggingAlphaOptions";
+pub const LOGGING_BETA_GATE: &str = "LoggingBetaOptions";
+
+/// nodePortAddresses keywords `localhost` and `all`, and keyword/CIDR mixes
+/// (kubernetes/kubernetes#138427).
+pub const NODE_PORT_KEYWORDS: KubeVersion = KubeVersion::new(1, 37);
+
+/// The maturity of a gate, for the `AllAlpha` / `AllBeta` switches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Alpha,
+    Beta,
+    Ga,
+}
+
+/// A gate as the target version knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GateSpec {
+    default: bool,
+    locked: bool,
+    stage: Stage,
+}
+
+/// The gates validation depends on; `None` when the gate does not exist at `version` or is not
+/// one we model.
+fn gate_spec(name: &str, version: KubeVersion) -> Option<GateSpec> {
+    let spec = |default, locked, stage| Some(GateSpec { default, locked, stage });
+    match name {
+        NFTABLES_GATE if version >= NFTABLES_LOCKED => spec(true, true, Stage::Ga),
+        NFTABLES_GATE if version >= NFTABLES_BETA => spec(true, false, Stage::Beta),
+        NFTABLES_GATE if version >= NFTABLES_ALPHA => spec(false, false, Stage::Alpha),
+        LOGGING_ALPHA_GATE => spec(false, false, Stage::Alpha),
+        LOGGING_BETA_GATE => spec(true, false, Stage::Beta),
+        _ => None,
+    }
+}
+
+/// Whether a gate is on for this configuration at the target version, as
+/// `featuregate.SetFromMap` leaves it: an explicit value wins (unless the gate is locked), then
+/// `AllAlpha` / `AllBeta`, then the default. Unknown gates are off.
+pub fn gate_enabled(site: &KubeProxySite<'_>, version: KubeVersion, name: &str) -> bool {
+    let Some(spec) = gate_spec(name, version) else { return false };
+    if spec.locked {
+        return spec.default;
+    }
+    let gates = &site.effective.feature_gates;
+    if let Some(value) = gates.get(name) {
+        return *value;
+    }
+    let all = match spec.stage {
+        Stage::Alpha => gates.get("AllAlpha"),
+        Stage::Beta => gates.get("AllBeta"),
+        Stage::Ga => None,
+    };
+    all.copied().unwrap_or(spec.default)
+}
+
+/// Configurations that may be partial (a patch merged over a full configuration by its tool):
+/// a value they leave out may be set elsewhere.
+pub fn may_be_partial(site: &KubeProxySite<'_>) -> bool {
+    matches!(site.origin, Origin::Embedded { .. })
+}
+
+/// Reports an error on `field` (the path kube-proxy names), pointing at `at` (where the user
+/// should look, for example one key of `featureGates`).
+pub fn report_at(
+    out: &mut Emitter<'_>,
+    meta: &'static RuleMeta,
+    site: &KubeProxySite<'_>,
+    field: &FieldPath,
+    at: &FieldPath,
+    message: String,
+    help: String,
+) {
+    let (span, exact) = site.locate(at);
+    let finding = out.report(meta, Severity::Error, site.object.file, span, exact, Some(&site.object), message, help);
+    if let Some(finding) = finding {
+        finding.field = Some(field.to_string());
+        finding.data_key = site.data_key().map(str::to_string);
+        finding.container = site.container().map(str::to_string);
+    }
+}
+
+/// Reports an error on `field`, pointing at it.
+pub fn report(out: &mut Emitter<'_>, meta: &'static RuleMeta, site: &KubeProxySite<'_>, field: &FieldPath, message: String, help: String) {
+    out.on_field(meta, Severity::Error, site, field, message, help);
+}
+
+/// How to write `path: value` where this configuration lives: a YAML block, or the flag.
+pub fn fix_snippet(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
+    if site.is_flags() {
+        return match flag_for(path) {
+            Some(flag) => format!("`--{flag}={value}`"),
+            None => format!("`{path}: {value}` in a configuration file passed with --config (no flag sets it)"),
+        };
+    }
+    yaml_block(&FieldPath::parse(path), value)
+}
+
+/// How to remove a setting where this configuration lives.
+pub fn removal(site: &KubeProxySite<'_>, path: &str) -> String {
+    if site.is_flags() {
+        return match flag_for(path) {
+            Some(flag) => format!("Remove `--{flag}` from the command line."),
+            None => format!("Remove the setting of `{path}`."),
+        };
+    }
+    format!("Delete `{path}` from the configuration.")
+}
+
+fn flag_for(path: &str) -> Option<&'static str> {
+    match path {
+        // `--iptables-*-sync-period` drive every mode but ipvs (`processV1Alpha1Flags`).
+        "iptables.syncPeriod" | "nftables.syncPeriod" => Some("iptables-sync-period"),
+        "iptables.minSyncPeriod" | "nftables.minSyncPeriod" => Some("iptables-min-sync-period"),
+        _ => FLAGS.iter().find(|f| f.field == Some(path)).map(|f| f.name),
+    }
+}
+
+/// `a.b: v` as an indented YAML block in a Markdown fence.
+pub fn yaml_block(path: &FieldPath, value: &str) -> String {
+    let keys: Vec<&str> = path
+        .0
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Key(k) => Some(k.as_str()),
+            Segment::Index(_) => None,
+        })
+        .collect();
+    let mut out = String::from("\n```yaml\n");
+    for (depth, key) in keys.iter().enumerate() {
+        let indent = "  ".repeat(depth);
+        if depth + 1 == keys.len() {
+            out.push_str(&format!("{indent}{key}: {value}\n"));
+        } else {
+            out.push_str(&format!("{indent}{key}:\n"));
+        }
+    }
+    out.push_str("```");
+    out
+}
+
+/// A YAML scalar quoted when it would not read back as the same string.
+pub fn yaml_string(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+        && !matches!(value, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+        && value.parse::<f64>().is_err();
+    if plain { value.to_string() } else { format!("{value:?}") }
+}
+
+/// A CIDR the user probably meant by `entry`.
+pub fn cidr_suggestion(entry: &str) -> Option<String> {
+    let trimmed = entry.trim();
+    if trimmed != entry && parse_cidr_sloppy(trimmed).is_some() {
+        return Some(trimmed.to_string());
+    }
+    match parse_ip_sloppy(trimmed)? {
+        std::net::IpAddr::V4(_) => Some(format!("{trimmed}/32")),
+        std::net::IpAddr::V6(_) => Some(format!("{trimmed}/128")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_blocks_nest_keys() {
+        assert_eq!(yaml_block(&FieldPath::parse("iptables.masqueradeBit"), "14"), "\n```yaml\niptables:\n  masqueradeBit: 14\n```");
+    }
+
+    #[test]
+    fn yaml_strings_are_quoted_when_needed() {
+        assert_eq!(yaml_string("10.0.0.0/8"), "10.0.0.0/8");
+        assert_eq!(yaml_string("1.34"), "\"1.34\"");
+        assert_eq!(yaml_string(""), "\"\"");
+        assert_eq!(yaml_string("a b"), "\"a b\"");
+    }
+
+    #[test]
+    fn gate_specs_follow_the_release_history() {
+        let nft = |minor| gate_spec(NFTABLES_GATE, KubeVersion::new(1, minor));
+        assert_eq!(nft(28), None);
+        assert_eq!(nft(29).map(|s| s.default), Some(false));
+        assert_eq!(nft(31).map(|s| (s.default, s.locked)), Some((true, false)));
+        assert_eq!(nft(35).map(|s| (s.default, s.locked)), Some((true, true)));
+    }
+}
