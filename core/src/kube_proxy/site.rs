@@ -114,6 +114,11 @@ impl<'a> KubeProxySite<'a> {
         }
     }
 
+    /// The flag that set `path`, for a configuration built from flags.
+    pub fn flag_for(&self, path: &FieldPath) -> Option<&Flag> {
+        self.flag_fields.iter().rev().find(|(p, _)| p == path).and_then(|(_, index)| self.flags.get(*index))
+    }
+
     pub fn container(&self) -> Option<&str> {
         match &self.origin {
             Origin::Flags { container } => Some(container),

@@ -174,7 +174,14 @@ fn expansion_message(limit: u64) -> String {
 
 fn scan_error(map: &PositionMap, err: &ScanError) -> LoadError {
     let m = err.marker();
-    LoadError { message: err.info().to_string(), at: map.map(m.line() as u32, m.col() as u32 + 1) }
+    let message = match err.info() {
+        // The scanner counts flow nesting in a u8.
+        "recursion limit exceeded" => {
+            "flow collections ([ and {) nest deeper than 255 levels; the document is not checked".to_string()
+        }
+        other => other.to_string(),
+    };
+    LoadError { message, at: map.map(m.line() as u32, m.col() as u32 + 1) }
 }
 
 /// Reads every document of `text`. Positions are mapped through `map`.

@@ -61,3 +61,28 @@ impl Rule for DuplicateField {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    #[test]
+    fn points_at_the_repeated_key() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nipvs:\n  scheduler: rr\nmode: ipvs\n";
+        let f = only(check_yaml(yaml), "KP002");
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (6, 7, Some("mode")));
+    }
+
+    #[test]
+    fn nested_duplicates_are_found() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nipvs:\n  strictARP: true\n  strictARP: false\n";
+        assert_eq!(only(check_yaml(yaml), "KP002")[0].field.as_deref(), Some("ipvs.strictARP"));
+    }
+
+    #[test]
+    fn distinct_keys_are_quiet() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nnftables:\n  masqueradeAll: true\n";
+        assert!(only(check_yaml(yaml), "KP002").is_empty());
+    }
+}

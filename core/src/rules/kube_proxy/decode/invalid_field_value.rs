@@ -45,14 +45,52 @@ impl Rule for InvalidFieldValue {
         for site in cx.all_sites() {
             for issue in &site.decoded.issues {
                 let DecodeIssueKind::InvalidValue { detail } = &issue.kind else { continue };
-                let what = if site.is_flags() { "flag value" } else { "value" };
-                let message = format!(
-                    "{what} of {:?} cannot be decoded ({detail}); kube-proxy exits with \"failed to decode\" and programs no Services",
-                    issue.path.to_string()
-                );
+                let message = match site.flag_for(&issue.path) {
+                    Some(flag) => format!(
+                        "--{}={} is not a valid value for {:?} ({detail}); kube-proxy exits with \"invalid argument\" and programs no Services",
+                        flag.name,
+                        flag.value_or_true(),
+                        issue.path.to_string()
+                    ),
+                    None => format!(
+                        "value of {:?} cannot be decoded ({detail}); kube-proxy exits with \"failed to decode\" and programs no Services",
+                        issue.path.to_string()
+                    ),
+                };
                 let help = "Write the value in the field's type: durations as Go durations such as \"30s\", integers without quotes, lists as YAML sequences.".to_string();
                 out.on_field(&Self::META, Severity::Error, site, &issue.path, message, help);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    #[test]
+    fn wrong_types_are_errors_at_the_value() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\niptables:\n  syncPeriod: 30\n  masqueradeBit: \"14\"\nconntrack:\n  tcpCloseWaitTimeout: 1hour\n";
+        let f = only(check_yaml(yaml), "KP003");
+        let fields: Vec<_> = f.iter().map(|f| (f.field.clone().unwrap(), f.line)).collect();
+        assert_eq!(
+            fields,
+            vec![("iptables.syncPeriod".to_string(), 4), ("iptables.masqueradeBit".to_string(), 5), ("conntrack.tcpCloseWaitTimeout".to_string(), 7)]
+        );
+    }
+
+    #[test]
+    fn flag_values_name_the_flag() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: kube-proxy}\nspec:\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, --oom-score-adj=low]\n";
+        let f = only(check_yaml(pod), "KP003");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.starts_with("--oom-score-adj=low"), "{}", f[0].message);
+        assert_eq!(f[0].field.as_deref(), Some("oomScoreAdj"));
+    }
+
+    #[test]
+    fn well_typed_values_are_quiet() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\niptables:\n  syncPeriod: 30s\n  masqueradeBit: 14\nfeatureGates:\n  Foo: yes\n";
+        assert!(only(check_yaml(yaml), "KP003").is_empty());
     }
 }

@@ -85,3 +85,38 @@ fn removed_field(path: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";
+
+    #[test]
+    fn typos_get_suggestions() {
+        let f = only(check_yaml(&format!("{HEAD}mdoe: nftables\nipvs:\n  ExcludeCIDRs: []\n")), "KP001");
+        let got: Vec<_> = f.iter().map(|f| (f.field.clone().unwrap(), f.line, f.column)).collect();
+        assert_eq!(got, vec![("mdoe".to_string(), 3, 7), ("ipvs.ExcludeCIDRs".to_string(), 5, 17)]);
+        assert!(f[0].help.contains("\"mode\""));
+        assert!(f[1].help.contains("\"excludeCIDRs\""));
+    }
+
+    #[test]
+    fn removed_fields_are_explained() {
+        let f = only(check_yaml(&format!("{HEAD}udpIdleTimeout: 250ms\nconntrack:\n  max: 0\n")), "KP001");
+        assert!(f[0].message.contains("userspace"));
+        assert!(f[1].message.contains("maxPerCore"));
+    }
+
+    #[test]
+    fn known_fields_are_quiet() {
+        let yaml = format!("{HEAD}mode: nftables\nnftables:\n  masqueradeAll: true\nlogging:\n  format: text\n  flushFrequency: 5s\n");
+        assert!(only(check_yaml(&yaml), "KP001").is_empty());
+    }
+
+    #[test]
+    fn patch_metadata_is_not_an_unknown_field() {
+        let kind = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nkubeadmConfigPatches:\n- |\n  apiVersion: kubeproxy.config.k8s.io/v1alpha1\n  kind: KubeProxyConfiguration\n  metadata:\n    name: config\n  mode: ipvs\n";
+        assert!(only(check_yaml(kind), "KP001").is_empty());
+    }
+}

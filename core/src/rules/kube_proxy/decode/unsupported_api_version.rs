@@ -67,3 +67,27 @@ impl Rule for UnsupportedApiVersion {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    #[test]
+    fn v1alpha2_is_not_served() {
+        let f = only(check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\n"), "KP004");
+        assert_eq!((f.len(), f[0].line, f[0].column), (1, 1, 13));
+    }
+
+    #[test]
+    fn configmap_configuration_needs_an_api_version() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |\n    kind: KubeProxyConfiguration\n    mode: nftables\n";
+        assert_eq!(only(check_yaml(cm), "KP004").len(), 1);
+    }
+
+    #[test]
+    fn v1alpha1_and_patches_are_quiet() {
+        assert!(only(check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"), "KP004").is_empty());
+        let patch = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: KubeProxyConfiguration\n  mode: ipvs\n";
+        assert!(only(check_yaml(patch), "KP004").is_empty());
+    }
+}

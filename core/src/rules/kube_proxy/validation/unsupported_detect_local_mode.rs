@@ -1,0 +1,96 @@
+use super::support;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a `detectLocalMode` other than `ClusterCIDR`, `NodeCIDR`, `BridgeInterface`,
+    /// `InterfaceNamePrefix` or empty. Values are case-sensitive.
+    ///
+    /// ## Why it matters
+    /// The mode decides how kube-proxy tells pod traffic from outside traffic (for
+    /// masquerading and `externalTrafficPolicy: Local`). kube-proxy exits at start-up with
+    /// `failed validate: … Unsupported value: … supported values: "ClusterCIDR", "NodeCIDR",
+    /// "BridgeInterface", "InterfaceNamePrefix", ""`.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// kind: KubeProxyConfiguration
+    /// detectLocalMode: clusterCIDR
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// detectLocalMode: ClusterCIDR
+    /// ```
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L90, L208-221
+    ///   (pre-1.36 master; `field.NotSupported`)
+    /// - `pkg/proxy/apis/config/validation/validation_test.go` case "invalid DetectLocalMode"
+    pub struct UnsupportedDetectLocalMode {
+        code: "KP110",
+        name: "unsupported-detect-local-mode",
+        severity: Error,
+        category: KubeProxyValidation,
+        summary: "A detectLocalMode kube-proxy does not support",
+    }
+}
+
+const MODES: &[&str] = &["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"];
+
+impl Rule for UnsupportedDetectLocalMode {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.active_sites() {
+            let Some(mode) = site.decoded.config.detect_local_mode.as_deref() else { continue };
+            if mode.is_empty() || MODES.contains(&mode) {
+                continue;
+            }
+            let close = MODES.iter().find(|m| m.eq_ignore_ascii_case(mode.trim()));
+            let note = match close {
+                Some(m) => format!("values are case-sensitive: did you mean {m:?}?"),
+                None => "it is not one of ClusterCIDR, NodeCIDR, BridgeInterface, InterfaceNamePrefix".to_string(),
+            };
+            let message = format!(
+                "detectLocalMode {mode:?} is not supported ({note}); kube-proxy exits at start-up (\"failed validate: … Unsupported value: {mode:?}: supported values: \\\"ClusterCIDR\\\", \\\"NodeCIDR\\\", \\\"BridgeInterface\\\", \\\"InterfaceNamePrefix\\\", \\\"\\\"\") and programs no Services"
+            );
+            let replacement = close.copied().unwrap_or("ClusterCIDR");
+            let help = format!(
+                "Use one of the supported modes (ClusterCIDR needs clusterCIDR; BridgeInterface and InterfaceNamePrefix need detectLocal settings):{}",
+                support::fix_snippet(site, "detectLocalMode", replacement)
+            );
+            support::report(out, &Self::META, site, &FieldPath::parse("detectLocalMode"), message, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    fn kp110(mode: &str) -> Vec<crate::finding::Finding> {
+        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: {mode}\n");
+        only(check_yaml(&yaml), "KP110")
+    }
+
+    #[test]
+    fn unsupported_modes() {
+        let f = &kp110("Guess")[0];
+        assert_eq!((f.field.as_deref(), f.line, f.column), (Some("detectLocalMode"), 3, 18));
+        let f = &kp110("clusterCIDR")[0];
+        assert!(f.message.contains("did you mean \"ClusterCIDR\""), "{}", f.message);
+        assert!(f.help.contains("detectLocalMode: ClusterCIDR"), "{}", f.help);
+    }
+
+    #[test]
+    fn supported_modes_are_silent() {
+        for mode in ["ClusterCIDR", "NodeCIDR", "\"\""] {
+            assert!(kp110(mode).is_empty(), "{mode}");
+        }
+    }
+}
