@@ -58,6 +58,20 @@ pub struct CheckArgs {
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
 
+    /// Calico version to check for, e.g. 3.31. Overrides the settings file and versions found
+    /// in the input (operator and calico-node image tags); default: the newest known.
+    #[arg(long, value_name = "VERSION")]
+    pub calico_version: Option<String>,
+
+    /// A tigera-operator Helm values file; its `installation:` block is checked as the
+    /// Installation (repeatable).
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Check each file on its own instead of reading all inputs as one cluster.
+    #[arg(long)]
+    pub per_file: bool,
+
     /// Operating system of the nodes kube-proxy runs on.
     #[arg(long, value_enum)]
     pub os: Option<OsArg>,

@@ -7,7 +7,11 @@ use dplint_core::CheckOptions;
 use dplint_core::kube_proxy::effective::Os;
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
+use dplint_core::Report;
+use dplint_core::calico::version::CalicoVersion;
+use dplint_core::source::{SourceFile, SourceRole};
 use dplint_core::version::{KernelVersion, KubeVersion};
+use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
@@ -25,10 +29,23 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let paths = if args.paths.is_empty() { vec![".".into()] } else { args.paths.clone() };
     let mut unreadable = Vec::new();
     let found = inputs::collect(&paths, &ignore, &mut unreadable);
-    let (files, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
+    let (mut files, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
     unreadable.extend(more_unreadable);
+    let mut missing_values = Vec::new();
+    let values = inputs::collect(&args.helm_values, &ignore, &mut missing_values);
+    let (mut value_files, more_unreadable) = inputs::read_all(&values, &args.stdin_name, &options.limits);
+    unreadable.extend(missing_values);
+    unreadable.extend(more_unreadable);
+    for file in &mut value_files {
+        file.role = SourceRole::HelmValues;
+    }
+    files.extend(value_files);
 
-    let report = dplint_core::check(&files, &options);
+    let report = if args.per_file {
+        check_each(&files, &options)
+    } else {
+        dplint_core::check(&files, &options)
+    };
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -54,6 +71,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
     Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Checks every file as its own cluster and merges the reports (the cluster picture of a
+/// per-file run is left empty: there is none for the run as a whole).
+fn check_each(files: &[SourceFile], options: &CheckOptions) -> Report {
+    let reports: Vec<Report> = files.par_iter().map(|file| dplint_core::check(std::slice::from_ref(file), options)).collect();
+    let mut merged = dplint_core::check(&[], options);
+    for report in reports {
+        merged.findings.extend(report.findings);
+        merged.summary.files += report.summary.files;
+        merged.summary.documents += report.summary.documents;
+    }
+    merged.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    dplint_core::check::count(&merged.findings, &mut merged.summary);
+    merged
 }
 
 fn format(format: OutputFormat) -> Format {
@@ -86,6 +118,12 @@ fn apply_args(args: &CheckArgs, options: &mut CheckOptions) -> anyhow::Result<()
             bail!("--kubernetes-version {text:?} is not a Kubernetes version such as 1.35");
         };
         options.kubernetes_version = Some((version, "--kubernetes-version".to_string()));
+    }
+    if let Some(text) = &args.calico_version {
+        let Some(version) = CalicoVersion::parse(text) else {
+            bail!("--calico-version {text:?} is not a Calico version such as 3.31");
+        };
+        options.calico_version = Some((version, "--calico-version".to_string()));
     }
     if let Some(os) = args.os {
         options.os = match os {

@@ -7,6 +7,7 @@ use crate::kube_proxy::effective::Os;
 use crate::report::{Report, Summary, TargetInfo};
 use crate::rules::{Context, Emitter, Target, registry};
 use crate::source::{SourceFile, read_source};
+use crate::calico::version::CalicoVersion;
 use crate::version::{KernelVersion, KubeVersion};
 use crate::yaml::Limits;
 
@@ -17,6 +18,8 @@ pub use crate::rules::context::RuleSelection;
 pub struct CheckOptions {
     /// The Kubernetes version to check for, when the user named one, and where they named it.
     pub kubernetes_version: Option<(KubeVersion, String)>,
+    /// The Calico version to check for, when the user named one, and where.
+    pub calico_version: Option<(CalicoVersion, String)>,
     pub os: Os,
     pub node_kernels: Vec<KernelVersion>,
     pub limits: Limits,
@@ -51,8 +54,18 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
         })
         .collect();
     let kube_proxy = discover(files, &objects, &embedded, options.os);
-    let target = resolve_target(options, &kube_proxy.stated_versions);
-    let cx = Context { files, objects: &objects, embedded: &embedded, kube_proxy: &kube_proxy, target: &target };
+    let calico = crate::calico::model::discover(files, &objects);
+    let target = resolve_target(options, &kube_proxy.stated_versions, &calico.stated_versions);
+    let cluster = crate::cluster::build(&kube_proxy, &calico, &target);
+    let cx = Context {
+        files,
+        objects: &objects,
+        embedded: &embedded,
+        kube_proxy: &kube_proxy,
+        calico: &calico,
+        cluster: &cluster,
+        target: &target,
+    };
     let mut emitter = Emitter::new(files, &options.rules);
     for rule in registry() {
         rule.check(&cx, &mut emitter);
@@ -60,10 +73,14 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
     let mut findings = emitter.into_findings();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     findings.dedup();
-    Report::new(findings, summary_counts(files), TargetInfo::from(&target))
+    Report::new(findings, summary_counts(files), TargetInfo::from(&target), cluster.summary(&target))
 }
 
-fn resolve_target(options: &CheckOptions, stated: &[crate::kube_proxy::discover::StatedVersion]) -> Target {
+fn resolve_target(
+    options: &CheckOptions,
+    stated: &[crate::kube_proxy::discover::StatedVersion],
+    stated_calico: &[crate::calico::model::StatedCalicoVersion],
+) -> Target {
     let (kubernetes, kubernetes_source) = match &options.kubernetes_version {
         Some((version, source)) => (*version, source.clone()),
         None => match stated.iter().max_by_key(|s| s.version) {
@@ -71,7 +88,21 @@ fn resolve_target(options: &CheckOptions, stated: &[crate::kube_proxy::discover:
             None => (KubeVersion::DEFAULT, "default".to_string()),
         },
     };
-    Target { kubernetes, kubernetes_source, os: options.os, node_kernels: options.node_kernels.clone() }
+    let (calico, calico_source) = match &options.calico_version {
+        Some((version, source)) => (*version, source.clone()),
+        None => match stated_calico.iter().max_by_key(|s| s.version) {
+            Some(s) => (s.version, s.source.clone()),
+            None => (crate::cluster::DEFAULT_CALICO, "default: newest known".to_string()),
+        },
+    };
+    Target {
+        kubernetes,
+        kubernetes_source,
+        os: options.os,
+        node_kernels: options.node_kernels.clone(),
+        calico,
+        calico_source,
+    }
 }
 
 fn summary_counts(files: &[SourceFile]) -> Summary {

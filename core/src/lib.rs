@@ -5,7 +5,9 @@
 //! the WASM module all call [`check::check_inputs`] (or read inputs with
 //! [`source::read_source`] and call [`check::check`]) and render the [`report::Report`].
 
+pub mod calico;
 pub mod check;
+pub mod cluster;
 pub mod embedded;
 pub mod finding;
 pub mod kube_proxy;

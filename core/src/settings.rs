@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::calico::version::CalicoVersion;
 use crate::check::{CheckOptions, RuleSelection};
 use crate::finding::Severity;
 use crate::kube_proxy::effective::Os;
@@ -22,6 +23,9 @@ pub struct Settings {
     /// Kubernetes version to check for, such as "1.35" (overrides versions found in the input).
     #[schemars(regex(pattern = r"^v?1\.[0-9]+(\.[0-9]+)?$"))]
     pub kubernetes_version: Option<String>,
+    /// Calico version to check for, such as "3.31" (overrides versions found in the input).
+    #[schemars(regex(pattern = r"^v?3\.[0-9]+(\.[0-9]+)?$"))]
+    pub calico_version: Option<String>,
     /// Operating system of the nodes kube-proxy runs on.
     pub os: Option<Os>,
     /// Kernel releases of the nodes, as printed by `uname -r`.
@@ -155,6 +159,11 @@ impl Settings {
                 errors.push(error("kubernetesVersion", format!("{v:?} is not a Kubernetes version such as \"1.35\"")));
             }
         }
+        if let Some(v) = &self.calico_version {
+            if CalicoVersion::parse(v).is_none() {
+                errors.push(error("calicoVersion", format!("{v:?} is not a Calico version such as \"3.31\"")));
+            }
+        }
         for (i, k) in self.node_kernels.iter().flatten().enumerate() {
             if KernelVersion::parse(k).is_none() {
                 errors.push(error(format!("nodeKernels[{i}]"), format!("{k:?} is not a kernel release such as \"5.15.0-1034-azure\"")));
@@ -168,6 +177,9 @@ impl Settings {
     pub fn apply(&self, options: &mut CheckOptions, source: &str) {
         if let Some(version) = self.kubernetes_version.as_deref().and_then(KubeVersion::parse) {
             options.kubernetes_version = Some((version, format!("kubernetesVersion in {source}")));
+        }
+        if let Some(version) = self.calico_version.as_deref().and_then(CalicoVersion::parse) {
+            options.calico_version = Some((version, format!("calicoVersion in {source}")));
         }
         if let Some(os) = self.os {
             options.os = os;

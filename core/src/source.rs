@@ -29,10 +29,21 @@ pub struct ReadError {
     pub document: u32,
 }
 
+/// What an input holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceRole {
+    /// Kubernetes manifests and configuration files.
+    #[default]
+    Manifest,
+    /// tigera-operator Helm chart values (its `installation:` block is an Installation spec).
+    HelmValues,
+}
+
 /// One input, read.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub name: String,
+    pub role: SourceRole,
     /// The text (invalid UTF-8 replaced), kept to show source lines in reports.
     pub text: String,
     pub documents: Vec<SourceDocument>,
@@ -123,6 +134,7 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
     }
     SourceFile {
         name: name.to_string(),
+        role: SourceRole::Manifest,
         text: String::from_utf8_lossy(bytes).into_owned(),
         documents,
         errors,

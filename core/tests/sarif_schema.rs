@@ -87,14 +87,14 @@ fn sarif_of_a_real_check_validates() {
 #[test]
 fn sarif_with_unknown_and_odd_positions_validates() {
     let Some(validator) = validator() else { return };
-    let target = TargetInfo { kubernetes_version: "1.40".to_string(), kubernetes_version_source: "--kubernetes-version".to_string(), os: "windows".to_string() };
+    let target = TargetInfo { kubernetes_version: "1.40".to_string(), kubernetes_version_source: "--kubernetes-version".to_string(), os: "windows".to_string(), ..TargetInfo::default() };
     let findings = vec![
         synthetic(Severity::Error, 0, 0, 0, 0),
         synthetic(Severity::Warning, 3, 0, 0, 0),
         synthetic(Severity::Info, 5, 9, 2, 1),
         synthetic(Severity::Info, 5, 9, 5, 9),
     ];
-    let report = Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target);
+    let report = Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target, dplint_core::cluster::ClusterSummary::default());
     let text = render(Format::Sarif, &report, &[], RenderOptions::default());
     let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
     let problems = errors(&validator, &log);

@@ -81,8 +81,8 @@ mod tests {
 
     fn render_one(f: Finding) -> String {
         let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string() };
-        render(&Report::new(vec![f], Summary::default(), target))
+            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
+        render(&Report::new(vec![f], Summary::default(), target, crate::cluster::ClusterSummary::default()))
     }
 
     #[test]
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn no_findings_no_output() {
         let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string() };
-        assert_eq!(render(&Report::new(vec![], Summary::default(), target)), "");
+            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
+        assert_eq!(render(&Report::new(vec![], Summary::default(), target, crate::cluster::ClusterSummary::default())), "");
     }
 }

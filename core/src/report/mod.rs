@@ -64,6 +64,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub summary: Summary,
     pub target: TargetInfo,
+    /// The cluster the inputs describe, read as one.
+    pub cluster: crate::cluster::ClusterSummary,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -76,13 +78,16 @@ pub struct Summary {
 }
 
 /// The versions the check assumed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetInfo {
     pub kubernetes_version: String,
     /// Where the Kubernetes version came from.
     pub kubernetes_version_source: String,
     pub os: String,
+    pub calico_version: String,
+    /// Where the Calico version came from.
+    pub calico_version_source: String,
 }
 
 impl From<&Target> for TargetInfo {
@@ -91,14 +96,16 @@ impl From<&Target> for TargetInfo {
             kubernetes_version: target.kubernetes.to_string(),
             kubernetes_version_source: target.kubernetes_source.clone(),
             os: target.os.to_string(),
+            calico_version: target.calico.to_string(),
+            calico_version_source: target.calico_source.clone(),
         }
     }
 }
 
 impl Report {
-    pub fn new(findings: Vec<Finding>, mut summary: Summary, target: TargetInfo) -> Self {
+    pub fn new(findings: Vec<Finding>, mut summary: Summary, target: TargetInfo, cluster: crate::cluster::ClusterSummary) -> Self {
         crate::check::count(&findings, &mut summary);
-        Report { version: crate::VERSION, findings, summary, target }
+        Report { version: crate::VERSION, findings, summary, target, cluster }
     }
 
     /// Whether any finding is at or above `threshold`.

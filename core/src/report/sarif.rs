@@ -237,8 +237,8 @@ mod tests {
 
     fn report(findings: Vec<Finding>) -> Report {
         let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string() };
-        Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target)
+            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
+        Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target, crate::cluster::ClusterSummary::default())
     }
 
     fn render_json(report: &Report) -> Value {

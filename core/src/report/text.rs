@@ -237,8 +237,9 @@ mod tests {
             kubernetes_version: "1.35".to_string(),
             kubernetes_version_source: "default".to_string(),
             os: "linux".to_string(),
+            ..TargetInfo::default()
         };
-        Report::new(findings, Summary { files: 1, documents: 2, ..Summary::default() }, target)
+        Report::new(findings, Summary { files: 1, documents: 2, ..Summary::default() }, target, crate::cluster::ClusterSummary::default())
     }
 
     fn source(name: &str, text: &str) -> SourceFile {

@@ -3,6 +3,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::declare::RuleMeta;
+use crate::calico::model::CalicoFindings;
+use crate::calico::version::CalicoVersion;
+use crate::cluster::ClusterPicture;
 use crate::finding::{Finding, Severity};
 use crate::kube_proxy::discover::{EmbeddedValue, KubeProxyFindings};
 use crate::kube_proxy::effective::Os;
@@ -22,6 +25,9 @@ pub struct Target {
     pub os: Os,
     /// Node kernels (`uname -r`) given by the user.
     pub node_kernels: Vec<KernelVersion>,
+    pub calico: CalicoVersion,
+    /// Where the Calico version came from.
+    pub calico_source: String,
 }
 
 pub struct Context<'a> {
@@ -29,6 +35,8 @@ pub struct Context<'a> {
     pub objects: &'a [Object<'a>],
     pub embedded: &'a [EmbeddedValue<'a>],
     pub kube_proxy: &'a KubeProxyFindings<'a>,
+    pub calico: &'a CalicoFindings<'a>,
+    pub cluster: &'a ClusterPicture<'a>,
     pub target: &'a Target,
 }
 

@@ -138,7 +138,7 @@ impl<'d> NodeRef<'d> {
     }
 
     /// The entries of a mapping as written, including `<<` merge keys.
-    pub fn raw_entries(&self) -> impl Iterator<Item = (NodeRef<'d>, NodeRef<'d>)> + 'd {
+    pub fn raw_entries(&self) -> impl Iterator<Item = (NodeRef<'d>, NodeRef<'d>)> + use<'d> {
         let doc = self.doc;
         let entries: &'d [(NodeId, NodeId)] = match self.kind() {
             NodeKind::Map(entries) => entries,
@@ -208,7 +208,7 @@ impl<'d> NodeRef<'d> {
         dotted.split('.').try_fold(*self, |node, key| node.get(key))
     }
 
-    pub fn items(&self) -> impl Iterator<Item = NodeRef<'d>> + 'd {
+    pub fn items(&self) -> impl Iterator<Item = NodeRef<'d>> + use<'d> {
         let doc = self.doc;
         let items: &'d [NodeId] = match self.kind() {
             NodeKind::Seq(items) => items,

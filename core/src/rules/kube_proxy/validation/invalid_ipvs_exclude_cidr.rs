@@ -86,7 +86,7 @@ mod tests {
     fn each_bad_entry_is_reported_at_its_index() {
         let f = found("mode: ipvs\nipvs:\n  excludeCIDRs:\n  - 192.168.0.0/16\n  - 10.20.30.40\n  - invalid\n");
         assert_eq!(f.len(), 2);
-        assert_eq!((f[0].0.as_str(), f[0].1, f[0].2), ("ipvs.excludeCIDRs[1]", 6, 5));
+        assert_eq!((f[0].0.as_str(), f[0].1, f[0].2), ("ipvs.excludeCIDRs[1]", 7, 5));
         assert!(f[0].3.contains("10.20.30.40/32"), "{}", f[0].3);
         assert_eq!(f[1].0, "ipvs.excludeCIDRs[2]");
     }

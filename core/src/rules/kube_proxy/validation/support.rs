@@ -170,8 +170,12 @@ pub fn yaml_block(path: &FieldPath, value: &str) -> String {
 
 /// A YAML scalar quoted when it would not read back as the same string.
 pub fn yaml_string(value: &str) -> String {
+    // `:` is plain inside a scalar unless a space or the end follows it.
     let plain = !value.is_empty()
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_'))
+        && !value.starts_with([':', '-'])
+        && !value.ends_with(':')
+        && !value.contains(": ")
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_' | ':' | ','))
         && !matches!(value, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
         && value.parse::<f64>().is_err();
     if plain { value.to_string() } else { format!("{value:?}") }
@@ -204,6 +208,8 @@ mod tests {
         assert_eq!(yaml_string("1.34"), "\"1.34\"");
         assert_eq!(yaml_string(""), "\"\"");
         assert_eq!(yaml_string("a b"), "\"a b\"");
+        assert_eq!(yaml_string("10.244.0.0/16,fd00:1::/64"), "10.244.0.0/16,fd00:1::/64");
+        assert_eq!(yaml_string("::"), "\"::\"");
     }
 
     #[test]

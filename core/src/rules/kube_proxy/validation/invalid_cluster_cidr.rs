@@ -1,0 +1,161 @@
+use super::support;
+use crate::kube_proxy::site::KubeProxySite;
+use crate::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// When local traffic is detected by cluster CIDR (`detectLocalMode: ClusterCIDR`, the
+    /// Linux default), reports a `clusterCIDR` that is not one CIDR or a dual-stack pair:
+    /// more than two entries, an entry that is not a CIDR, or two CIDRs of the same IP family.
+    ///
+    /// kube-proxy splits the value on `,` without trimming, so `"10.244.0.0/16, fd00::/64"`
+    /// (space after the comma) and a trailing comma are invalid entries.
+    ///
+    /// ## Why it matters
+    /// kube-proxy exits at start-up with `failed validate: … must be a valid CIDR block` or
+    /// `… must be a either a single CIDR or dual-stack pair of CIDRs`, and no Service is
+    /// programmed on the node.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    /// kind: KubeProxyConfiguration
+    /// clusterCIDR: 192.168.0.0/16,10.0.0.0/8
+    /// ```
+    ///
+    /// ## Fix
+    /// One CIDR, or one IPv4 and one IPv6 CIDR (the pod CIDRs of the cluster):
+    /// ```yaml
+    /// clusterCIDR: 192.168.0.0/16,fd00:10:244::/56
+    /// ```
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L91,
+    ///   L318-350 (pre-1.36 master; `validateDualStackCIDRStrings`)
+    /// - `pkg/proxy/apis/config/v1alpha1/conversion.go` (split on `,`)
+    /// - `pkg/proxy/apis/config/validation/field_paths_test.go` cases "malformed cluster
+    ///   CIDR", "single stack cluster CIDR pair"
+    pub struct InvalidClusterCidr {
+        code: "KP116",
+        name: "invalid-cluster-cidr",
+        severity: Error,
+        category: KubeProxyValidation,
+        summary: "A clusterCIDR that is not one CIDR or a dual-stack pair",
+    }
+}
+
+const NOT_PAIR: &str = "must be a either a single CIDR or dual-stack pair of CIDRs (e.g. [10.100.0.0/16, fde4:8dba:82e1::/48]";
+const NOT_CIDR: &str = "must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)";
+
+/// Why one entry is not a CIDR, when we can tell.
+fn entry_note(entry: &str) -> String {
+    if entry.is_empty() {
+        return "an empty entry (a stray comma)".to_string();
+    }
+    if entry.trim() != entry {
+        return format!("{entry:?} has spaces around it, which kube-proxy does not trim");
+    }
+    match support::cidr_suggestion(entry) {
+        Some(_) => format!("{entry:?} is an IP address without a prefix length"),
+        None => format!("{entry:?} is not a CIDR"),
+    }
+}
+
+/// The problem with the list, as (what is wrong, kube-proxy's error).
+fn problem(entries: &[String]) -> Option<(String, &'static str)> {
+    if entries.len() > 2 {
+        return Some((format!("it has {} entries", entries.len()), NOT_PAIR));
+    }
+    let parsed: Vec<Option<Cidr>> = entries.iter().map(|e| parse_cidr_sloppy(e)).collect();
+    let bad: Vec<String> = entries.iter().zip(&parsed).filter(|(_, p)| p.is_none()).map(|(e, _)| entry_note(e)).collect();
+    if !bad.is_empty() {
+        return Some((bad.join("; "), NOT_CIDR));
+    }
+    let cidrs: Vec<Cidr> = parsed.into_iter().flatten().collect();
+    if cidrs.len() == 2 && !is_dual_stack(&cidrs) {
+        let family = if cidrs[0].is_ipv6() { "IPv6" } else { "IPv4" };
+        return Some((format!("both CIDRs are {family}, and a pair must be one IPv4 and one IPv6 CIDR"), NOT_PAIR));
+    }
+    None
+}
+
+fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
+    let cleaned: Vec<String> = entries
+        .iter()
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| e.trim().to_string())
+        .collect();
+    let value = cleaned.join(",");
+    let valid = cleaned.len() <= 2 && !cleaned.is_empty() && problem(&cleaned).is_none();
+    if valid {
+        return format!("Write the pod CIDRs without spaces or empty entries:{}", support::fix_snippet(site, "clusterCIDR", &support::yaml_string(&value)));
+    }
+    format!(
+        "Give the cluster's pod CIDR with its prefix length, or one IPv4 and one IPv6 pod CIDR separated by a comma without spaces:{}",
+        support::fix_snippet(site, "clusterCIDR", "10.244.0.0/16,fd00:10:244::/56")
+    )
+}
+
+impl Rule for InvalidClusterCidr {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        for site in cx.active_sites() {
+            let entries = &site.effective.cluster_cidrs;
+            if site.effective.detect_local_mode != "ClusterCIDR" || entries.is_empty() {
+                continue;
+            }
+            let Some((what, error)) = problem(entries) else { continue };
+            let written = entries.join(",");
+            let message = format!(
+                "clusterCIDR {written:?} is not one CIDR or a dual-stack pair: {what}; kube-proxy exits at start-up (\"failed validate: … {error}\") and programs no Services"
+            );
+            support::report(out, &Self::META, site, &FieldPath::parse("clusterCIDR"), message, help(site, entries));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{check_yaml, only};
+
+    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";
+
+    fn found(body: &str) -> Vec<crate::finding::Finding> {
+        only(check_yaml(&format!("{HEAD}{body}")), "KP116")
+    }
+
+    #[test]
+    fn malformed_entries() {
+        let f = &found("clusterCIDR: 192.168.0.0/16,invalid\n")[0];
+        assert_eq!((f.field.as_deref(), f.line, f.column), (Some("clusterCIDR"), 3, 14));
+        assert!(f.message.contains("must be a valid CIDR block"), "{}", f.message);
+        let f = &found("clusterCIDR: \"10.244.0.0/16, fd00:1::/64\"\n")[0];
+        assert!(f.message.contains("does not trim"), "{}", f.message);
+        assert!(f.help.contains("clusterCIDR: 10.244.0.0/16,fd00:1::/64"), "{}", f.help);
+        assert_eq!(found("clusterCIDR: 10.244.0.0/16,\n").len(), 1);
+        let f = &found("clusterCIDR: 192.168.59.0\n")[0];
+        assert!(f.message.contains("without a prefix length"), "{}", f.message);
+        assert!(f.help.contains("clusterCIDR: 10.244.0.0/16,fd00:10:244::/56"), "{}", f.help);
+    }
+
+    #[test]
+    fn pairs_must_be_dual_stack() {
+        let f = &found("clusterCIDR: 192.168.0.0/16,10.0.0.0/8\n")[0];
+        assert!(f.message.contains("both CIDRs are IPv4"), "{}", f.message);
+        assert_eq!(found("clusterCIDR: fd00:10:96::/112,fde4:8dba:82e1::/48\n").len(), 1);
+        assert_eq!(found("clusterCIDR: 192.168.59.0/24,fd00:192:168::/64,10.0.0.0/16\n").len(), 1);
+    }
+
+    #[test]
+    fn valid_values_and_other_modes() {
+        for ok in ["192.168.59.0/24", "fd00:192:168:59::/64", "192.168.59.0/24,fd00:192:168::/64", "\"\""] {
+            assert!(found(&format!("clusterCIDR: {ok}\n")).is_empty(), "{ok}");
+        }
+        assert!(found("detectLocalMode: NodeCIDR\nclusterCIDR: invalid\n").is_empty());
+    }
+}
