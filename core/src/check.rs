@@ -49,7 +49,7 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
                 object: object.clone(),
                 key,
                 value,
-                parsed: parse_embedded(value, &options.limits),
+                parsed: parse_embedded(value, Some(&files[object.file].text), &options.limits),
             })
         })
         .collect();

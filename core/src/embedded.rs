@@ -5,7 +5,9 @@
 //! are the embedded lines shifted by the block's indentation; to the start of the value for
 //! folded or quoted strings.
 
-use crate::location::{MapBase, Position, PositionMap};
+use std::sync::Arc;
+
+use crate::location::{ColumnTable, MapBase, Position, PositionMap};
 use crate::yaml::split::split_documents;
 use crate::yaml::{Document, Limits, NodeRef, ScalarStyle, load_documents};
 
@@ -18,14 +20,21 @@ pub struct EmbeddedDocs {
     pub exact: bool,
 }
 
-/// How the lines of a scalar's value map to the outer file.
-pub fn position_map(value: NodeRef<'_>) -> PositionMap {
+/// How the lines of a scalar's value map to the outer file. `source` is the outer file's text,
+/// needed to map quoted strings character by character.
+pub fn position_map(value: NodeRef<'_>, source: Option<&str>) -> PositionMap {
     let span = value.span();
-    let Some(scalar) = value.scalar() else {
-        return PositionMap { line_offset: 0, base: MapBase::Fixed(span.start) };
-    };
+    let fixed = PositionMap { line_offset: 0, base: MapBase::Fixed(span.start) };
+    let Some(scalar) = value.scalar() else { return fixed };
+    if matches!(scalar.style, ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted) && span.start.line == span.end.line {
+        let line = source.and_then(|s| s.split('\n').nth(span.start.line as usize - 1));
+        return match line.and_then(|l| quoted_columns(l, span.start, scalar.style, &scalar.text)) {
+            Some(table) => PositionMap { line_offset: 0, base: MapBase::Columns(Arc::new(table)) },
+            None => fixed,
+        };
+    }
     if scalar.style != ScalarStyle::Literal {
-        return PositionMap { line_offset: 0, base: MapBase::Fixed(span.start) };
+        return fixed;
     }
     // The span of a literal block starts at its first non-blank content character.
     let text = &*scalar.text;
@@ -39,9 +48,72 @@ pub fn position_map(value: NodeRef<'_>) -> PositionMap {
     }
 }
 
-/// Parses a string value as a YAML stream, document by document.
-pub fn parse_embedded(value: NodeRef<'_>, limits: &Limits) -> EmbeddedDocs {
-    let map = position_map(value);
+/// Where each character of a one-line quoted string sits in its source line. Returns `None`
+/// when the decoding does not reproduce the parser's value (then positions fall back to the
+/// start of the value).
+fn quoted_columns(line: &str, start: Position, style: ScalarStyle, decoded: &str) -> Option<ColumnTable> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = start.column as usize; // just after the opening quote (columns are 1-based)
+    let mut columns = Vec::new();
+    let mut line_starts = vec![0u32];
+    let mut text = String::new();
+    let quote = if style == ScalarStyle::DoubleQuoted { '"' } else { '\'' };
+    while i < chars.len() {
+        let column = i as u32 + 1;
+        let (c, width) = match (style, chars[i]) {
+            (ScalarStyle::SingleQuoted, '\'') if chars.get(i + 1) == Some(&'\'') => ('\'', 2),
+            (_, c) if c == quote => break,
+            (ScalarStyle::DoubleQuoted, '\\') => decode_escape(&chars[i + 1..])?,
+            (_, c) => (c, 1),
+        };
+        columns.push(column);
+        text.push(c);
+        if c == '\n' {
+            line_starts.push(columns.len() as u32);
+        }
+        i += width;
+    }
+    columns.push(i as u32 + 1);
+    (text == decoded).then_some(ColumnTable { line: start.line, columns, line_starts })
+}
+
+/// Decodes the escape after a backslash: the character and how many source characters the
+/// escape takes, backslash included.
+fn decode_escape(rest: &[char]) -> Option<(char, usize)> {
+    let hex = |n: usize| -> Option<(char, usize)> {
+        let digits: String = rest.get(1..=n)?.iter().collect();
+        Some((char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?, n + 2))
+    };
+    let simple = match rest.first()? {
+        'n' => '\n',
+        't' | '\t' => '\t',
+        'r' => '\r',
+        '0' => '\0',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        'e' => '\u{1b}',
+        'f' => '\u{c}',
+        'v' => '\u{b}',
+        ' ' => ' ',
+        '"' => '"',
+        '/' => '/',
+        '\\' => '\\',
+        'N' => '\u{85}',
+        '_' => '\u{a0}',
+        'L' => '\u{2028}',
+        'P' => '\u{2029}',
+        'x' => return hex(2),
+        'u' => return hex(4),
+        'U' => return hex(8),
+        _ => return None,
+    };
+    Some((simple, 2))
+}
+
+/// Parses a string value as a YAML stream, document by document. `source` is the text of the
+/// file that holds the value.
+pub fn parse_embedded(value: NodeRef<'_>, source: Option<&str>, limits: &Limits) -> EmbeddedDocs {
+    let map = position_map(value, source);
     let text = value.as_str().unwrap_or_default();
     let mut docs = Vec::new();
     let mut error = None;
@@ -80,7 +152,7 @@ mod tests {
         let doc = outer("data:\n  config.conf: |\n    apiVersion: v1\n\n    mode: ipvs\n");
         let value = doc.root().path("data.config.conf");
         let value = value.or_else(|| doc.root().get("data").and_then(|d| d.get("config.conf"))).unwrap();
-        let embedded = parse_embedded(value, &Limits::default());
+        let embedded = parse_embedded(value, None, &Limits::default());
         assert!(embedded.error.is_none());
         let mode = embedded.docs[0].root().get("mode").unwrap();
         assert_eq!(mode.span().start, Position::new(5, 11));
@@ -90,22 +162,34 @@ mod tests {
     #[test]
     fn leading_blank_lines_keep_the_mapping() {
         let doc = outer("k: |\n\n  mode: ipvs\n");
-        let embedded = parse_embedded(doc.root().get("k").unwrap(), &Limits::default());
+        let embedded = parse_embedded(doc.root().get("k").unwrap(), None, &Limits::default());
         assert_eq!(embedded.docs[0].root().get("mode").unwrap().span().start, Position::new(3, 9));
     }
 
     #[test]
     fn quoted_strings_map_to_the_value_start() {
         let doc = outer("k: \"a: 1\\nmode: ipvs\\n\"\n");
-        let embedded = parse_embedded(doc.root().get("k").unwrap(), &Limits::default());
+        let embedded = parse_embedded(doc.root().get("k").unwrap(), None, &Limits::default());
         assert_eq!(embedded.docs[0].root().get("mode").unwrap().span().start, Position::new(1, 4));
         assert!(!embedded.exact);
     }
 
     #[test]
+    fn one_line_quoted_strings_map_character_by_character() {
+        let text = "{\"data\": {\"config.conf\": \"kind: KubeProxyConfiguration\\nmode: \\\"ipvs\\\"\\n\"}}\n";
+        let doc = outer(text);
+        let value = doc.root().get("data").and_then(|d| d.get("config.conf")).unwrap();
+        let embedded = parse_embedded(value, Some(text), &Limits::default());
+        assert!(embedded.exact);
+        let mode = embedded.docs[0].root().get("mode").unwrap();
+        let column = text.find("\\\"ipvs").unwrap() as u32 + 1;
+        assert_eq!(mode.span().start, Position::new(1, column));
+    }
+
+    #[test]
     fn errors_inside_embedded_yaml_point_into_the_outer_file() {
         let doc = outer("k: |\n  a: 1\n  b: [\n");
-        let embedded = parse_embedded(doc.root().get("k").unwrap(), &Limits::default());
+        let embedded = parse_embedded(doc.root().get("k").unwrap(), None, &Limits::default());
         let (_, at) = embedded.error.unwrap();
         assert!(at.line >= 3, "{at:?}");
     }

@@ -50,21 +50,34 @@ impl Span {
 /// embedded in a literal block scalar (`config.conf: |`) keeps its line structure and is shifted
 /// by lines and by the block's indentation, so the mapping stays exact. Other embedded strings
 /// (folded, quoted) lose their line structure; every position maps to the start of the value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PositionMap {
     /// Lines to add to an inner line before `base` applies.
     pub line_offset: u32,
     pub base: MapBase,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MapBase {
     /// Inner positions are outer positions.
     Identity,
     /// Inner line 1 is outer line `first_line`; columns shift by `indent`.
     Block { first_line: u32, indent: u32 },
+    /// A quoted string on one line: each character of the value has its own column (escapes
+    /// such as `\n` take several source characters).
+    Columns(std::sync::Arc<ColumnTable>),
     /// Everything maps to one outer position.
     Fixed(Position),
+}
+
+/// Where each character of a one-line quoted string is in the outer line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnTable {
+    pub line: u32,
+    /// The outer column of each character of the value, and one past its end.
+    pub columns: Vec<u32>,
+    /// The index in `columns` where each line of the value starts.
+    pub line_starts: Vec<u32>,
 }
 
 impl PositionMap {
@@ -76,13 +89,19 @@ impl PositionMap {
         match self.base {
             MapBase::Identity => Position::new(line, column),
             MapBase::Block { first_line, indent } => Position::new(first_line + line - 1, column + indent),
+            MapBase::Columns(ref table) => {
+                let start = table.line_starts.get(line.saturating_sub(1) as usize).copied().unwrap_or(0);
+                let index = (start + column.saturating_sub(1)) as usize;
+                let last = table.columns.last().copied().unwrap_or(1);
+                Position::new(table.line, table.columns.get(index).copied().unwrap_or(last))
+            }
             MapBase::Fixed(at) => at,
         }
     }
 
     /// The same map for a piece that starts `lines` lines further down.
     pub fn shifted(&self, lines: u32) -> PositionMap {
-        PositionMap { line_offset: self.line_offset + lines, base: self.base }
+        PositionMap { line_offset: self.line_offset + lines, base: self.base.clone() }
     }
 
     /// Whether positions are exact (otherwise they are the start of the embedding value).

@@ -20,34 +20,66 @@ fn validator() -> Option<jsonschema::Validator> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("skipped: SARIF schema not readable at {}: {err}", path.display());
+            eprintln!(
+                "skipped: SARIF schema not readable at {}: {err}",
+                path.display()
+            );
             return None;
         }
     };
     let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
     // Formats are asserted too: `uri` and `uri-reference` are where a producer usually slips.
-    Some(jsonschema::draft4::options().should_validate_formats(true).build(&schema).expect("the SARIF schema compiles"))
+    Some(
+        jsonschema::draft4::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("the SARIF schema compiles"),
+    )
 }
 
 fn errors(validator: &jsonschema::Validator, log: &Value) -> Vec<String> {
-    validator.iter_errors(log).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 fn checked_report() -> (Report, Vec<dplint_core::source::SourceFile>) {
     let kube_proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmdoe: nftables\nmode: ipvs\nmode: iptables\nipvs:\n  ExcludeCIDRs: [\"10.0.0.0/8\"]\n";
     let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    föö: bär\n";
     let inputs = [
-        Input { name: "manifests/kube-proxy.yaml", bytes: kube_proxy.as_bytes() },
-        Input { name: "my dir/config map.yaml", bytes: config_map.as_bytes() },
-        Input { name: "<stdin>", bytes: b"a: [b\n" },
-        Input { name: "/abs/path/bad.json", bytes: b"{\"a\": \xff}" },
+        Input {
+            name: "manifests/kube-proxy.yaml",
+            bytes: kube_proxy.as_bytes(),
+        },
+        Input {
+            name: "my dir/config map.yaml",
+            bytes: config_map.as_bytes(),
+        },
+        Input {
+            name: "<stdin>",
+            bytes: b"a: [b\n",
+        },
+        Input {
+            name: "/abs/path/bad.json",
+            bytes: b"{\"a\": \xff}",
+        },
     ];
     let report = check_inputs(&inputs, &CheckOptions::default());
-    let files = inputs.iter().map(|i| dplint_core::source::read_source(i.name, i.bytes, &Default::default())).collect();
+    let files = inputs
+        .iter()
+        .map(|i| dplint_core::source::read_source(i.name, i.bytes, &Default::default()))
+        .collect();
     (report, files)
 }
 
-fn synthetic(severity: Severity, line: u32, column: u32, end_line: u32, end_column: u32) -> Finding {
+fn synthetic(
+    severity: Severity,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+) -> Finding {
     Finding {
         code: "KP001",
         name: "unknown-field",
@@ -59,7 +91,11 @@ fn synthetic(severity: Severity, line: u32, column: u32, end_line: u32, end_colu
         column,
         end_line,
         end_column,
-        object: Some(ObjectRef { kind: Some("DaemonSet".to_string()), name: Some("kube-proxy".to_string()), ..ObjectRef::default() }),
+        object: Some(ObjectRef {
+            kind: Some("DaemonSet".to_string()),
+            name: Some("kube-proxy".to_string()),
+            ..ObjectRef::default()
+        }),
         field: Some("mode".to_string()),
         data_key: None,
         container: Some("kube-proxy".to_string()),
@@ -72,33 +108,65 @@ fn synthetic(severity: Severity, line: u32, column: u32, end_line: u32, end_colu
 fn sarif_of_a_real_check_validates() {
     let Some(validator) = validator() else { return };
     let (report, files) = checked_report();
-    assert!(report.findings.len() >= 4, "expected several findings, got {:#?}", report.findings);
+    assert!(
+        report.findings.len() >= 4,
+        "expected several findings, got {:#?}",
+        report.findings
+    );
     let codes: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.code).collect();
-    assert!(codes.len() >= 2, "expected findings of several rules, got {codes:?}");
+    assert!(
+        codes.len() >= 2,
+        "expected findings of several rules, got {codes:?}"
+    );
 
     let text = render(Format::Sarif, &report, &files, RenderOptions::default());
     let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
     let problems = errors(&validator, &log);
-    assert!(problems.is_empty(), "SARIF output does not validate:\n{}\n{text}", problems.join("\n"));
-    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(report.findings.len()));
+    assert!(
+        problems.is_empty(),
+        "SARIF output does not validate:\n{}\n{text}",
+        problems.join("\n")
+    );
+    assert_eq!(
+        log["runs"][0]["results"].as_array().map(Vec::len),
+        Some(report.findings.len())
+    );
     assert!(artifact_uris_are_references(&log), "{text}");
 }
 
 #[test]
 fn sarif_with_unknown_and_odd_positions_validates() {
     let Some(validator) = validator() else { return };
-    let target = TargetInfo { kubernetes_version: "1.40".to_string(), kubernetes_version_source: "--kubernetes-version".to_string(), os: "windows".to_string(), ..TargetInfo::default() };
+    let target = TargetInfo {
+        kubernetes_version: "1.40".to_string(),
+        kubernetes_version_source: "--kubernetes-version".to_string(),
+        os: "windows".to_string(),
+        ..TargetInfo::default()
+    };
     let findings = vec![
         synthetic(Severity::Error, 0, 0, 0, 0),
         synthetic(Severity::Warning, 3, 0, 0, 0),
         synthetic(Severity::Info, 5, 9, 2, 1),
         synthetic(Severity::Info, 5, 9, 5, 9),
     ];
-    let report = Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target, dplint_core::cluster::ClusterSummary::default());
+    let report = Report::new(
+        findings,
+        Summary {
+            files: 1,
+            documents: 1,
+            ..Summary::default()
+        },
+        target,
+        dplint_core::cluster::ClusterSummary::default(),
+    );
     let text = render(Format::Sarif, &report, &[], RenderOptions::default());
     let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
     let problems = errors(&validator, &log);
-    assert!(problems.is_empty(), "SARIF output does not validate:\n{}\n{text}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "SARIF output does not validate:\n{}\n{text}",
+        problems.join("\n")
+    );
     assert!(artifact_uris_are_references(&log), "{text}");
 }
 
@@ -115,28 +183,41 @@ fn the_schema_check_catches_broken_sarif() {
     assert!(!errors(&validator, &bad_level).is_empty());
 
     let mut bad_region = log.clone();
-    bad_region["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = Value::from(0);
+    bad_region["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        Value::from(0);
     assert!(!errors(&validator, &bad_region).is_empty());
 
     let mut bad_uri = log.clone();
     bad_uri["runs"][0]["tool"]["driver"]["informationUri"] = Value::from("not a uri");
-    assert!(!errors(&validator, &bad_uri).is_empty(), "the uri format is not checked");
+    assert!(
+        !errors(&validator, &bad_uri).is_empty(),
+        "the uri format is not checked"
+    );
 
     // Draft 4 knows no `uri-reference` format, so the schema cannot reject a bad artifact URI;
     // the check below does.
     let mut bad_reference = log;
-    bad_reference["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] = Value::from("<stdin>");
+    bad_reference["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"] = Value::from("<stdin>");
     assert!(!artifact_uris_are_references(&bad_reference));
 }
 
 /// Every `artifactLocation.uri` consists of RFC 3986 characters only, with `%` only in
 /// percent-escapes, and has no scheme-like first segment unless it is a `file:` URI.
 fn artifact_uris_are_references(log: &Value) -> bool {
-    let results = log["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+    let results = log["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     results.iter().all(|r| {
-        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap_or("");
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap_or("");
         let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c);
-        let escapes_ok = uri.split('%').skip(1).all(|rest| rest.len() >= 2 && rest[..2].chars().all(|c| c.is_ascii_hexdigit()));
+        let escapes_ok = uri
+            .split('%')
+            .skip(1)
+            .all(|rest| rest.len() >= 2 && rest[..2].chars().all(|c| c.is_ascii_hexdigit()));
         let first_segment = uri.split('/').next().unwrap_or("");
         let scheme_ok = !first_segment.contains(':') || uri.starts_with("file:///");
         !uri.is_empty() && uri.chars().all(allowed) && escapes_ok && scheme_ok

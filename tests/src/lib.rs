@@ -16,7 +16,10 @@ use serde_json::Value;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
 }
 
 /// The official SARIF 2.1.0 schema, in the shared folder beside the workspace (may be absent).
@@ -42,10 +45,14 @@ fn locate_binary() -> PathBuf {
         Ok(path) => path,
         Err(why) => {
             // Without cargo (tests run from a copied test binary), an existing build will do.
-            let fallback = profile_dir().map(|d| d.join(format!("dplint{}", std::env::consts::EXE_SUFFIX)));
+            let fallback =
+                profile_dir().map(|d| d.join(format!("dplint{}", std::env::consts::EXE_SUFFIX)));
             match fallback {
                 Some(path) if path.is_file() => {
-                    eprintln!("warning: {why}; using {}, which may be out of date", path.display());
+                    eprintln!(
+                        "warning: {why}; using {}, which may be out of date",
+                        path.display()
+                    );
                     path
                 }
                 _ => panic!(
@@ -64,10 +71,23 @@ fn profile_dir() -> Option<PathBuf> {
 
 /// Builds the binary with the profile the tests were built with and returns its path.
 fn cargo_build() -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").or_else(|| option_env!("CARGO").map(Into::into)).unwrap_or_else(|| "cargo".into());
+    let cargo = std::env::var_os("CARGO")
+        .or_else(|| option_env!("CARGO").map(Into::into))
+        .unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command.current_dir(workspace()).args(["build", "--package", "dplint", "--bin", "dplint", "--message-format=json-render-diagnostics"]);
-    match profile_dir().as_deref().and_then(Path::file_name).and_then(|n| n.to_str()) {
+    command.current_dir(workspace()).args([
+        "build",
+        "--package",
+        "dplint",
+        "--bin",
+        "dplint",
+        "--message-format=json-render-diagnostics",
+    ]);
+    match profile_dir()
+        .as_deref()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+    {
         Some("debug") | None => {}
         Some("release") => {
             command.arg("--release");
@@ -76,9 +96,15 @@ fn cargo_build() -> Result<PathBuf, String> {
             command.args(["--profile", other]);
         }
     }
-    let output = command.stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!("`cargo build -p dplint` failed ({})", output.status));
+        return Err(format!(
+            "`cargo build -p dplint` failed ({})",
+            output.status
+        ));
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -99,13 +125,22 @@ pub struct Outcome {
 impl Outcome {
     /// The stdout as JSON (for `--format json` and `sarif`).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// Asserts the exit code, showing both streams when it differs.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -152,10 +187,17 @@ pub struct TempDir {
 impl TempDir {
     pub fn new(label: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        let name = format!("dplint-test-{label}-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "dplint-test-{label}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
         let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         TempDir { path }
     }
 
@@ -167,16 +209,19 @@ impl TempDir {
     pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+            std::fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
         }
-        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(&path, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         path
     }
 
     /// Creates a directory (and its parents) and returns its full path.
     pub fn mkdir(&self, relative: &str) -> PathBuf {
         let path = self.path.join(relative);
-        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         path
     }
 }
@@ -189,14 +234,14 @@ impl Drop for TempDir {
 
 /// A kube-proxy configuration with one misspelt field (`mdoe`, line 4, columns 7–15): KP001
 /// unknown-field, a warning.
-pub const UNKNOWN_FIELD: &str =
-    "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nmdoe: nftables\n";
+pub const UNKNOWN_FIELD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nmdoe: nftables\n";
 
 /// Not YAML (line 1): DP001 invalid-yaml, an error.
 pub const INVALID_YAML: &str = "kind: KubeProxyConfiguration\nmode: [nftables\n";
 
 /// A manifest no rule can concern (no kube-proxy, kubeadm or Calico words): never a finding.
-pub const CLEAN: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n";
+pub const CLEAN: &str =
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n";
 
 /// Codes of every rule the binary has.
 pub fn rule_codes() -> Vec<String> {
@@ -214,7 +259,10 @@ pub fn rule_codes() -> Vec<String> {
 /// not change when rules are added; `severity` changes severities (`("KP001", "info")`), and
 /// `extra` is appended (top-level keys other than `rules`).
 pub fn only_rules(keep: &[&str], severity: &[(&str, &str)], extra: &str) -> String {
-    let disabled: Vec<String> = rule_codes().into_iter().filter(|c| !keep.contains(&c.as_str())).collect();
+    let disabled: Vec<String> = rule_codes()
+        .into_iter()
+        .filter(|c| !keep.contains(&c.as_str()))
+        .collect();
     let mut text = String::from("rules:\n");
     if !disabled.is_empty() {
         text.push_str("  disable:\n");
@@ -234,10 +282,20 @@ pub fn only_rules(keep: &[&str], severity: &[(&str, &str)], extra: &str) -> Stri
 
 /// The codes of the findings of a JSON report.
 pub fn codes(report: &Value) -> Vec<String> {
-    report["findings"].as_array().into_iter().flatten().filter_map(|f| f["code"].as_str().map(str::to_string)).collect()
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["code"].as_str().map(str::to_string))
+        .collect()
 }
 
 /// The `file` of each finding of a JSON report.
 pub fn files(report: &Value) -> Vec<String> {
-    report["findings"].as_array().into_iter().flatten().filter_map(|f| f["file"].as_str().map(str::to_string)).collect()
+    report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["file"].as_str().map(str::to_string))
+        .collect()
 }

@@ -16,7 +16,10 @@ fn clean_input_exits_zero() {
 fn errors_exit_one_by_default() {
     let dir = TempDir::new("exit-error");
     dir.write("broken.yaml", INVALID_YAML);
-    let out = run(dir.path(), &["check", "--no-config", "--format", "json", "broken.yaml"]);
+    let out = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "json", "broken.yaml"],
+    );
     out.expect_code(1);
     assert_eq!(codes(&out.json()), ["DP001"]);
 }
@@ -25,7 +28,11 @@ fn errors_exit_one_by_default() {
 fn fail_on_never_exits_zero_with_errors() {
     let dir = TempDir::new("exit-never");
     dir.write("broken.yaml", INVALID_YAML);
-    run(dir.path(), &["check", "--no-config", "--fail-on", "never", "broken.yaml"]).expect_code(0);
+    run(
+        dir.path(),
+        &["check", "--no-config", "--fail-on", "never", "broken.yaml"],
+    )
+    .expect_code(0);
 }
 
 #[test]
@@ -53,8 +60,25 @@ fn warnings_fail_only_from_fail_on_warning() {
 fn infos_fail_only_from_fail_on_info() {
     let dir = TempDir::new("exit-info");
     dir.write("kube-proxy.yaml", UNKNOWN_FIELD);
-    dir.write("settings.yaml", only_rules(&["KP001"], &[("KP001", "info")], ""));
-    let check = |fail_on: &str| run(dir.path(), &["check", "--config", "settings.yaml", "--format", "json", "--fail-on", fail_on, "kube-proxy.yaml"]);
+    dir.write(
+        "settings.yaml",
+        only_rules(&["KP001"], &[("KP001", "info")], ""),
+    );
+    let check = |fail_on: &str| {
+        run(
+            dir.path(),
+            &[
+                "check",
+                "--config",
+                "settings.yaml",
+                "--format",
+                "json",
+                "--fail-on",
+                fail_on,
+                "kube-proxy.yaml",
+            ],
+        )
+    };
     let out = check("warning");
     out.expect_code(0);
     assert_eq!(out.json()["findings"][0]["severity"], "info");
@@ -65,16 +89,37 @@ fn infos_fail_only_from_fail_on_info() {
 fn fail_on_from_the_settings_file_and_the_command_line_wins() {
     let dir = TempDir::new("exit-settings-fail-on");
     dir.write("kube-proxy.yaml", UNKNOWN_FIELD);
-    dir.write("settings.yaml", only_rules(&["KP001"], &[], "failOn: warning\n"));
-    run(dir.path(), &["check", "--config", "settings.yaml", "kube-proxy.yaml"]).expect_code(1);
-    run(dir.path(), &["check", "--config", "settings.yaml", "--fail-on", "error", "kube-proxy.yaml"]).expect_code(0);
+    dir.write(
+        "settings.yaml",
+        only_rules(&["KP001"], &[], "failOn: warning\n"),
+    );
+    run(
+        dir.path(),
+        &["check", "--config", "settings.yaml", "kube-proxy.yaml"],
+    )
+    .expect_code(1);
+    run(
+        dir.path(),
+        &[
+            "check",
+            "--config",
+            "settings.yaml",
+            "--fail-on",
+            "error",
+            "kube-proxy.yaml",
+        ],
+    )
+    .expect_code(0);
 }
 
 #[test]
 fn a_missing_file_exits_two_and_names_it() {
     let dir = TempDir::new("exit-missing");
     dir.write("web.yaml", CLEAN);
-    let out = run(dir.path(), &["check", "--no-config", "web.yaml", "does-not-exist.yaml"]);
+    let out = run(
+        dir.path(),
+        &["check", "--no-config", "web.yaml", "does-not-exist.yaml"],
+    );
     out.expect_code(2);
     assert!(out.stderr.contains("does-not-exist.yaml"), "{}", out.stderr);
 }
@@ -83,9 +128,22 @@ fn a_missing_file_exits_two_and_names_it() {
 fn a_bad_kubernetes_version_exits_two() {
     let dir = TempDir::new("exit-version");
     dir.write("web.yaml", CLEAN);
-    let out = run(dir.path(), &["check", "--no-config", "--kubernetes-version", "banana", "web.yaml"]);
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--no-config",
+            "--kubernetes-version",
+            "banana",
+            "web.yaml",
+        ],
+    );
     out.expect_code(2);
-    assert!(out.stderr.contains("--kubernetes-version") && out.stderr.contains("banana"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--kubernetes-version") && out.stderr.contains("banana"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.stdout, "", "a usage error printed a report");
 }
 
@@ -93,9 +151,23 @@ fn a_bad_kubernetes_version_exits_two() {
 fn a_good_kubernetes_version_is_reported_as_assumed() {
     let dir = TempDir::new("exit-version-ok");
     dir.write("web.yaml", CLEAN);
-    let out = run(dir.path(), &["check", "--no-config", "--kubernetes-version", "1.40", "web.yaml"]);
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--no-config",
+            "--kubernetes-version",
+            "1.40",
+            "web.yaml",
+        ],
+    );
     out.expect_code(0);
-    assert!(out.stdout.contains("assumed Kubernetes version: 1.40 (--kubernetes-version)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("assumed Kubernetes version: 1.40 (--kubernetes-version)"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -112,8 +184,16 @@ fn an_invalid_settings_file_exits_two_and_names_the_key() {
         dir.write(".dplint.yaml", settings);
         let out = run(dir.path(), &["check", "web.yaml"]);
         out.expect_code(2);
-        assert!(out.stderr.contains(key), "error for {settings:?} does not name {key:?}: {}", out.stderr);
-        assert!(out.stderr.contains(".dplint.yaml"), "error does not name the file: {}", out.stderr);
+        assert!(
+            out.stderr.contains(key),
+            "error for {settings:?} does not name {key:?}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(".dplint.yaml"),
+            "error does not name the file: {}",
+            out.stderr
+        );
     }
 }
 
@@ -121,5 +201,9 @@ fn an_invalid_settings_file_exits_two_and_names_the_key() {
 fn an_unknown_format_is_a_usage_error() {
     let dir = TempDir::new("exit-format");
     dir.write("web.yaml", CLEAN);
-    run(dir.path(), &["check", "--no-config", "--format", "xml", "web.yaml"]).expect_code(2);
+    run(
+        dir.path(),
+        &["check", "--no-config", "--format", "xml", "web.yaml"],
+    )
+    .expect_code(2);
 }

@@ -19,7 +19,19 @@ fn fixture(label: &str) -> TempDir {
 }
 
 fn check(dir: &TempDir, format: &str) -> dplint_tests::Outcome {
-    run(dir.path(), &["check", "--config", "settings.yaml", "--format", format, "broken.yaml", "kube-proxy.yaml", "web.yaml"])
+    run(
+        dir.path(),
+        &[
+            "check",
+            "--config",
+            "settings.yaml",
+            "--format",
+            format,
+            "broken.yaml",
+            "kube-proxy.yaml",
+            "web.yaml",
+        ],
+    )
 }
 
 #[test]
@@ -31,15 +43,25 @@ fn text_shows_header_snippet_caret_help_and_summary() {
     assert!(text.contains("warning[KP001]: unknown field \"mdoe\""), "{text}");
     assert!(text.contains("--> kube-proxy.yaml:4:7"), "{text}");
     let lines: Vec<&str> = text.lines().collect();
-    let source = lines.iter().position(|l| l.ends_with("4 | mdoe: nftables")).unwrap_or_else(|| panic!("no source line:\n{text}"));
+    let source = lines
+        .iter()
+        .position(|l| l.ends_with("4 | mdoe: nftables"))
+        .unwrap_or_else(|| panic!("no source line:\n{text}"));
     let caret = lines[source + 1];
     let column = lines[source].find("nftables").unwrap();
-    assert_eq!(&caret[column..column + 9], "^^^^^^^^ ", "caret line {caret:?} in:\n{text}");
+    assert_eq!(
+        &caret[column..column + 9],
+        "^^^^^^^^ ",
+        "caret line {caret:?} in:\n{text}"
+    );
     assert!(caret.contains("field `mdoe` of KubeProxyConfiguration"), "{text}");
     assert!(text.contains("= help: Did you mean \"mode\"?"), "{text}");
     assert!(text.contains("= see: https://"), "{text}");
     assert!(text.contains("error[DP001]"), "{text}");
-    assert!(text.contains("1 error, 1 warning, 0 infos in 3 files (3 documents)"), "{text}");
+    assert!(
+        text.contains("1 error, 1 warning, 0 infos in 3 files (3 documents)"),
+        "{text}"
+    );
     assert!(text.contains("assumed Kubernetes version: 1.35 (default)"), "{text}");
     assert!(!text.contains('\x1b'), "colour in a pipe: {text:?}");
 }
@@ -47,7 +69,16 @@ fn text_shows_header_snippet_caret_help_and_summary() {
 #[test]
 fn text_colour_is_forced_by_always_and_absent_with_never() {
     let dir = fixture("color");
-    let args = |color| ["check", "--config", "settings.yaml", "--color", color, "kube-proxy.yaml"];
+    let args = |color| {
+        [
+            "check",
+            "--config",
+            "settings.yaml",
+            "--color",
+            color,
+            "kube-proxy.yaml",
+        ]
+    };
     assert!(run(dir.path(), &args("always")).stdout.contains("\x1b["));
     assert!(!run(dir.path(), &args("never")).stdout.contains('\x1b'));
 }
@@ -60,7 +91,13 @@ fn json_has_the_contract_fields() {
     let report = out.json();
     assert!(report["version"].is_string());
     let summary = &report["summary"];
-    for (key, expected) in [("files", 3), ("documents", 3), ("errors", 1), ("warnings", 1), ("infos", 0)] {
+    for (key, expected) in [
+        ("files", 3),
+        ("documents", 3),
+        ("errors", 1),
+        ("warnings", 1),
+        ("infos", 0),
+    ] {
         assert_eq!(summary[key], expected, "summary.{key} in {summary}");
     }
     let findings = report["findings"].as_array().expect("findings is an array");
@@ -70,7 +107,10 @@ fn json_has_the_contract_fields() {
             assert!(f[key].is_string(), "{key} is not a string in {f}");
         }
         for key in ["line", "column"] {
-            assert!(f[key].as_u64().is_some_and(|n| n >= 1), "{key} is not a positive number in {f}");
+            assert!(
+                f[key].as_u64().is_some_and(|n| n >= 1),
+                "{key} is not a positive number in {f}"
+            );
         }
         assert!(f.get("object").is_some() && f.get("field").is_some(), "{f}");
     }
@@ -115,8 +155,14 @@ fn sarif_validates_against_the_official_schema() {
         return;
     };
     let schema: Value = serde_json::from_str(&schema_text).expect("schema is JSON");
-    let validator = jsonschema::draft4::options().should_validate_formats(true).build(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "SARIF does not validate:\n{}", errors.join("\n"));
 }
 
@@ -132,7 +178,10 @@ fn xml_elements(xml: &str) -> Vec<(String, Vec<(String, String)>)> {
                     .attributes()
                     .map(|a| {
                         let a = a.expect("well-formed attribute");
-                        let value = a.unescape_value().expect("well-formed attribute value").into_owned();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .expect("well-formed attribute value")
+                            .into_owned();
                         (String::from_utf8_lossy(a.key.as_ref()).into_owned(), value)
                     })
                     .collect();
@@ -157,18 +206,38 @@ fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
     out.expect_code(1);
     let xml = &out.stdout;
     let elements = xml_elements(xml);
-    let suites: Vec<&str> = elements.iter().filter(|(n, _)| n == "testsuite").filter_map(|(_, a)| attribute(a, "name")).collect();
+    let suites: Vec<&str> = elements
+        .iter()
+        .filter(|(n, _)| n == "testsuite")
+        .filter_map(|(_, a)| attribute(a, "name"))
+        .collect();
     assert_eq!(suites, ["broken.yaml", "kube-proxy.yaml", "web.yaml"], "{xml}");
-    let cases: Vec<&Vec<(String, String)>> = elements.iter().filter(|(n, _)| n == "testcase").map(|(_, a)| a).collect();
+    let cases: Vec<&Vec<(String, String)>> = elements
+        .iter()
+        .filter(|(n, _)| n == "testcase")
+        .map(|(_, a)| a)
+        .collect();
     assert_eq!(cases.len(), 3, "{xml}");
-    let failures: Vec<&Vec<(String, String)>> = elements.iter().filter(|(n, _)| n == "failure").map(|(_, a)| a).collect();
+    let failures: Vec<&Vec<(String, String)>> = elements
+        .iter()
+        .filter(|(n, _)| n == "failure")
+        .map(|(_, a)| a)
+        .collect();
     assert_eq!(failures.len(), 2, "{xml}");
     let root = &elements[0];
     assert_eq!(root.0, "testsuites");
-    assert_eq!((attribute(&root.1, "tests"), attribute(&root.1, "failures")), (Some("3"), Some("2")), "{xml}");
+    assert_eq!(
+        (attribute(&root.1, "tests"), attribute(&root.1, "failures")),
+        (Some("3"), Some("2")),
+        "{xml}"
+    );
     let names: Vec<&str> = cases.iter().filter_map(|a| attribute(a, "name")).collect();
     assert!(names.contains(&"KP001 unknown-field at 4:7"), "{names:?}");
-    assert!(cases.iter().any(|a| attribute(a, "classname") == Some("kube-proxy.yaml")));
+    assert!(
+        cases
+            .iter()
+            .any(|a| attribute(a, "classname") == Some("kube-proxy.yaml"))
+    );
     assert!(failures.iter().any(|a| attribute(a, "type") == Some("warning")));
     assert!(failures.iter().any(|a| attribute(a, "type") == Some("error")));
     assert!(xml.contains("help: Did you mean"), "{xml}");
@@ -177,7 +246,10 @@ fn junit_has_a_suite_per_file_and_a_failure_per_finding() {
 
 /// Loads the report with Python's junitparser, when it is installed, as CI viewers would.
 fn junitparser_agrees(xml: &str, dir: &Path) {
-    let available = Command::new("python3").args(["-c", "import junitparser"]).output().is_ok_and(|o| o.status.success());
+    let available = Command::new("python3")
+        .args(["-c", "import junitparser"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !available {
         eprintln!("skipped junitparser check: `python3 -c \"import junitparser\"` failed");
         return;
@@ -190,8 +262,16 @@ fn junitparser_agrees(xml: &str, dir: &Path) {
         cases = [c for s in suites for c in s]\n\
         failed = [c for c in cases if any(isinstance(r, junitparser.Failure) for r in c.result)]\n\
         print(len(suites), len(cases), len(failed))\n";
-    let out = Command::new("python3").args(["-c", script]).arg(&path).output().expect("python3 runs");
-    assert!(out.status.success(), "junitparser failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "junitparser failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "3 3 2");
 }
 
@@ -203,13 +283,21 @@ fn github_prints_one_workflow_command_per_finding() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{}", out.stdout);
     for line in &lines {
-        let rest = line.strip_prefix("::").unwrap_or_else(|| panic!("not a workflow command: {line}"));
+        let rest = line
+            .strip_prefix("::")
+            .unwrap_or_else(|| panic!("not a workflow command: {line}"));
         let (command, message) = rest.split_once("::").unwrap_or_else(|| panic!("no message: {line}"));
         let (level, properties) = command.split_once(' ').expect("level and properties");
         assert!(["error", "warning", "notice"].contains(&level), "{line}");
-        let keys: Vec<&str> = properties.split(',').map(|p| p.split_once('=').expect("key=value").0).collect();
+        let keys: Vec<&str> = properties
+            .split(',')
+            .map(|p| p.split_once('=').expect("key=value").0)
+            .collect();
         assert_eq!(keys[0], "file", "{line}");
-        assert!(keys.contains(&"line") && keys.contains(&"col") && keys.contains(&"title"), "{line}");
+        assert!(
+            keys.contains(&"line") && keys.contains(&"col") && keys.contains(&"title"),
+            "{line}"
+        );
         assert!(!message.is_empty());
         assert!(!message.contains('\n') && !message.contains('\r'));
     }
@@ -225,9 +313,16 @@ fn github_prints_one_workflow_command_per_finding() {
 fn github_escapes_file_names() {
     let dir = TempDir::new("github-escape");
     dir.write("a,b:c%.yaml", INVALID_YAML);
-    let out = run(dir.path(), &["check", "--no-config", "--format", "github", "a,b:c%.yaml"]);
+    let out = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "github", "a,b:c%.yaml"],
+    );
     out.expect_code(1);
-    assert!(out.stdout.starts_with("::error file=a%2Cb%3Ac%25.yaml,line="), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("::error file=a%2Cb%3Ac%25.yaml,line="),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -240,7 +335,12 @@ fn every_format_of_a_clean_run_exits_zero() {
         match format {
             "github" => assert_eq!(out.stdout, ""),
             "junit" => assert!(out.stdout.contains("name=\"no findings\""), "{}", out.stdout),
-            "text" => assert!(out.stdout.contains("0 errors, 0 warnings, 0 infos in 1 file (1 document)"), "{}", out.stdout),
+            "text" => assert!(
+                out.stdout
+                    .contains("0 errors, 0 warnings, 0 infos in 1 file (1 document)"),
+                "{}",
+                out.stdout
+            ),
             _ => {
                 out.json();
             }

@@ -1,18 +1,47 @@
 //! What `dplint check` reads: standard input, directories, settings files found upward or named,
 //! ignored paths, and the `dplint.io/ignore` annotation.
 
-use dplint_tests::{CLEAN, INVALID_YAML, TempDir, UNKNOWN_FIELD, codes, files, only_rules, run, run_with_stdin};
+use dplint_tests::{
+    CLEAN, INVALID_YAML, TempDir, UNKNOWN_FIELD, codes, files, only_rules, run, run_with_stdin,
+};
+
+/// The files a JUnit report has a suite for, in its order (the order they were read in).
+fn suites(junit: &str) -> Vec<String> {
+    junit
+        .match_indices("<testsuite name=\"")
+        .map(|(at, m)| {
+            let rest = &junit[at + m.len()..];
+            rest[..rest.find('"').unwrap_or(rest.len())].to_string()
+        })
+        .collect()
+}
 
 #[test]
 fn stdin_is_read_for_a_dash() {
     let dir = TempDir::new("stdin");
-    let out = run_with_stdin(dir.path(), &["check", "--no-config", "--format", "json", "-"], INVALID_YAML.as_bytes());
+    let out = run_with_stdin(
+        dir.path(),
+        &["check", "--no-config", "--format", "json", "-"],
+        INVALID_YAML.as_bytes(),
+    );
     out.expect_code(1);
     let report = out.json();
     assert_eq!(files(&report), ["<stdin>"]);
     assert_eq!(report["summary"]["files"], 1);
 
-    let out = run_with_stdin(dir.path(), &["check", "--no-config", "--format", "json", "--stdin-name", "rendered.yaml", "-"], INVALID_YAML.as_bytes());
+    let out = run_with_stdin(
+        dir.path(),
+        &[
+            "check",
+            "--no-config",
+            "--format",
+            "json",
+            "--stdin-name",
+            "rendered.yaml",
+            "-",
+        ],
+        INVALID_YAML.as_bytes(),
+    );
     assert_eq!(files(&out.json()), ["rendered.yaml"]);
 }
 
@@ -20,7 +49,11 @@ fn stdin_is_read_for_a_dash() {
 fn stdin_findings_show_their_snippet() {
     let dir = TempDir::new("stdin-text");
     dir.write("settings.yaml", only_rules(&["KP001"], &[], ""));
-    let out = run_with_stdin(dir.path(), &["check", "--config", "settings.yaml", "-"], UNKNOWN_FIELD.as_bytes());
+    let out = run_with_stdin(
+        dir.path(),
+        &["check", "--config", "settings.yaml", "-"],
+        UNKNOWN_FIELD.as_bytes(),
+    );
     out.expect_code(0);
     assert!(out.stdout.contains("--> <stdin>:4:7"), "{}", out.stdout);
     assert!(out.stdout.contains("4 | mdoe: nftables"), "{}", out.stdout);
@@ -29,23 +62,35 @@ fn stdin_findings_show_their_snippet() {
 #[test]
 fn directories_are_read_recursively_sorted_and_only_manifests() {
     let dir = TempDir::new("dirs");
-    for name in ["m/b.yaml", "m/a.yml", "m/sub/c.json", "m/sub/deeper/d.YAML", "m/notes.txt", "m/script.sh", "m/.hidden/e.yaml"] {
+    for name in [
+        "m/b.yaml",
+        "m/a.yml",
+        "m/sub/c.json",
+        "m/sub/deeper/d.YAML",
+        "m/notes.txt",
+        "m/script.sh",
+        "m/.hidden/e.yaml",
+    ] {
         dir.write(name, INVALID_YAML);
     }
-    let out = run(dir.path(), &["check", "--no-config", "--format", "junit", "m"]);
+    let out = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "junit", "m"],
+    );
     out.expect_code(1);
     // The JUnit suites follow the order in which files were read.
-    let suites: Vec<&str> = out
-        .stdout
-        .match_indices("<testsuite name=\"")
-        .map(|(at, m)| {
-            let rest = &out.stdout[at + m.len()..];
-            &rest[..rest.find('"').unwrap()]
-        })
-        .collect();
-    assert_eq!(suites, ["m/a.yml", "m/b.yaml", "m/sub/c.json", "m/sub/deeper/d.YAML"], "{}", out.stdout);
+    assert_eq!(
+        suites(&out.stdout),
+        ["m/a.yml", "m/b.yaml", "m/sub/c.json", "m/sub/deeper/d.YAML"],
+        "{}",
+        out.stdout
+    );
 
-    let report = run(dir.path(), &["check", "--no-config", "--format", "json", "m"]).json();
+    let report = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "json", "m"],
+    )
+    .json();
     assert_eq!(report["summary"]["files"], 4);
 }
 
@@ -53,7 +98,10 @@ fn directories_are_read_recursively_sorted_and_only_manifests() {
 fn files_named_explicitly_are_read_whatever_their_extension() {
     let dir = TempDir::new("explicit");
     dir.write("rendered.txt", INVALID_YAML);
-    let out = run(dir.path(), &["check", "--no-config", "--format", "json", "rendered.txt"]);
+    let out = run(
+        dir.path(),
+        &["check", "--no-config", "--format", "json", "rendered.txt"],
+    );
     out.expect_code(1);
     assert_eq!(files(&out.json()), ["rendered.txt"]);
 }
@@ -84,7 +132,10 @@ fn settings_are_found_upward_from_the_working_directory() {
     out.expect_code(0);
     assert_eq!(codes(&out.json()), ["DP001"]);
 
-    let out = run(&deep, &["check", "--no-config", "--format", "json", "broken.yaml"]);
+    let out = run(
+        &deep,
+        &["check", "--no-config", "--format", "json", "broken.yaml"],
+    );
     out.expect_code(1);
     assert_eq!(codes(&out.json()), ["DP001"]);
 }
@@ -96,9 +147,16 @@ fn config_names_the_settings_file() {
     dir.write("elsewhere/strict.yaml", "failOn: warning\n");
     dir.write("broken.yaml", INVALID_YAML);
     run(dir.path(), &["check", "broken.yaml"]).expect_code(0);
-    run(dir.path(), &["check", "--config", "elsewhere/strict.yaml", "broken.yaml"]).expect_code(1);
+    run(
+        dir.path(),
+        &["check", "--config", "elsewhere/strict.yaml", "broken.yaml"],
+    )
+    .expect_code(1);
 
-    let out = run(dir.path(), &["check", "--config", "elsewhere/missing.yaml", "broken.yaml"]);
+    let out = run(
+        dir.path(),
+        &["check", "--config", "elsewhere/missing.yaml", "broken.yaml"],
+    );
     out.expect_code(2);
     assert!(out.stderr.contains("missing.yaml"), "{}", out.stderr);
 }
@@ -112,24 +170,54 @@ fn settings_kubernetes_version_is_used_and_named() {
     out.expect_code(0);
     let target = &out.json()["target"];
     assert_eq!(target["kubernetesVersion"], "1.38");
-    assert!(target["kubernetesVersionSource"].as_str().unwrap().contains(".dplint.yaml"), "{target}");
+    assert!(
+        target["kubernetesVersionSource"]
+            .as_str()
+            .unwrap()
+            .contains(".dplint.yaml"),
+        "{target}"
+    );
 }
 
 #[test]
 fn ignore_paths_skip_matching_files() {
     let dir = TempDir::new("ignore-paths");
-    dir.write(".dplint.yaml", "ignorePaths:\n  - \"vendor/**\"\n  - \"**/*.generated.yaml\"\n");
+    dir.write(
+        ".dplint.yaml",
+        "ignorePaths:\n  - \"vendor/**\"\n  - \"**/*.generated.yaml\"\n",
+    );
     dir.write("vendor/lib/broken.yaml", INVALID_YAML);
     dir.write("app/broken.generated.yaml", INVALID_YAML);
     dir.write("app/broken.yaml", INVALID_YAML);
     let out = run(dir.path(), &["check", "--format", "json", "."]);
     out.expect_code(1);
-    let report = out.json();
-    assert_eq!(files(&report), ["./app/broken.yaml"]);
-    assert_eq!(report["summary"]["files"], 1);
+    assert_eq!(files(&out.json()), ["./app/broken.yaml"]);
+    let read = suites(&run(dir.path(), &["check", "--format", "junit", "."]).stdout);
+    assert!(read.contains(&"./app/broken.yaml".to_string()), "{read:?}");
+    assert!(
+        !read
+            .iter()
+            .any(|f| f.contains("vendor") || f.contains("generated")),
+        "ignored files were read: {read:?}"
+    );
 
-    let out = run(dir.path(), &["check", "--format", "json", "--no-config", "."]);
-    assert_eq!(out.json()["summary"]["files"], 4, "without settings every manifest is read (.dplint.yaml too)");
+    let read = suites(
+        &run(
+            dir.path(),
+            &["check", "--format", "junit", "--no-config", "."],
+        )
+        .stdout,
+    );
+    for file in [
+        "./app/broken.generated.yaml",
+        "./app/broken.yaml",
+        "./vendor/lib/broken.yaml",
+    ] {
+        assert!(
+            read.contains(&file.to_string()),
+            "without settings {file} was not read: {read:?}"
+        );
+    }
 }
 
 const ANNOTATED: &str = "apiVersion: v1
@@ -153,11 +241,25 @@ fn the_ignore_annotation_suppresses_rules_by_code_or_name() {
     dir.write("settings.yaml", only_rules(&["KP001"], &[], ""));
     let check = |ignored: &str| {
         dir.write("cm.yaml", ANNOTATED.replace("IGNORED", ignored));
-        let out = run(dir.path(), &["check", "--config", "settings.yaml", "--format", "json", "cm.yaml"]);
+        let out = run(
+            dir.path(),
+            &[
+                "check",
+                "--config",
+                "settings.yaml",
+                "--format",
+                "json",
+                "cm.yaml",
+            ],
+        );
         out.expect_code(0);
         codes(&out.json())
     };
-    assert_eq!(check("KP002"), ["KP001"], "another rule's code suppressed KP001");
+    assert_eq!(
+        check("KP002"),
+        ["KP001"],
+        "another rule's code suppressed KP001"
+    );
     assert_eq!(check("KP001"), Vec::<String>::new());
     assert_eq!(check("kp001"), Vec::<String>::new());
     assert_eq!(check("unknown-field"), Vec::<String>::new());

@@ -33,19 +33,35 @@ fn command(finding: &Finding) -> String {
             properties.push(format!("col={}", finding.column));
         }
         // An end before the start (or unknown) would make GitHub drop the annotation's position.
-        if finding.end_line > 0 && finding.end_column > 0 && (finding.end_line, finding.end_column) >= (finding.line, finding.column) {
+        if finding.end_line > 0
+            && finding.end_column > 0
+            && (finding.end_line, finding.end_column) >= (finding.line, finding.column)
+        {
             properties.push(format!("endLine={}", finding.end_line));
             properties.push(format!("endColumn={}", finding.end_column));
         }
     }
-    properties.push(format!("title={}", escape_property(&format!("{} {}", finding.code, finding.name))));
-    let message = if finding.help.is_empty() { finding.message.clone() } else { format!("{}\n{}", finding.message, finding.help) };
-    format!("::{level} {}::{}", properties.join(","), escape_data(&message))
+    properties.push(format!(
+        "title={}",
+        escape_property(&format!("{} {}", finding.code, finding.name))
+    ));
+    let message = if finding.help.is_empty() {
+        finding.message.clone()
+    } else {
+        format!("{}\n{}", finding.message, finding.help)
+    };
+    format!(
+        "::{level} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
 }
 
 /// Escapes the message of a workflow command.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command.
@@ -80,9 +96,18 @@ mod tests {
     }
 
     fn render_one(f: Finding) -> String {
-        let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
-        render(&Report::new(vec![f], Summary::default(), target, crate::cluster::ClusterSummary::default()))
+        let target = TargetInfo {
+            kubernetes_version: "1.35".to_string(),
+            kubernetes_version_source: "default".to_string(),
+            os: "linux".to_string(),
+            ..TargetInfo::default()
+        };
+        render(&Report::new(
+            vec![f],
+            Summary::default(),
+            target,
+            crate::cluster::ClusterSummary::default(),
+        ))
     }
 
     #[test]
@@ -113,7 +138,9 @@ mod tests {
     fn unknown_or_reversed_positions_are_left_out() {
         let mut f = finding(Severity::Warning);
         f.end_line = 3;
-        assert!(render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,line=4,col=7,title="));
+        assert!(
+            render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,line=4,col=7,title=")
+        );
         let mut f = finding(Severity::Warning);
         f.line = 0;
         assert!(render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,title="));
@@ -121,8 +148,20 @@ mod tests {
 
     #[test]
     fn no_findings_no_output() {
-        let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
-        assert_eq!(render(&Report::new(vec![], Summary::default(), target, crate::cluster::ClusterSummary::default())), "");
+        let target = TargetInfo {
+            kubernetes_version: "1.35".to_string(),
+            kubernetes_version_source: "default".to_string(),
+            os: "linux".to_string(),
+            ..TargetInfo::default()
+        };
+        assert_eq!(
+            render(&Report::new(
+                vec![],
+                Summary::default(),
+                target,
+                crate::cluster::ClusterSummary::default()
+            )),
+            ""
+        );
     }
 }

@@ -7,7 +7,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite,
+};
 
 use super::Report;
 use crate::finding::{Finding, Severity};
@@ -34,14 +36,21 @@ pub fn render(report: &Report, sources: &[SourceFile]) -> String {
 pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
     let mut files: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
-    for name in sources.iter().map(|s| s.name.as_str()).chain(report.findings.iter().map(|f| f.file.as_str())) {
+    for name in sources
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(report.findings.iter().map(|f| f.file.as_str()))
+    {
         if seen.insert(name) {
             files.push(name);
         }
     }
     let mut by_file: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for finding in &report.findings {
-        by_file.entry(finding.file.as_str()).or_default().push(finding);
+        by_file
+            .entry(finding.file.as_str())
+            .or_default()
+            .push(finding);
     }
 
     let mut junit = JunitReport::new("dplint");
@@ -49,8 +58,14 @@ pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
         let mut suite = TestSuite::new(file);
         suite.add_properties([
             Property::new("dplintVersion", report.version),
-            Property::new("kubernetesVersion", report.target.kubernetes_version.as_str()),
-            Property::new("kubernetesVersionSource", report.target.kubernetes_version_source.as_str()),
+            Property::new(
+                "kubernetesVersion",
+                report.target.kubernetes_version.as_str(),
+            ),
+            Property::new(
+                "kubernetesVersionSource",
+                report.target.kubernetes_version_source.as_str(),
+            ),
         ]);
         let findings = by_file.remove(file).unwrap_or_default();
         if findings.is_empty() {
@@ -71,7 +86,10 @@ fn test_case(finding: &Finding, names: &mut HashSet<String>) -> TestCase {
     let details = details(finding);
     let status = if finding.severity >= Severity::Warning {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status.set_type(finding.severity.as_str()).set_message(finding.message.as_str()).set_description(details.as_str());
+        status
+            .set_type(finding.severity.as_str())
+            .set_message(finding.message.as_str())
+            .set_description(details.as_str());
         status
     } else {
         TestCaseStatus::success()
@@ -79,7 +97,10 @@ fn test_case(finding: &Finding, names: &mut HashSet<String>) -> TestCase {
     let mut case = TestCase::new(unique_name(finding, names), status);
     case.set_classname(finding.file.as_str());
     if finding.severity < Severity::Warning {
-        case.set_system_out(format!("{}: {}\n{details}", finding.severity, finding.message));
+        case.set_system_out(format!(
+            "{}: {}\n{details}",
+            finding.severity, finding.message
+        ));
         case.add_property(Property::new("severity", finding.severity.as_str()));
     }
     case
@@ -88,7 +109,10 @@ fn test_case(finding: &Finding, names: &mut HashSet<String>) -> TestCase {
 /// `CODE name at line:column`. Viewers merge test cases of the same name, so a second finding of
 /// a rule at the same position is told apart by its field (or a counter).
 fn unique_name(finding: &Finding, names: &mut HashSet<String>) -> String {
-    let base = format!("{} {} at {}:{}", finding.code, finding.name, finding.line, finding.column);
+    let base = format!(
+        "{} {} at {}:{}",
+        finding.code, finding.name, finding.line, finding.column
+    );
     let mut name = base.clone();
     if names.contains(&name) {
         if let Some(field) = &finding.field {
@@ -110,7 +134,10 @@ fn details(finding: &Finding) -> String {
     if !finding.help.is_empty() {
         lines.push(format!("help: {}", finding.help));
     }
-    lines.push(format!("location: {}:{}:{}", finding.file, finding.line, finding.column));
+    lines.push(format!(
+        "location: {}:{}:{}",
+        finding.file, finding.line, finding.column
+    ));
     if let Some(object) = &finding.object {
         lines.push(format!("object: {}", object.display()));
     }
@@ -149,7 +176,10 @@ mod tests {
             column: 7,
             end_line: line,
             end_column: 15,
-            object: Some(ObjectRef { kind: Some("KubeProxyConfiguration".to_string()), ..ObjectRef::default() }),
+            object: Some(ObjectRef {
+                kind: Some("KubeProxyConfiguration".to_string()),
+                ..ObjectRef::default()
+            }),
             field: Some("mdoe".to_string()),
             data_key: None,
             container: Some("kube-proxy".to_string()),
@@ -159,13 +189,29 @@ mod tests {
     }
 
     fn report(findings: Vec<Finding>) -> Report {
-        let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
-        Report::new(findings, Summary { files: 3, documents: 3, ..Summary::default() }, target, crate::cluster::ClusterSummary::default())
+        let target = TargetInfo {
+            kubernetes_version: "1.35".to_string(),
+            kubernetes_version_source: "default".to_string(),
+            os: "linux".to_string(),
+            ..TargetInfo::default()
+        };
+        Report::new(
+            findings,
+            Summary {
+                files: 3,
+                documents: 3,
+                ..Summary::default()
+            },
+            target,
+            crate::cluster::ClusterSummary::default(),
+        )
     }
 
     fn sources(names: &[&str]) -> Vec<SourceFile> {
-        names.iter().map(|n| read_source(n, b"a: b\n", &Limits::default())).collect()
+        names
+            .iter()
+            .map(|n| read_source(n, b"a: b\n", &Limits::default()))
+            .collect()
     }
 
     #[test]
@@ -183,7 +229,13 @@ mod tests {
         assert_eq!(a.test_cases[0].name.as_str(), "KP001 unknown-field at 1:7");
         assert_eq!(a.test_cases[0].classname.as_deref(), Some("a.yaml"));
         match &a.test_cases[0].status {
-            TestCaseStatus::NonSuccess { kind: NonSuccessKind::Failure, message, ty, description, .. } => {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                message,
+                ty,
+                description,
+                ..
+            } => {
                 assert_eq!(ty.as_deref(), Some("error"));
                 assert_eq!(message.as_deref(), Some("unknown field \"mdoe\" <&>"));
                 let text = description.as_deref().unwrap();
@@ -196,11 +248,19 @@ mod tests {
         }
         let b = &j.test_suites[1].test_cases[0];
         assert!(matches!(b.status, TestCaseStatus::Success { .. }));
-        assert!(b.system_out.as_deref().unwrap().contains("info: unknown field"));
+        assert!(
+            b.system_out
+                .as_deref()
+                .unwrap()
+                .contains("info: unknown field")
+        );
         let c = &j.test_suites[2];
         assert_eq!(c.test_cases.len(), 1);
         assert_eq!(c.test_cases[0].name.as_str(), CLEAN_CASE);
-        assert!(matches!(c.test_cases[0].status, TestCaseStatus::Success { .. }));
+        assert!(matches!(
+            c.test_cases[0].status,
+            TestCaseStatus::Success { .. }
+        ));
     }
 
     #[test]
@@ -216,9 +276,23 @@ mod tests {
         let mut second = finding(Severity::Warning, "a.yaml", 1);
         second.field = Some("other".to_string());
         let third = finding(Severity::Warning, "a.yaml", 1);
-        let j = junit(&report(vec![finding(Severity::Warning, "a.yaml", 1), second, third]), &[]);
-        let names: Vec<&str> = j.test_suites[0].test_cases.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["KP001 unknown-field at 1:7", "KP001 unknown-field at 1:7 (other)", "KP001 unknown-field at 1:7 (mdoe)"]);
+        let j = junit(
+            &report(vec![finding(Severity::Warning, "a.yaml", 1), second, third]),
+            &[],
+        );
+        let names: Vec<&str> = j.test_suites[0]
+            .test_cases
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "KP001 unknown-field at 1:7",
+                "KP001 unknown-field at 1:7 (other)",
+                "KP001 unknown-field at 1:7 (mdoe)"
+            ]
+        );
     }
 
     #[test]
@@ -226,13 +300,22 @@ mod tests {
         let mut f = finding(Severity::Error, "a&b.yaml", 1);
         f.message = "bad \x1b[31m<value>\x07 & \"quoted\"".to_string();
         let xml = render(&report(vec![f]), &[]);
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+            "{xml}"
+        );
         assert!(xml.contains("a&amp;b.yaml"), "{xml}");
         assert!(xml.contains("&lt;value&gt;"), "{xml}");
         assert!(!xml.contains('\x1b') && !xml.contains('\x07'), "{xml:?}");
-        assert!(xml.contains("<failure message=\"bad &lt;value&gt; &amp; &quot;quoted&quot;\" type=\"error\">"), "{xml}");
+        assert!(
+            xml.contains(
+                "<failure message=\"bad &lt;value&gt; &amp; &quot;quoted&quot;\" type=\"error\">"
+            ),
+            "{xml}"
+        );
         // What this module writes, quick-junit reads back the same.
-        let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit XML");
+        let parsed =
+            quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit XML");
         assert_eq!(parsed.failures, 1);
         assert_eq!(parsed.test_suites[0].name.as_str(), "a&b.yaml");
     }

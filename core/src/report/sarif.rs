@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use super::Report;
@@ -49,19 +50,36 @@ pub fn sarif(report: &Report) -> Sarif {
         .information_uri(INFORMATION_URI)
         .rules(rules.iter().map(|m| descriptor(m)).collect::<Vec<_>>())
         .build();
-    let results: Vec<SarifResult> = report.findings.iter().map(|f| result(f, index.get(f.code).copied())).collect();
+    let results: Vec<SarifResult> = report
+        .findings
+        .iter()
+        .map(|f| result(f, index.get(f.code).copied()))
+        .collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .column_kind(json!("unicodeCodePoints"))
         .properties(bag(BTreeMap::from([
-            ("kubernetesVersion".to_string(), json!(report.target.kubernetes_version)),
-            ("kubernetesVersionSource".to_string(), json!(report.target.kubernetes_version_source)),
+            (
+                "kubernetesVersion".to_string(),
+                json!(report.target.kubernetes_version),
+            ),
+            (
+                "kubernetesVersionSource".to_string(),
+                json!(report.target.kubernetes_version_source),
+            ),
             ("os".to_string(), json!(report.target.os)),
-            ("summary".to_string(), serde_json::to_value(&report.summary).unwrap_or(Value::Null)),
+            (
+                "summary".to_string(),
+                serde_json::to_value(&report.summary).unwrap_or(Value::Null),
+            ),
         ])))
         .build();
-    Sarif::builder().schema(SCHEMA_URI).version(json!("2.1.0")).runs(vec![run]).build()
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
 }
 
 fn level(severity: Severity) -> ResultLevel {
@@ -73,39 +91,72 @@ fn level(severity: Severity) -> ResultLevel {
 }
 
 fn markdown(text: String) -> MultiformatMessageString {
-    MultiformatMessageString::builder().text(text.clone()).markdown(text).build()
+    MultiformatMessageString::builder()
+        .text(text.clone())
+        .markdown(text)
+        .build()
 }
 
 fn descriptor(meta: &RuleMeta) -> ReportingDescriptor {
     let docs = meta.documentation();
-    let category = serde_json::to_value(meta.category).ok().and_then(|v| v.as_str().map(str::to_string));
+    let category = serde_json::to_value(meta.category)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
     ReportingDescriptor::builder()
         .id(meta.code)
         .name(meta.name)
-        .short_description(MultiformatMessageString::builder().text(meta.summary).build())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(meta.summary)
+                .build(),
+        )
         .full_description(markdown(docs.clone()))
         .help(markdown(docs))
         .help_uri(meta.url())
-        .default_configuration(ReportingConfiguration::builder().level(json!(level(meta.severity))).build())
-        .properties(PropertyBag::builder().tags(category.into_iter().collect::<Vec<_>>()).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level(meta.severity)))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(category.into_iter().collect::<Vec<_>>())
+                .build(),
+        )
         .build()
 }
 
 fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
-    let text = if finding.help.is_empty() { finding.message.clone() } else { format!("{}\n\n{}", finding.message, finding.help) };
-    let mut location = Location::builder().physical_location(physical_location(finding)).build();
+    let text = if finding.help.is_empty() {
+        finding.message.clone()
+    } else {
+        format!("{}\n\n{}", finding.message, finding.help)
+    };
+    let mut location = Location::builder()
+        .physical_location(physical_location(finding))
+        .build();
     let logical = logical_locations(finding);
     if !logical.is_empty() {
         location.logical_locations = Some(logical);
     }
-    let mut properties = BTreeMap::from([("name".to_string(), json!(finding.name)), ("exact".to_string(), json!(finding.exact))]);
-    for (key, value) in [("field", &finding.field), ("dataKey", &finding.data_key), ("container", &finding.container)] {
+    let mut properties = BTreeMap::from([
+        ("name".to_string(), json!(finding.name)),
+        ("exact".to_string(), json!(finding.exact)),
+    ]);
+    for (key, value) in [
+        ("field", &finding.field),
+        ("dataKey", &finding.data_key),
+        ("container", &finding.container),
+    ] {
         if let Some(value) = value {
             properties.insert(key.to_string(), json!(value));
         }
     }
     if let Some(object) = &finding.object {
-        properties.insert("object".to_string(), serde_json::to_value(object).unwrap_or(Value::Null));
+        properties.insert(
+            "object".to_string(),
+            serde_json::to_value(object).unwrap_or(Value::Null),
+        );
     }
     let mut result = SarifResult::builder()
         .rule_id(finding.code)
@@ -119,14 +170,23 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
 }
 
 fn bag(properties: BTreeMap<String, Value>) -> PropertyBag {
-    PropertyBag::builder().additional_properties(properties).build()
+    PropertyBag::builder()
+        .additional_properties(properties)
+        .build()
 }
 
 fn physical_location(finding: &Finding) -> PhysicalLocation {
-    let artifact = ArtifactLocation::builder().uri(file_uri(&finding.file)).build();
+    let artifact = ArtifactLocation::builder()
+        .uri(file_uri(&finding.file))
+        .build();
     match region(finding) {
-        Some(region) => PhysicalLocation::builder().artifact_location(artifact).region(region).build(),
-        None => PhysicalLocation::builder().artifact_location(artifact).build(),
+        Some(region) => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .region(region)
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(artifact)
+            .build(),
     }
 }
 
@@ -136,7 +196,9 @@ fn region(finding: &Finding) -> Option<Region> {
     if finding.line == 0 {
         return None;
     }
-    let mut region = Region::builder().start_line(i64::from(finding.line)).build();
+    let mut region = Region::builder()
+        .start_line(i64::from(finding.line))
+        .build();
     if finding.column == 0 {
         return Some(region);
     }
@@ -155,7 +217,13 @@ fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
     let mut out = Vec::new();
     let object = finding.object.as_ref().map(object_name);
     if let Some(name) = &object {
-        out.push(LogicalLocation::builder().name(name.clone()).fully_qualified_name(name.clone()).kind("object").build());
+        out.push(
+            LogicalLocation::builder()
+                .name(name.clone())
+                .fully_qualified_name(name.clone())
+                .kind("object")
+                .build(),
+        );
     }
     if let Some(field) = &finding.field {
         let mut qualified: Vec<&str> = Vec::new();
@@ -166,22 +234,41 @@ fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
             qualified.push(middle);
         }
         qualified.push(field);
-        out.push(LogicalLocation::builder().name(field.clone()).fully_qualified_name(qualified.join(":")).kind("property").build());
+        out.push(
+            LogicalLocation::builder()
+                .name(field.clone())
+                .fully_qualified_name(qualified.join(":"))
+                .kind("property")
+                .build(),
+        );
     }
     out
 }
 
 fn object_name(object: &ObjectRef) -> String {
-    let parts: Vec<&str> =
-        [object.kind.as_deref().or(Some("object")), object.namespace.as_deref(), object.name.as_deref()].into_iter().flatten().collect();
+    let parts: Vec<&str> = [
+        object.kind.as_deref().or(Some("object")),
+        object.namespace.as_deref(),
+        object.name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     parts.join("/")
 }
 
 /// A file name as a URI reference: relative names stay relative, absolute paths become `file:`
 /// URIs, and every character a URI cannot hold is percent-encoded (`<stdin>` → `%3Cstdin%3E`).
 pub fn file_uri(path: &str) -> String {
-    let path = if cfg!(windows) { path.replace('\\', "/") } else { path.to_string() };
-    let drive = path.len() >= 3 && path.as_bytes()[0].is_ascii_alphabetic() && path.as_bytes()[1] == b':' && path.as_bytes()[2] == b'/';
+    let path = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    let drive = path.len() >= 3
+        && path.as_bytes()[0].is_ascii_alphabetic()
+        && path.as_bytes()[1] == b':'
+        && path.as_bytes()[2] == b'/';
     if drive {
         // `C:/x` → `file:///C:/x`; the colon of a drive letter is legal there.
         format!("file:///{}:{}", &path[..1], encode(&path[2..]))
@@ -236,9 +323,22 @@ mod tests {
     }
 
     fn report(findings: Vec<Finding>) -> Report {
-        let target =
-            TargetInfo { kubernetes_version: "1.35".to_string(), kubernetes_version_source: "default".to_string(), os: "linux".to_string(), ..TargetInfo::default() };
-        Report::new(findings, Summary { files: 1, documents: 1, ..Summary::default() }, target, crate::cluster::ClusterSummary::default())
+        let target = TargetInfo {
+            kubernetes_version: "1.35".to_string(),
+            kubernetes_version_source: "default".to_string(),
+            os: "linux".to_string(),
+            ..TargetInfo::default()
+        };
+        Report::new(
+            findings,
+            Summary {
+                files: 1,
+                documents: 1,
+                ..Summary::default()
+            },
+            target,
+            crate::cluster::ClusterSummary::default(),
+        )
     }
 
     fn render_json(report: &Report) -> Value {
@@ -261,7 +361,12 @@ mod tests {
             assert_eq!(rule["shortDescription"]["text"], meta.summary);
             assert_eq!(rule["fullDescription"]["markdown"], meta.documentation());
             assert_eq!(rule["help"]["markdown"], meta.documentation());
-            assert!(rule["help"]["markdown"].as_str().unwrap().contains("## What it does"));
+            assert!(
+                rule["help"]["markdown"]
+                    .as_str()
+                    .unwrap()
+                    .contains("## What it does")
+            );
             assert_eq!(rule["helpUri"], meta.url());
             let expected = match meta.severity {
                 Severity::Error => "error",
@@ -287,14 +392,26 @@ mod tests {
         assert_eq!(r["ruleId"], code);
         assert_eq!(r["ruleIndex"], 1);
         assert_eq!(r["level"], "warning");
-        assert_eq!(r["message"]["text"], "unknown field \"mdoe\"\n\nDid you mean \"mode\"?");
+        assert_eq!(
+            r["message"]["text"],
+            "unknown field \"mdoe\"\n\nDid you mean \"mode\"?"
+        );
         let physical = &r["locations"][0]["physicalLocation"];
         assert_eq!(physical["artifactLocation"]["uri"], "manifests/kp.yaml");
-        assert_eq!(physical["region"], json!({"startLine": 4, "startColumn": 7, "endLine": 4, "endColumn": 15}));
+        assert_eq!(
+            physical["region"],
+            json!({"startLine": 4, "startColumn": 7, "endLine": 4, "endColumn": 15})
+        );
         let logical = &r["locations"][0]["logicalLocations"];
-        assert_eq!(logical[0]["fullyQualifiedName"], "ConfigMap/kube-system/kube-proxy");
+        assert_eq!(
+            logical[0]["fullyQualifiedName"],
+            "ConfigMap/kube-system/kube-proxy"
+        );
         assert_eq!(logical[1]["name"], "mdoe");
-        assert_eq!(logical[1]["fullyQualifiedName"], "ConfigMap/kube-system/kube-proxy:config.conf:mdoe");
+        assert_eq!(
+            logical[1]["fullyQualifiedName"],
+            "ConfigMap/kube-system/kube-proxy:config.conf:mdoe"
+        );
         assert_eq!(r["properties"]["dataKey"], "config.conf");
         assert_eq!(results[1]["level"], "note");
         // A code outside the registry gets no index rather than a wrong one.
@@ -311,7 +428,10 @@ mod tests {
         let mut f = finding("KP001", Severity::Warning, "a.yaml");
         f.end_line = 2;
         let r = region(&f).unwrap();
-        assert_eq!((r.start_line, r.start_column, r.end_line, r.end_column), (Some(4), Some(7), None, None));
+        assert_eq!(
+            (r.start_line, r.start_column, r.end_line, r.end_column),
+            (Some(4), Some(7), None, None)
+        );
     }
 
     #[test]

@@ -26,15 +26,30 @@ use crate::source::SourceFile;
 const MAX_SNIPPET_LINES: u32 = 8;
 
 pub fn render(report: &Report, sources: &[SourceFile], options: RenderOptions) -> String {
-    let renderer = if options.color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     // First file of a name wins, as in the order the inputs were given.
     let mut by_name: HashMap<&str, &SourceFile> = HashMap::new();
     for source in sources {
         by_name.entry(source.name.as_str()).or_insert(source);
     }
     let mut out = String::new();
+    // What dplint took the cluster to be, so findings can be read against it. Reports not made
+    // by a check have an empty picture and no header.
+    if !report.cluster.kubernetes_version.is_empty() {
+        out.push_str(&normalize_untrusted_str(&report.cluster.line()));
+        out.push_str("\n\n");
+    }
     for finding in &report.findings {
-        out.push_str(&render_finding(&renderer, finding, by_name.get(finding.file.as_str()).copied(), options.color));
+        out.push_str(&render_finding(
+            &renderer,
+            finding,
+            by_name.get(finding.file.as_str()).copied(),
+            options.color,
+        ));
         out.push_str("\n\n");
     }
     out.push_str(&summary(report, options.color));
@@ -61,13 +76,18 @@ fn render_finding(renderer: &Renderer, finding: &Finding, source: Option<&Source
                 annotation = annotation.label(label);
             }
             group = group.element(
-                Snippet::source(excerpt.text).line_start(excerpt.first_line as usize).path(finding.file.as_str()).annotation(annotation),
+                Snippet::source(excerpt.text)
+                    .line_start(excerpt.first_line as usize)
+                    .path(finding.file.as_str())
+                    .annotation(annotation),
             );
         }
         None => {
             let mut origin = Origin::path(finding.file.as_str());
             if finding.line > 0 {
-                origin = origin.line(finding.line as usize).char_column(finding.column.max(1) as usize);
+                origin = origin
+                    .line(finding.line as usize)
+                    .char_column(finding.column.max(1) as usize);
             }
             group = group.element(origin);
             if let Some(label) = label {
@@ -110,7 +130,10 @@ fn label(finding: &Finding) -> Option<String> {
 /// user input: replace control characters so a manifest cannot drive the terminal. Line breaks
 /// stay, for multi-line help with YAML.
 fn trusted(text: &str) -> String {
-    text.split('\n').map(|line| normalize_untrusted_str(line.trim_end_matches('\r'))).collect::<Vec<_>>().join("\n")
+    text.split('\n')
+        .map(|line| normalize_untrusted_str(line.trim_end_matches('\r')))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The lines of a finding and the byte range to mark in them.
@@ -131,8 +154,10 @@ fn excerpt(source: &SourceFile, finding: &Finding) -> Option<Excerpt> {
     } else {
         (finding.end_line, finding.end_column)
     };
-    let multi_line =
-        finding.exact && end_line > first_line && end_line - first_line < MAX_SNIPPET_LINES && source.line(end_line).is_some();
+    let multi_line = finding.exact
+        && end_line > first_line
+        && end_line - first_line < MAX_SNIPPET_LINES
+        && source.line(end_line).is_some();
     let last_line = if multi_line { end_line } else { first_line };
 
     let mut text = first.to_string();
@@ -153,7 +178,11 @@ fn excerpt(source: &SourceFile, finding: &Finding) -> Option<Excerpt> {
         first.len()
     };
     let end = if end > start { end } else { next_char_end(&text, start) };
-    Some(Excerpt { text, first_line, mark: start..end })
+    Some(Excerpt {
+        text,
+        first_line,
+        mark: start..end,
+    })
 }
 
 /// Byte offset of a 1-based column counted in Unicode scalar values; past the end of the line
@@ -177,7 +206,11 @@ fn summary(report: &Report, color: bool) -> String {
     let s = &report.summary;
     let counts = [
         paint(&count(s.errors, "error"), if s.errors > 0 { RED } else { "" }, color),
-        paint(&count(s.warnings, "warning"), if s.warnings > 0 { YELLOW } else { "" }, color),
+        paint(
+            &count(s.warnings, "warning"),
+            if s.warnings > 0 { YELLOW } else { "" },
+            color,
+        ),
         paint(&count(s.infos, "info"), if s.infos > 0 { BLUE } else { "" }, color),
     ];
     let target = &report.target;
@@ -192,7 +225,11 @@ fn summary(report: &Report, color: bool) -> String {
 }
 
 fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 const RED: &str = "\x1b[1;31m";
@@ -200,7 +237,11 @@ const YELLOW: &str = "\x1b[1;33m";
 const BLUE: &str = "\x1b[1;34m";
 
 fn paint(text: &str, style: &str, color: bool) -> String {
-    if color && !style.is_empty() { format!("{style}{text}\x1b[0m") } else { text.to_string() }
+    if color && !style.is_empty() {
+        format!("{style}{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -223,7 +264,10 @@ mod tests {
             column,
             end_line,
             end_column,
-            object: Some(ObjectRef { kind: Some("KubeProxyConfiguration".to_string()), ..ObjectRef::default() }),
+            object: Some(ObjectRef {
+                kind: Some("KubeProxyConfiguration".to_string()),
+                ..ObjectRef::default()
+            }),
             field: Some("mdoe".to_string()),
             data_key: None,
             container: None,
@@ -239,7 +283,16 @@ mod tests {
             os: "linux".to_string(),
             ..TargetInfo::default()
         };
-        Report::new(findings, Summary { files: 1, documents: 2, ..Summary::default() }, target, crate::cluster::ClusterSummary::default())
+        Report::new(
+            findings,
+            Summary {
+                files: 1,
+                documents: 2,
+                ..Summary::default()
+            },
+            target,
+            crate::cluster::ClusterSummary::default(),
+        )
     }
 
     fn source(name: &str, text: &str) -> SourceFile {
@@ -253,10 +306,15 @@ mod tests {
     /// The caret line under `line_text` in rendered output: (column of first caret, caret count).
     fn carets(out: &str, line_text: &str) -> (usize, usize) {
         let lines: Vec<&str> = out.lines().collect();
-        let at = lines.iter().position(|l| l.ends_with(line_text)).unwrap_or_else(|| panic!("no line {line_text:?} in:\n{out}"));
+        let at = lines
+            .iter()
+            .position(|l| l.ends_with(line_text))
+            .unwrap_or_else(|| panic!("no line {line_text:?} in:\n{out}"));
         let source_col = lines[at].find(line_text).unwrap();
         let marks = lines[at + 1];
-        let first = marks.find('^').unwrap_or_else(|| panic!("no caret under {line_text:?} in:\n{out}"));
+        let first = marks
+            .find('^')
+            .unwrap_or_else(|| panic!("no caret under {line_text:?} in:\n{out}"));
         let count = marks[first..].chars().take_while(|&c| c == '^').count();
         (marks[..first].chars().count() - source_col, count)
     }
@@ -293,7 +351,10 @@ mod tests {
     #[test]
     fn empty_or_inexact_spans_mark_one_character() {
         let src = source("kp.yaml", "kind: KubeProxyConfiguration\nmdoe: nftables\n");
-        let out = plain(&report(vec![finding("kp.yaml", 2, 7, 2, 7)]), std::slice::from_ref(&src));
+        let out = plain(
+            &report(vec![finding("kp.yaml", 2, 7, 2, 7)]),
+            std::slice::from_ref(&src),
+        );
         assert_eq!(carets(&out, "mdoe: nftables"), (6, 1), "{out}");
 
         let mut inexact = finding("kp.yaml", 2, 1, 2, 15);
@@ -306,7 +367,10 @@ mod tests {
     #[test]
     fn point_past_the_end_of_a_line_still_gets_a_caret() {
         let src = source("bad.yaml", "a: [b\n");
-        let out = plain(&report(vec![finding("bad.yaml", 1, 6, 1, 6), finding("bad.yaml", 2, 1, 2, 1)]), &[src]);
+        let out = plain(
+            &report(vec![finding("bad.yaml", 1, 6, 1, 6), finding("bad.yaml", 2, 1, 2, 1)]),
+            &[src],
+        );
         assert_eq!(carets(&out, "a: [b"), (5, 1), "{out}");
         assert!(out.contains("--> bad.yaml:2:1"), "{out}");
     }
@@ -360,7 +424,9 @@ mod tests {
         });
         let out = plain(&report(vec![f]), &[src]);
         assert!(
-            out.contains("field `mdoe` in data key `config.conf` in container `kube-proxy` of ConfigMap kube-system/kube-proxy"),
+            out.contains(
+                "field `mdoe` in data key `config.conf` in container `kube-proxy` of ConfigMap kube-system/kube-proxy"
+            ),
             "{out}"
         );
     }
@@ -381,9 +447,33 @@ mod tests {
         let mut error = finding("kp.yaml", 1, 1, 1, 2);
         error.severity = Severity::Error;
         let out = plain(&report(vec![error, finding("kp.yaml", 1, 1, 1, 2)]), &[]);
-        assert!(out.ends_with("1 error, 1 warning, 0 infos in 1 file (2 documents)\nassumed Kubernetes version: 1.35 (default)\n"), "{out}");
+        assert!(
+            out.ends_with(
+                "1 error, 1 warning, 0 infos in 1 file (2 documents)\nassumed Kubernetes version: 1.35 (default)\n"
+            ),
+            "{out}"
+        );
         let out = plain(&report(vec![]), &[]);
-        assert_eq!(out, "0 errors, 0 warnings, 0 infos in 1 file (2 documents)\nassumed Kubernetes version: 1.35 (default)\n");
+        assert_eq!(
+            out,
+            "0 errors, 0 warnings, 0 infos in 1 file (2 documents)\nassumed Kubernetes version: 1.35 (default)\n"
+        );
+    }
+
+    #[test]
+    fn cluster_picture_heads_the_output_of_a_check() {
+        let checked = crate::check_inputs(
+            &[crate::Input {
+                name: "web.yaml",
+                bytes: b"kind: Deployment\n",
+            }],
+            &crate::CheckOptions::default(),
+        );
+        let out = plain(&checked, &[]);
+        let first = out.lines().next().unwrap_or_default();
+        assert!(first.starts_with("kube-proxy: "), "{out}");
+        assert!(first.contains("Kubernetes 1.35"), "{out}");
+        assert!(!plain(&report(vec![]), &[]).starts_with("kube-proxy"));
     }
 
     #[test]
@@ -392,7 +482,10 @@ mod tests {
         let r = report(vec![finding("kp.yaml", 1, 7, 1, 15)]);
         let coloured = render(&r, std::slice::from_ref(&src), RenderOptions { color: true });
         assert!(coloured.contains("\x1b["), "{coloured:?}");
-        assert!(coloured.contains("\x1b]8;;https://example.invalid/rules#kp001"), "{coloured:?}");
+        assert!(
+            coloured.contains("\x1b]8;;https://example.invalid/rules#kp001"),
+            "{coloured:?}"
+        );
         assert!(!plain(&r, &[src]).contains('\x1b'));
     }
 
@@ -400,11 +493,32 @@ mod tests {
     fn excerpt_byte_ranges() {
         let src = source("x.yaml", "é: ab\nb: c\n");
         let f = finding("x.yaml", 1, 4, 1, 6);
-        assert_eq!(excerpt(&src, &f), Some(Excerpt { text: "é: ab".to_string(), first_line: 1, mark: 4..6 }));
+        assert_eq!(
+            excerpt(&src, &f),
+            Some(Excerpt {
+                text: "é: ab".to_string(),
+                first_line: 1,
+                mark: 4..6
+            })
+        );
         let f = finding("x.yaml", 1, 4, 2, 2);
-        assert_eq!(excerpt(&src, &f), Some(Excerpt { text: "é: ab\nb: c".to_string(), first_line: 1, mark: 4..8 }));
+        assert_eq!(
+            excerpt(&src, &f),
+            Some(Excerpt {
+                text: "é: ab\nb: c".to_string(),
+                first_line: 1,
+                mark: 4..8
+            })
+        );
         let f = finding("x.yaml", 1, 1, 2, 1);
-        assert_eq!(excerpt(&src, &f), Some(Excerpt { text: "é: ab".to_string(), first_line: 1, mark: 0..6 }));
+        assert_eq!(
+            excerpt(&src, &f),
+            Some(Excerpt {
+                text: "é: ab".to_string(),
+                first_line: 1,
+                mark: 0..6
+            })
+        );
         assert_eq!(excerpt(&src, &finding("x.yaml", 5, 1, 5, 1)), None);
     }
 }

@@ -41,9 +41,12 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    /// kube-proxy configurations that kube-proxy would run with (not switched off by kubeadm).
+    /// kube-proxy configurations that kube-proxy would run with: none when the inputs switch
+    /// kube-proxy off (a `non-calico` nodeSelector, the operator's kubeProxyManagement), and
+    /// not those of a kubeadm file that skips the kube-proxy add-on.
     pub fn active_sites(&self) -> impl Iterator<Item = &'a KubeProxySite<'a>> + 'a {
-        self.kube_proxy.sites.iter().filter(|s| s.disabled_by.is_none())
+        let running = self.cluster.kube_proxy.off.is_none();
+        self.kube_proxy.sites.iter().filter(move |s| running && s.disabled_by.is_none())
     }
 
     /// All kube-proxy configurations, including those of a kube-proxy that is switched off.

@@ -204,7 +204,7 @@ pub fn load_documents(text: &str, map: PositionMap, limits: &Limits) -> (Vec<Doc
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(ok) => ok,
-            Err(err) => return (documents, Some(scan_error(&map, &err))),
+            Err(err) => return (documents, Some(scan_error(&builder.map, &err))),
         };
         let ends_document = matches!(event, Event::DocumentEnd);
         if let Err(err) = builder.event(event, span) {

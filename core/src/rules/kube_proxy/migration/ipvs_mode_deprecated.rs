@@ -154,6 +154,10 @@ mod tests {
         }
         let kubeadm = format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n---\n{IPVS}");
         assert!(only(check_yaml(&kubeadm), "KP201").is_empty());
+        let switched_off = format!(
+            "{IPVS}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      nodeSelector:\n        non-calico: \"true\"\n      containers:\n      - name: kube-proxy\n        command: [kube-proxy, --config=/var/lib/kube-proxy/config.conf]\n"
+        );
+        assert!(only(check_yaml(&switched_off), "KP201").is_empty());
     }
 
     #[test]

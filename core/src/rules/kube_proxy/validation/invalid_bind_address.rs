@@ -51,7 +51,7 @@ declare_rule! {
 }
 
 fn written(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|v| !v.is_empty())
+    value.as_deref().filter(|v| !v.is_empty() && !support::is_templated(v))
 }
 
 fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {

@@ -52,7 +52,7 @@ impl Rule for InvalidIpvsExcludeCidr {
         for site in cx.active_sites().filter(|s| s.effective.is_mode(modes::IPVS)) {
             let Some(cidrs) = site.decoded.config.ipvs.as_ref().and_then(|i| i.exclude_cidrs.as_ref()) else { continue };
             for (i, entry) in cidrs.iter().enumerate() {
-                if parse_cidr_sloppy(entry).is_some() {
+                if parse_cidr_sloppy(entry).is_some() || support::is_templated(entry) {
                     continue;
                 }
                 let field = FieldPath::parse("ipvs.excludeCIDRs").index(i);

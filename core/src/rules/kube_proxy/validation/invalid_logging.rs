@@ -67,6 +67,9 @@ fn problem(field: FieldPath, what: String, error: &str, help: String) -> Problem
 
 fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVersion, out: &mut Vec<Problem>) {
     let format = logging.format.as_deref().unwrap_or_default();
+    if support::is_templated(format) {
+        return;
+    }
     let field = FieldPath::parse("logging.format");
     match format {
         "" | "text" => {}

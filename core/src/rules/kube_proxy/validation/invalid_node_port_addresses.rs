@@ -114,6 +114,9 @@ fn not_a_cidr(address: &str) -> (String, String) {
 
 fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVersion) {
     let Some(addresses) = &site.decoded.config.node_port_addresses else { return };
+    if addresses.iter().any(|a| support::is_templated(a)) {
+        return;
+    }
     let rejected = if version >= NODE_PORT_KEYWORDS {
         rejected_with_keywords(addresses)
     } else {

@@ -44,7 +44,7 @@ impl Rule for InvalidPortRange {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(range) = site.decoded.config.port_range.as_deref() else { continue };
+            let Some(range) = site.decoded.config.port_range.as_deref().filter(|r| !support::is_templated(r)) else { continue };
             let Err(reason) = net::parse_port_range(range) else { continue };
             let message = format!(
                 "portRange {range:?} is not a port range ({reason}); the field has been unused since the userspace proxier was removed in 1.26, but kube-proxy still validates it and exits at start-up (\"failed validate: … must be a valid port range (e.g. 300-2000)\")"

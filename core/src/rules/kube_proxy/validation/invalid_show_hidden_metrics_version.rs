@@ -52,7 +52,7 @@ impl Rule for InvalidShowHiddenMetricsVersion {
         let previous = format!("{}.{}", version.major, i64::from(version.minor) - 1);
         for site in cx.active_sites() {
             let Some(value) = site.decoded.config.show_hidden_metrics_for_version.as_deref() else { continue };
-            if value.is_empty() || value == previous {
+            if value.is_empty() || value == previous || support::is_templated(value) {
                 continue;
             }
             let message = format!(

@@ -89,6 +89,13 @@ pub fn may_be_partial(site: &KubeProxySite<'_>) -> bool {
     matches!(site.origin, Origin::Embedded { .. })
 }
 
+/// Whether a value is a template placeholder (`${pod_cidr}`, `{{ .Values.cidr }}`,
+/// `$(NODE_IP)`, `##NODE_IP##`) that a tool replaces before kube-proxy reads it: its final
+/// value is unknown, so it is not validated.
+pub fn is_templated(value: &str) -> bool {
+    ["${", "{{", "$(", "<%"].iter().any(|m| value.contains(m)) || value.matches("##").count() >= 2
+}
+
 /// Reports an error on `field` (the path kube-proxy names), pointing at `at` (where the user
 /// should look, for example one key of `featureGates`).
 pub fn report_at(
@@ -210,6 +217,16 @@ mod tests {
         assert_eq!(yaml_string("a b"), "\"a b\"");
         assert_eq!(yaml_string("10.244.0.0/16,fd00:1::/64"), "10.244.0.0/16,fd00:1::/64");
         assert_eq!(yaml_string("::"), "\"::\"");
+    }
+
+    #[test]
+    fn template_placeholders() {
+        for t in ["${pod_cidr}", "{{ .Values.podCIDR }}", "$(NODE_IP):10256", "##NODE_IP##"] {
+            assert!(is_templated(t), "{t}");
+        }
+        for v in ["10.0.0.0/8", "#comment", "a$b"] {
+            assert!(!is_templated(v), "{v}");
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl Rule for UnsupportedDetectLocalMode {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(mode) = site.decoded.config.detect_local_mode.as_deref() else { continue };
-            if mode.is_empty() || MODES.contains(&mode) {
+            if mode.is_empty() || MODES.contains(&mode) || support::is_templated(mode) {
                 continue;
             }
             let close = MODES.iter().find(|m| m.eq_ignore_ascii_case(mode.trim()));

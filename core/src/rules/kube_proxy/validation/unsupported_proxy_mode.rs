@@ -136,7 +136,7 @@ impl Rule for UnsupportedProxyMode {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         for site in cx.active_sites() {
-            let Some(mode) = site.effective.mode_written.as_deref() else { continue };
+            let Some(mode) = site.effective.mode_written.as_deref().filter(|m| !support::is_templated(m)) else { continue };
             let Some(refusal) = refusal(site, mode, version) else { continue };
             let message = format!(
                 "mode {mode:?} is not accepted by kube-proxy {version} on {} ({}): it exits at start-up (\"failed validate: … {}\") and programs no Services",
