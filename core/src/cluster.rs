@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::calico::model::{CalicoFindings, Dataplane, KubeProxyDaemonSet};
-use crate::calico::picture::{CalicoPicture, picture};
+use crate::calico::picture::{CalicoPicture, NftablesMode, picture};
 use crate::calico::version::CalicoVersion;
 use crate::kube_proxy::discover::KubeProxyFindings;
 use crate::kube_proxy::site::{KubeProxySite, Origin};
@@ -92,7 +92,29 @@ pub fn build<'a>(kube_proxy: &'a KubeProxyFindings<'a>, calico: &'a CalicoFindin
     } else {
         None
     };
-    ClusterPicture { kube_proxy: KubeProxyPicture { site, off }, calico: calico_picture }
+    let kube_proxy = KubeProxyPicture { site, off };
+    let mut calico_picture = calico_picture;
+    if let Some(calico) = calico_picture.as_mut() {
+        resolve_auto(calico, kube_proxy.mode());
+    }
+    ClusterPicture { kube_proxy, calico: calico_picture }
+}
+
+/// Felix's `nftablesMode: Auto` (Calico 3.32+) follows kube-proxy: it runs nftables on nodes
+/// where kube-proxy's nftables table exists (felix `nftables/utils.go`). Without this, a
+/// manifest install on Auto would be reported as iptables next to a kube-proxy in nftables
+/// mode. Operator installs report the Installation's value, so they are left alone.
+fn resolve_auto(calico: &mut CalicoPicture<'_>, kube_proxy_mode: Option<&str>) {
+    if calico.operator || kube_proxy_mode != Some("nftables") {
+        return;
+    }
+    for scope in std::iter::once(&mut calico.default).chain(calico.scopes.iter_mut()) {
+        if scope.requested == Dataplane::Iptables && scope.nftables_mode == Some(NftablesMode::Auto) {
+            scope.requested = Dataplane::Nftables;
+        }
+    }
+    let default = calico.default.requested.clone();
+    calico.scopes.retain(|s| s.requested != default);
 }
 
 /// The picture as reported (JSON `cluster`, the text format's header line).

@@ -159,7 +159,10 @@ pub fn parse_cidr_sloppy(s: &str) -> Option<Cidr> {
         return None;
     }
     let prefix = u8::try_from(prefix).ok()?;
-    Some(Cidr { network: mask_ip(ip, prefix), prefix })
+    Some(Cidr {
+        network: mask_ip(ip, prefix),
+        prefix,
+    })
 }
 
 fn mask_ip(ip: IpAddr, prefix: u8) -> IpAddr {
@@ -191,7 +194,11 @@ pub fn split_host_port(hostport: &str) -> Result<(&str, &str), &'static str> {
             return Err(MISSING_PORT);
         }
         if end + 1 != colon {
-            return Err(if hostport.as_bytes()[end + 1] == b':' { TOO_MANY_COLONS } else { MISSING_PORT });
+            return Err(if hostport.as_bytes()[end + 1] == b':' {
+                TOO_MANY_COLONS
+            } else {
+                MISSING_PORT
+            });
         }
         (&hostport[1..end], 1, end + 1)
     } else {
@@ -307,7 +314,19 @@ mod tests {
 
     #[test]
     fn ipv4_rejects_what_go_rejects() {
-        for bad in ["123.456.789.10", "1.2.3", "1.2.3.4.5", "1.2.3.", ".1.2.3", "1..2.3", "1.2.3.4 ", "256.0.0.1", "a.b.c.d", "", "10.10.12.11:2000"] {
+        for bad in [
+            "123.456.789.10",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.",
+            ".1.2.3",
+            "1..2.3",
+            "1.2.3.4 ",
+            "256.0.0.1",
+            "a.b.c.d",
+            "",
+            "10.10.12.11:2000",
+        ] {
             assert_eq!(ip(bad), None, "{bad:?}");
         }
     }
@@ -320,7 +339,17 @@ mod tests {
         assert_eq!(ip("1:2:3:4:5:6:7:8").as_deref(), Some("1:2:3:4:5:6:7:8"));
         assert_eq!(ip("::ffff:010.1.2.3").as_deref(), Some("::ffff:10.1.2.3"));
         assert_eq!(ip("1:2:3:4:5:6:1.2.3.4").as_deref(), Some("1:2:3:4:5:6:102:304"));
-        for bad in ["1:2:3:4:5:6:7:8:9", "1::2::3", ":1", "1:", "1:2:3:4:5:6:7::8", "fe80::1%eth0", "[::1]", "2001:db8:xyz::", "1:2:3:4:5:1.2.3.4"] {
+        for bad in [
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            ":1",
+            "1:",
+            "1:2:3:4:5:6:7::8",
+            "fe80::1%eth0",
+            "[::1]",
+            "2001:db8:xyz::",
+            "1:2:3:4:5:1.2.3.4",
+        ] {
             assert_eq!(ip(bad), None, "{bad:?}");
         }
     }
@@ -328,11 +357,30 @@ mod tests {
     #[test]
     fn cidrs() {
         let c = parse_cidr_sloppy("10.0.0.1/8").unwrap();
-        assert_eq!((c.network.to_string(), c.prefix, c.is_ipv6()), ("10.0.0.0".to_string(), 8, false));
+        assert_eq!(
+            (c.network.to_string(), c.prefix, c.is_ipv6()),
+            ("10.0.0.0".to_string(), 8, false)
+        );
         assert_eq!(parse_cidr_sloppy("010.0.0.0/08").map(|c| c.prefix), Some(8));
         assert!(parse_cidr_sloppy("::/0").unwrap().is_ipv6());
         assert!(parse_cidr_sloppy("2001:db8::/32").is_some());
-        for bad in ["10.0.0.0", "0", "foo", "1.2.3", "::0", "::1", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/+8", "10.0.0.0/8 ", " 10.0.0.0/8", "2001:db8:xyz/64", "172.16.200.0:24", "fd00:10:96::"] {
+        for bad in [
+            "10.0.0.0",
+            "0",
+            "foo",
+            "1.2.3",
+            "::0",
+            "::1",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "10.0.0.0/8 ",
+            " 10.0.0.0/8",
+            "2001:db8:xyz/64",
+            "172.16.200.0:24",
+            "fd00:10:96::",
+        ] {
             assert_eq!(parse_cidr_sloppy(bad), None, "{bad:?}");
         }
     }
@@ -390,12 +438,44 @@ mod tests {
     #[test]
     fn host_port_problems_in_upstream_order() {
         assert!(host_port_problems("0.0.0.0:10256").is_empty());
-        assert_eq!(host_port_problems("10.10.10.10"), vec![HostPortProblem::NotHostPort("missing port in address")]);
-        assert_eq!(host_port_problems("123.456.789.10:12345"), vec![HostPortProblem::InvalidIp("123.456.789.10".into())]);
-        assert_eq!(host_port_problems("10.10.10.10:foo"), vec![HostPortProblem::InvalidPort("foo".into())]);
-        assert_eq!(host_port_problems("10.10.10.10:0"), vec![HostPortProblem::InvalidPort("0".into())]);
-        assert_eq!(host_port_problems("10.10.10.10:65536"), vec![HostPortProblem::InvalidPort("65536".into())]);
+        assert_eq!(
+            host_port_problems("10.10.10.10"),
+            vec![HostPortProblem::NotHostPort("missing port in address")]
+        );
+        assert_eq!(
+            host_port_problems("123.456.789.10:12345"),
+            vec![HostPortProblem::InvalidIp("123.456.789.10".into())]
+        );
+        assert_eq!(
+            host_port_problems("10.10.10.10:foo"),
+            vec![HostPortProblem::InvalidPort("foo".into())]
+        );
+        assert_eq!(
+            host_port_problems("10.10.10.10:0"),
+            vec![HostPortProblem::InvalidPort("0".into())]
+        );
+        assert_eq!(
+            host_port_problems("10.10.10.10:65536"),
+            vec![HostPortProblem::InvalidPort("65536".into())]
+        );
         assert_eq!(host_port_problems(":x").len(), 2);
+    }
+
+    #[test]
+    fn no_input_panics() {
+        let alphabet = ["1", ":", ".", "/", "[", "]", "-", "+", "f", "é", "%", "0"];
+        let mut inputs = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = inputs
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            inputs.extend(longer);
+        }
+        for s in &inputs {
+            let _ = (parse_ip_sloppy(s), parse_cidr_sloppy(s), split_host_port(s), atoi(s));
+            let _ = (append_port_if_needed(s, 1), host_port_problems(s), parse_port_range(s));
+        }
     }
 
     #[test]
@@ -404,7 +484,11 @@ mod tests {
         assert_eq!(parse_port_range(" 300-2000 "), Ok(Some((300, 2000))));
         assert_eq!(parse_port_range("80"), Ok(Some((80, 80))));
         assert_eq!(parse_port_range("80+8"), Ok(Some((80, 88))));
-        assert!(parse_port_range("2000-300").unwrap_err().contains("end port cannot be less"));
+        assert!(
+            parse_port_range("2000-300")
+                .unwrap_err()
+                .contains("end port cannot be less")
+        );
         assert!(parse_port_range("1-70000").unwrap_err().contains("greater than 65535"));
         assert!(parse_port_range("1-2+3").unwrap_err().contains("unable to parse"));
         for bad in ["a-b", "-1", "10-", "+5", "x"] {

@@ -49,16 +49,39 @@ impl Table {
         self.add_at(name, os, 35, config, expected)
     }
 
-    fn add_at(&mut self, name: &str, os: Os, minor: u32, config: Value, expected: &[(&'static str, &str)]) -> &mut Self {
+    fn add_at(
+        &mut self,
+        name: &str,
+        os: Os,
+        minor: u32,
+        config: Value,
+        expected: &[(&'static str, &str)],
+    ) -> &mut Self {
         let mut doc = json!({"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration"});
         merge(&mut doc, config);
         let input = serde_json::to_string_pretty(&doc).unwrap_or_default();
         self.add_text(name, os, minor, input, expected)
     }
 
-    fn add_text(&mut self, name: &str, os: Os, minor: u32, input: String, expected: &[(&'static str, &str)]) -> &mut Self {
-        let expected = expected.iter().map(|(code, field)| (*code, field.to_string())).collect();
-        self.cases.push(Case { name: name.to_string(), os, minor, input, expected });
+    fn add_text(
+        &mut self,
+        name: &str,
+        os: Os,
+        minor: u32,
+        input: String,
+        expected: &[(&'static str, &str)],
+    ) -> &mut Self {
+        let expected = expected
+            .iter()
+            .map(|(code, field)| (*code, field.to_string()))
+            .collect();
+        self.cases.push(Case {
+            name: name.to_string(),
+            os,
+            minor,
+            input,
+            expected,
+        });
         self
     }
 
@@ -70,7 +93,13 @@ impl Table {
 
     fn run(&self) -> usize {
         let failures: Vec<String> = self.cases.iter().filter_map(failure).collect();
-        assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), self.cases.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            failures.len(),
+            self.cases.len(),
+            failures.join("\n")
+        );
         self.cases.len()
     }
 }
@@ -103,9 +132,20 @@ fn failure(case: &Case) -> Option<String> {
         kubernetes_version: Some((KubeVersion::new(1, case.minor), "test".to_string())),
         ..CheckOptions::default()
     };
-    let report = check_inputs(&[Input { name: "case.yaml", bytes: case.input.as_bytes() }], &options);
+    let report = check_inputs(
+        &[Input {
+            name: "case.yaml",
+            bytes: case.input.as_bytes(),
+        }],
+        &options,
+    );
     // A decoding finding means the port itself is wrong (a misspelt field, a wrong type).
-    let decode: Vec<_> = report.findings.iter().filter(|f| f.code.starts_with("KP00")).map(|f| &f.message).collect();
+    let decode: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code.starts_with("KP00"))
+        .map(|f| &f.message)
+        .collect();
     let got: BTreeSet<(String, String)> = report
         .findings
         .iter()
@@ -114,7 +154,10 @@ fn failure(case: &Case) -> Option<String> {
         .collect();
     let want: BTreeSet<(String, String)> = case.expected.iter().map(|(c, f)| (c.to_string(), f.clone())).collect();
     (got != want || !decode.is_empty()).then(|| {
-        format!("- {} [{} 1.{}]: expected {want:?}, got {got:?}; decoding findings {decode:?}\n{}", case.name, case.os, case.minor, case.input)
+        format!(
+            "- {} [{} 1.{}]: expected {want:?}, got {got:?}; decoding findings {decode:?}\n{}",
+            case.name, case.os, case.minor, case.input
+        )
     })
 }
 
@@ -210,32 +253,42 @@ fn validate_iptables_configuration() {
     let b = base();
     let iptables = |section: Value| patched(&patched(&b, json!({"iptables": null})), json!({"iptables": section}));
     let mut t = Table::default();
-    t.add("valid iptables config", LINUX, iptables(json!({"masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})), &[])
-        .add("valid custom MasqueradeBit", LINUX, iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})), &[])
-        .add(
-            "SyncPeriod must be > 0",
-            LINUX,
-            iptables(json!({"masqueradeAll": true, "syncPeriod": "-5s", "minSyncPeriod": "2s"})),
-            &[("KP109", "iptables.syncPeriod")],
-        )
-        .add(
-            "MinSyncPeriod must be > 0",
-            LINUX,
-            iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "-1s"})),
-            &[("KP109", "iptables.minSyncPeriod")],
-        )
-        .add(
-            "MasqueradeBit cannot be < 0",
-            LINUX,
-            iptables(json!({"masqueradeBit": -10, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})),
-            &[("KP102", "iptables.masqueradeBit")],
-        )
-        .add(
-            "SyncPeriod must be >= MinSyncPeriod",
-            LINUX,
-            iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "1s", "minSyncPeriod": "5s"})),
-            &[("KP109", "iptables.syncPeriod")],
-        );
+    t.add(
+        "valid iptables config",
+        LINUX,
+        iptables(json!({"masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})),
+        &[],
+    )
+    .add(
+        "valid custom MasqueradeBit",
+        LINUX,
+        iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})),
+        &[],
+    )
+    .add(
+        "SyncPeriod must be > 0",
+        LINUX,
+        iptables(json!({"masqueradeAll": true, "syncPeriod": "-5s", "minSyncPeriod": "2s"})),
+        &[("KP109", "iptables.syncPeriod")],
+    )
+    .add(
+        "MinSyncPeriod must be > 0",
+        LINUX,
+        iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "-1s"})),
+        &[("KP109", "iptables.minSyncPeriod")],
+    )
+    .add(
+        "MasqueradeBit cannot be < 0",
+        LINUX,
+        iptables(json!({"masqueradeBit": -10, "masqueradeAll": true, "syncPeriod": "5s", "minSyncPeriod": "2s"})),
+        &[("KP102", "iptables.masqueradeBit")],
+    )
+    .add(
+        "SyncPeriod must be >= MinSyncPeriod",
+        LINUX,
+        iptables(json!({"masqueradeBit": 5, "masqueradeAll": true, "syncPeriod": "1s", "minSyncPeriod": "5s"})),
+        &[("KP109", "iptables.syncPeriod")],
+    );
     assert_eq!(t.run(), 6);
 }
 
@@ -243,26 +296,87 @@ fn validate_iptables_configuration() {
 fn validate_ipvs_configuration() {
     let b = base();
     let ipvs = |section: Value| patched(&b, json!({"mode": "ipvs", "ipvs": section}));
-    let timeouts = |t: &str, f: &str, u: &str| json!({"syncPeriod": "5s", "tcpTimeout": t, "tcpFinTimeout": f, "udpTimeout": u});
+    let timeouts =
+        |t: &str, f: &str, u: &str| json!({"syncPeriod": "5s", "tcpTimeout": t, "tcpFinTimeout": f, "udpTimeout": u});
     let mut t = Table::default();
-    t.add("SyncPeriod is not greater than 0", LINUX, ipvs(json!({"syncPeriod": "-5s", "minSyncPeriod": "2s"})), &[("KP109", "ipvs.syncPeriod")])
-        .add("SyncPeriod cannot be 0 (file form: defaulted to 30s)", LINUX, ipvs(json!({"syncPeriod": "0s", "minSyncPeriod": "10s"})), &[])
-        .add("MinSyncPeriod cannot be less than 0", LINUX, ipvs(json!({"syncPeriod": "5s", "minSyncPeriod": "-1s"})), &[("KP109", "ipvs.minSyncPeriod")])
-        .add("SyncPeriod must be greater than MinSyncPeriod", LINUX, ipvs(json!({"syncPeriod": "1s", "minSyncPeriod": "5s"})), &[("KP109", "ipvs.syncPeriod")])
-        .add("SyncPeriod == MinSyncPeriod", LINUX, ipvs(json!({"syncPeriod": "10s", "minSyncPeriod": "10s"})), &[])
-        .add("SyncPeriod should be > MinSyncPeriod", LINUX, ipvs(json!({"syncPeriod": "10s", "minSyncPeriod": "5s"})), &[])
-        .add("MinSyncPeriod can be 0", LINUX, ipvs(json!({"syncPeriod": "5s", "minSyncPeriod": "0s"})), &[])
-        .add("IPVS Timeout can be 0", LINUX, ipvs(timeouts("0s", "0s", "0s")), &[])
-        .add("IPVS Timeout > 0", LINUX, ipvs(timeouts("1s", "2s", "3s")), &[])
-        .add(
-            "TCP,TCPFin,UDP Timeouts < 0",
-            LINUX,
-            ipvs(timeouts("-1s", "-1s", "-1s")),
-            &[("KP103", "ipvs.tcpTimeout"), ("KP103", "ipvs.tcpFinTimeout"), ("KP103", "ipvs.udpTimeout")],
-        )
-        .add("TCP,TCPFin,UDP Timeouts < 0 are not validated outside ipvs mode", LINUX, patched(&b, json!({"ipvs": timeouts("-1s", "-1s", "-1s")})), &[])
-        .add("MasqueradeBit cannot be < 0 (ipvs reads iptables.masqueradeBit)", LINUX, patched(&ipvs(timeouts("1s", "2s", "3s")), json!({"iptables": {"masqueradeBit": -1}})), &[("KP102", "iptables.masqueradeBit")])
-        .add("MasqueradeBit cannot be > 31 (ipvs reads iptables.masqueradeBit)", LINUX, patched(&ipvs(timeouts("1s", "2s", "3s")), json!({"iptables": {"masqueradeBit": 32}})), &[("KP102", "iptables.masqueradeBit")]);
+    t.add(
+        "SyncPeriod is not greater than 0",
+        LINUX,
+        ipvs(json!({"syncPeriod": "-5s", "minSyncPeriod": "2s"})),
+        &[("KP109", "ipvs.syncPeriod")],
+    )
+    .add(
+        "SyncPeriod cannot be 0 (file form: defaulted to 30s)",
+        LINUX,
+        ipvs(json!({"syncPeriod": "0s", "minSyncPeriod": "10s"})),
+        &[],
+    )
+    .add(
+        "MinSyncPeriod cannot be less than 0",
+        LINUX,
+        ipvs(json!({"syncPeriod": "5s", "minSyncPeriod": "-1s"})),
+        &[("KP109", "ipvs.minSyncPeriod")],
+    )
+    .add(
+        "SyncPeriod must be greater than MinSyncPeriod",
+        LINUX,
+        ipvs(json!({"syncPeriod": "1s", "minSyncPeriod": "5s"})),
+        &[("KP109", "ipvs.syncPeriod")],
+    )
+    .add(
+        "SyncPeriod == MinSyncPeriod",
+        LINUX,
+        ipvs(json!({"syncPeriod": "10s", "minSyncPeriod": "10s"})),
+        &[],
+    )
+    .add(
+        "SyncPeriod should be > MinSyncPeriod",
+        LINUX,
+        ipvs(json!({"syncPeriod": "10s", "minSyncPeriod": "5s"})),
+        &[],
+    )
+    .add(
+        "MinSyncPeriod can be 0",
+        LINUX,
+        ipvs(json!({"syncPeriod": "5s", "minSyncPeriod": "0s"})),
+        &[],
+    )
+    .add("IPVS Timeout can be 0", LINUX, ipvs(timeouts("0s", "0s", "0s")), &[])
+    .add("IPVS Timeout > 0", LINUX, ipvs(timeouts("1s", "2s", "3s")), &[])
+    .add(
+        "TCP,TCPFin,UDP Timeouts < 0",
+        LINUX,
+        ipvs(timeouts("-1s", "-1s", "-1s")),
+        &[
+            ("KP103", "ipvs.tcpTimeout"),
+            ("KP103", "ipvs.tcpFinTimeout"),
+            ("KP103", "ipvs.udpTimeout"),
+        ],
+    )
+    .add(
+        "TCP,TCPFin,UDP Timeouts < 0 are not validated outside ipvs mode",
+        LINUX,
+        patched(&b, json!({"ipvs": timeouts("-1s", "-1s", "-1s")})),
+        &[],
+    )
+    .add(
+        "MasqueradeBit cannot be < 0 (ipvs reads iptables.masqueradeBit)",
+        LINUX,
+        patched(
+            &ipvs(timeouts("1s", "2s", "3s")),
+            json!({"iptables": {"masqueradeBit": -1}}),
+        ),
+        &[("KP102", "iptables.masqueradeBit")],
+    )
+    .add(
+        "MasqueradeBit cannot be > 31 (ipvs reads iptables.masqueradeBit)",
+        LINUX,
+        patched(
+            &ipvs(timeouts("1s", "2s", "3s")),
+            json!({"iptables": {"masqueradeBit": 32}}),
+        ),
+        &[("KP102", "iptables.masqueradeBit")],
+    );
     assert_eq!(t.run(), 13);
 }
 
@@ -276,23 +390,74 @@ fn validate_conntrack_and_linux_configuration() {
     let zeros = json!({"tcpEstablishedTimeout": "0s", "tcpCloseWaitTimeout": "0s", "udpTimeout": "0s", "udpStreamTimeout": "0s"});
     let mut t = Table::default();
     t.both("valid 5 second timeouts", conntrack(json!({})), &[])
-        .both("valid duration equal to 0 second timeout", conntrack(zeros.clone()), &[])
-        .both("invalid MaxPerCore < 0", conntrack(json!({"maxPerCore": -1})), &[("KP105", "conntrack.maxPerCore")])
-        .both("invalid minimum < 0", conntrack(json!({"min": -1})), &[("KP105", "conntrack.min")])
-        .both("invalid TCPEstablishedTimeout < 0", conntrack(json!({"tcpEstablishedTimeout": "-5s"})), &[("KP105", "conntrack.tcpEstablishedTimeout")])
-        .both("invalid TCPCloseWaitTimeout < 0", conntrack(json!({"tcpCloseWaitTimeout": "-5s"})), &[("KP105", "conntrack.tcpCloseWaitTimeout")])
-        .both("invalid UDPTimeout < 0 (oomScoreAdj 999)", patched(&conntrack(json!({"udpTimeout": "-5s"})), json!({"oomScoreAdj": 999})), &[("KP105", "conntrack.udpTimeout")])
+        .both(
+            "valid duration equal to 0 second timeout",
+            conntrack(zeros.clone()),
+            &[],
+        )
+        .both(
+            "invalid MaxPerCore < 0",
+            conntrack(json!({"maxPerCore": -1})),
+            &[("KP105", "conntrack.maxPerCore")],
+        )
+        .both(
+            "invalid minimum < 0",
+            conntrack(json!({"min": -1})),
+            &[("KP105", "conntrack.min")],
+        )
+        .both(
+            "invalid TCPEstablishedTimeout < 0",
+            conntrack(json!({"tcpEstablishedTimeout": "-5s"})),
+            &[("KP105", "conntrack.tcpEstablishedTimeout")],
+        )
+        .both(
+            "invalid TCPCloseWaitTimeout < 0",
+            conntrack(json!({"tcpCloseWaitTimeout": "-5s"})),
+            &[("KP105", "conntrack.tcpCloseWaitTimeout")],
+        )
+        .both(
+            "invalid UDPTimeout < 0 (oomScoreAdj 999)",
+            patched(&conntrack(json!({"udpTimeout": "-5s"})), json!({"oomScoreAdj": 999})),
+            &[("KP105", "conntrack.udpTimeout")],
+        )
         .both(
             "invalid UDPStreamTimeout < 0 (oomScoreAdj -999)",
-            patched(&conntrack(json!({"udpStreamTimeout": "-5s"})), json!({"oomScoreAdj": -999})),
+            patched(
+                &conntrack(json!({"udpStreamTimeout": "-5s"})),
+                json!({"oomScoreAdj": -999}),
+            ),
             &[("KP105", "conntrack.udpStreamTimeout")],
         )
-        .both("invalid OOMScoreAdj < -1000", patched(&conntrack(json!({})), json!({"oomScoreAdj": -1001})), &[("KP106", "oomScoreAdj")])
-        .both("invalid OOMScoreAdj > 1000", patched(&conntrack(json!({})), json!({"oomScoreAdj": 1001})), &[("KP106", "oomScoreAdj")])
-        .both("invalid positive oom score", patched(&conntrack(json!({})), json!({"oomScoreAdj": 9000})), &[("KP106", "oomScoreAdj")])
-        .both("invalid negative oom score", patched(&conntrack(json!({})), json!({"oomScoreAdj": -9000})), &[("KP106", "oomScoreAdj")])
-        .both("valid oom score and conntrack timeouts", patched(&conntrack(json!({})), json!({"oomScoreAdj": 900})), &[])
-        .both("valid duration equal to 0 second conntrack timeout", patched(&conntrack(zeros), json!({"oomScoreAdj": -900})), &[]);
+        .both(
+            "invalid OOMScoreAdj < -1000",
+            patched(&conntrack(json!({})), json!({"oomScoreAdj": -1001})),
+            &[("KP106", "oomScoreAdj")],
+        )
+        .both(
+            "invalid OOMScoreAdj > 1000",
+            patched(&conntrack(json!({})), json!({"oomScoreAdj": 1001})),
+            &[("KP106", "oomScoreAdj")],
+        )
+        .both(
+            "invalid positive oom score",
+            patched(&conntrack(json!({})), json!({"oomScoreAdj": 9000})),
+            &[("KP106", "oomScoreAdj")],
+        )
+        .both(
+            "invalid negative oom score",
+            patched(&conntrack(json!({})), json!({"oomScoreAdj": -9000})),
+            &[("KP106", "oomScoreAdj")],
+        )
+        .both(
+            "valid oom score and conntrack timeouts",
+            patched(&conntrack(json!({})), json!({"oomScoreAdj": 900})),
+            &[],
+        )
+        .both(
+            "valid duration equal to 0 second conntrack timeout",
+            patched(&conntrack(zeros), json!({"oomScoreAdj": -900})),
+            &[],
+        );
     assert_eq!(t.run(), 28);
 }
 
@@ -314,9 +479,21 @@ fn validate_proxy_mode() {
         .add("nftables is not allowed", WINDOWS, mode("nftables"), LINUX_ERR)
         .add("invalid mode non-existent", WINDOWS, mode("non-existing"), LINUX_ERR)
         // Version-dependent: nftables needs its gate before 1.31 (NFTablesProxyMode, kube_features.go).
-        .add_at("nftables before the gate exists", LINUX, 28, mode("nftables"), LINUX_ERR)
+        .add_at(
+            "nftables before the gate exists",
+            LINUX,
+            28,
+            mode("nftables"),
+            LINUX_ERR,
+        )
         .add_at("nftables while alpha, gate off", LINUX, 30, mode("nftables"), LINUX_ERR)
-        .add_at("nftables while alpha, gate on", LINUX, 30, patched(&mode("nftables"), json!({"featureGates": {"NFTablesProxyMode": true}})), &[])
+        .add_at(
+            "nftables while alpha, gate on",
+            LINUX,
+            30,
+            patched(&mode("nftables"), json!({"featureGates": {"NFTablesProxyMode": true}})),
+            &[],
+        )
         .add_at("userspace after its removal", LINUX, 26, mode("userspace"), LINUX_ERR);
     assert_eq!(t.run(), 16);
 }
@@ -339,11 +516,21 @@ fn validate_host_port() {
     t.add("all IPs", LINUX, healthz("0.0.0.0:10256"), &[])
         .add("localhost", LINUX, healthz("127.0.0.1:10256"), &[])
         .add("specific IP", LINUX, healthz("10.10.10.10:10256"), &[])
-        .add("missing port (file form: port appended)", LINUX, healthz("10.10.10.10"), &[])
+        .add(
+            "missing port (file form: port appended)",
+            LINUX,
+            healthz("10.10.10.10"),
+            &[],
+        )
         .add("digits outside of 1-255", LINUX, healthz("123.456.789.10:12345"), ERR)
         .add("invalid named-port", LINUX, healthz("10.10.10.10:foo"), ERR)
         .add("port cannot be 0", LINUX, healthz("10.10.10.10:0"), ERR)
-        .add("port is greater than allowed range", LINUX, healthz("10.10.10.10:65536"), ERR);
+        .add(
+            "port is greater than allowed range",
+            LINUX,
+            healthz("10.10.10.10:65536"),
+            ERR,
+        );
     assert_eq!(t.run(), 8);
 }
 
@@ -370,25 +557,94 @@ fn validate_node_port_addresses() {
     ] {
         t.add(name, LINUX, addresses(list), &[]);
     }
-    t.add("invalid foo address", LINUX, addresses(&["foo"]), &[("KP113", a0.as_str())])
-        .add("invalid octet address", LINUX, addresses(&["10.0.0.0/0", "1.2.3"]), &[("KP113", a1.as_str())])
-        .add("address cannot be 0", LINUX, addresses(&["127.0.0.1/32", "0", "1.2.3.0/24"]), &[("KP113", a1.as_str())])
-        .add("address missing subnet range", LINUX, addresses(&["127.0.0.1/32", "10.20.30.40", "1.2.3.0/24"]), &[("KP113", a1.as_str())])
-        .add("missing ipv6 subnet ranges", LINUX, addresses(&["::0", "::1", "2001:db8::/32"]), &[("KP113", a0.as_str()), ("KP113", a1.as_str())])
-        .add("invalid ipv6 ip format", LINUX, addresses(&["::1/128", "2001:db8::/32", "2001:db8:xyz/64"]), &[("KP113", a2.as_str())])
-        .add("invalid primary/CIDR mix 1", LINUX, addresses(&["primary", "127.0.0.1/32"]), &[("KP113", a0.as_str())])
-        .add("invalid primary/CIDR mix 2", LINUX, addresses(&["127.0.0.1/32", "primary"]), &[("KP113", a1.as_str())])
-        // kubernetes/kubernetes#138427 (1.37): keywords primary, localhost, all, mixable with CIDRs.
-        .add_at("primary/CIDR mix from 1.37", LINUX, 37, addresses(&["primary", "127.0.0.1/32"]), &[])
-        .add_at("localhost keyword from 1.37", LINUX, 37, addresses(&["primary", "localhost"]), &[])
-        .add_at("localhost keyword before 1.37", LINUX, 36, addresses(&["localhost"]), &[("KP113", a0.as_str())])
-        .add_at("invalid foo address from 1.37", LINUX, 37, addresses(&["all", "foo"]), &[("KP113", a1.as_str())]);
+    t.add(
+        "invalid foo address",
+        LINUX,
+        addresses(&["foo"]),
+        &[("KP113", a0.as_str())],
+    )
+    .add(
+        "invalid octet address",
+        LINUX,
+        addresses(&["10.0.0.0/0", "1.2.3"]),
+        &[("KP113", a1.as_str())],
+    )
+    .add(
+        "address cannot be 0",
+        LINUX,
+        addresses(&["127.0.0.1/32", "0", "1.2.3.0/24"]),
+        &[("KP113", a1.as_str())],
+    )
+    .add(
+        "address missing subnet range",
+        LINUX,
+        addresses(&["127.0.0.1/32", "10.20.30.40", "1.2.3.0/24"]),
+        &[("KP113", a1.as_str())],
+    )
+    .add(
+        "missing ipv6 subnet ranges",
+        LINUX,
+        addresses(&["::0", "::1", "2001:db8::/32"]),
+        &[("KP113", a0.as_str()), ("KP113", a1.as_str())],
+    )
+    .add(
+        "invalid ipv6 ip format",
+        LINUX,
+        addresses(&["::1/128", "2001:db8::/32", "2001:db8:xyz/64"]),
+        &[("KP113", a2.as_str())],
+    )
+    .add(
+        "invalid primary/CIDR mix 1",
+        LINUX,
+        addresses(&["primary", "127.0.0.1/32"]),
+        &[("KP113", a0.as_str())],
+    )
+    .add(
+        "invalid primary/CIDR mix 2",
+        LINUX,
+        addresses(&["127.0.0.1/32", "primary"]),
+        &[("KP113", a1.as_str())],
+    )
+    // kubernetes/kubernetes#138427 (1.37): keywords primary, localhost, all, mixable with CIDRs.
+    .add_at(
+        "primary/CIDR mix from 1.37",
+        LINUX,
+        37,
+        addresses(&["primary", "127.0.0.1/32"]),
+        &[],
+    )
+    .add_at(
+        "localhost keyword from 1.37",
+        LINUX,
+        37,
+        addresses(&["primary", "localhost"]),
+        &[],
+    )
+    .add_at(
+        "localhost keyword before 1.37",
+        LINUX,
+        36,
+        addresses(&["localhost"]),
+        &[("KP113", a0.as_str())],
+    )
+    .add_at(
+        "invalid foo address from 1.37",
+        LINUX,
+        37,
+        addresses(&["all", "foo"]),
+        &[("KP113", a1.as_str())],
+    );
     assert_eq!(t.run(), 25);
 }
 
 #[test]
 fn validate_exclude_cidrs() {
-    let cidrs = |list: &[&str]| patched(&base(), json!({"mode": "ipvs", "ipvs": {"syncPeriod": "10s", "excludeCIDRs": list}}));
+    let cidrs = |list: &[&str]| {
+        patched(
+            &base(),
+            json!({"mode": "ipvs", "ipvs": {"syncPeriod": "10s", "excludeCIDRs": list}}),
+        )
+    };
     let at = |i: usize| format!("ipvs.excludeCIDRs[{i}]");
     let (a0, a1, a2) = (at(0), at(1), at(2));
     let mut t = Table::default();
@@ -409,41 +665,111 @@ fn validate_exclude_cidrs() {
         t.add(name, LINUX, cidrs(list), &[]);
     }
     t.add("invalid foo address", LINUX, cidrs(&["foo"]), &[("KP104", a0.as_str())])
-        .add("invalid octet address", LINUX, cidrs(&["10.0.0.0/0", "1.2.3"]), &[("KP104", a1.as_str())])
-        .add("address cannot be 0", LINUX, cidrs(&["127.0.0.1/32", "0", "1.2.3.0/24"]), &[("KP104", a1.as_str())])
-        .add("address missing subnet range", LINUX, cidrs(&["127.0.0.1/32", "10.20.30.40", "1.2.3.0/24"]), &[("KP104", a1.as_str())])
-        .add("missing ipv6 subnet ranges", LINUX, cidrs(&["::0", "::1", "2001:db8::/32"]), &[("KP104", a0.as_str()), ("KP104", a1.as_str())])
-        .add("invalid ipv6 ip format", LINUX, cidrs(&["::1/128", "2001:db8::/32", "2001:db8:xyz/64"]), &[("KP104", a2.as_str())]);
+        .add(
+            "invalid octet address",
+            LINUX,
+            cidrs(&["10.0.0.0/0", "1.2.3"]),
+            &[("KP104", a1.as_str())],
+        )
+        .add(
+            "address cannot be 0",
+            LINUX,
+            cidrs(&["127.0.0.1/32", "0", "1.2.3.0/24"]),
+            &[("KP104", a1.as_str())],
+        )
+        .add(
+            "address missing subnet range",
+            LINUX,
+            cidrs(&["127.0.0.1/32", "10.20.30.40", "1.2.3.0/24"]),
+            &[("KP104", a1.as_str())],
+        )
+        .add(
+            "missing ipv6 subnet ranges",
+            LINUX,
+            cidrs(&["::0", "::1", "2001:db8::/32"]),
+            &[("KP104", a0.as_str()), ("KP104", a1.as_str())],
+        )
+        .add(
+            "invalid ipv6 ip format",
+            LINUX,
+            cidrs(&["::1/128", "2001:db8::/32", "2001:db8:xyz/64"]),
+            &[("KP104", a2.as_str())],
+        );
     assert_eq!(t.run(), 18);
 }
 
 #[test]
 fn validate_detect_local_configuration() {
-    let detect = |mode: &str, patch: Value| patched(&patched(&base(), json!({"clusterCIDR": null, "detectLocalMode": mode})), patch);
+    let detect = |mode: &str, patch: Value| {
+        patched(
+            &patched(&base(), json!({"clusterCIDR": null, "detectLocalMode": mode})),
+            patch,
+        )
+    };
     let mut t = Table::default();
-    t.add("valid interface name prefix", LINUX, detect("InterfaceNamePrefix", json!({"detectLocal": {"interfaceNamePrefix": "vethabcde"}})), &[])
-        .add("valid bridge interface", LINUX, detect("BridgeInterface", json!({"detectLocal": {"bridgeInterface": "avz"}})), &[])
-        .add(
-            "interfacePrefix is empty",
-            LINUX,
-            detect("InterfaceNamePrefix", json!({"detectLocal": {"interfaceNamePrefix": ""}})),
-            &[("KP115", "detectLocal.interfaceNamePrefix")],
-        )
-        .add(
-            "bridgeInterfaceName is empty",
-            LINUX,
-            detect("BridgeInterface", json!({"detectLocal": {"interfaceNamePrefix": "eth0"}})),
-            &[("KP115", "detectLocal.bridgeInterface")],
-        )
-        .add("valid cluster cidr", LINUX, detect("ClusterCIDR", json!({"clusterCIDR": "192.168.59.0/24,fd00:192:168::/64"})), &[])
-        .add(
-            "invalid number of cluster cidrs",
-            LINUX,
-            detect("ClusterCIDR", json!({"clusterCIDR": "192.168.59.0/24,fd00:192:168::/64,10.0.0.0/16"})),
-            &[("KP116", "clusterCIDR")],
-        )
-        .add("invalid cluster cidr", LINUX, detect("ClusterCIDR", json!({"clusterCIDR": "192.168.59.0"})), &[("KP116", "clusterCIDR")])
-        .add("empty cluster cidrs with cluster cidr mode", LINUX, detect("ClusterCIDR", json!({"clusterCIDR": ""})), &[]);
+    t.add(
+        "valid interface name prefix",
+        LINUX,
+        detect(
+            "InterfaceNamePrefix",
+            json!({"detectLocal": {"interfaceNamePrefix": "vethabcde"}}),
+        ),
+        &[],
+    )
+    .add(
+        "valid bridge interface",
+        LINUX,
+        detect("BridgeInterface", json!({"detectLocal": {"bridgeInterface": "avz"}})),
+        &[],
+    )
+    .add(
+        "interfacePrefix is empty",
+        LINUX,
+        detect(
+            "InterfaceNamePrefix",
+            json!({"detectLocal": {"interfaceNamePrefix": ""}}),
+        ),
+        &[("KP115", "detectLocal.interfaceNamePrefix")],
+    )
+    .add(
+        "bridgeInterfaceName is empty",
+        LINUX,
+        detect(
+            "BridgeInterface",
+            json!({"detectLocal": {"interfaceNamePrefix": "eth0"}}),
+        ),
+        &[("KP115", "detectLocal.bridgeInterface")],
+    )
+    .add(
+        "valid cluster cidr",
+        LINUX,
+        detect(
+            "ClusterCIDR",
+            json!({"clusterCIDR": "192.168.59.0/24,fd00:192:168::/64"}),
+        ),
+        &[],
+    )
+    .add(
+        "invalid number of cluster cidrs",
+        LINUX,
+        detect(
+            "ClusterCIDR",
+            json!({"clusterCIDR": "192.168.59.0/24,fd00:192:168::/64,10.0.0.0/16"}),
+        ),
+        &[("KP116", "clusterCIDR")],
+    )
+    .add(
+        "invalid cluster cidr",
+        LINUX,
+        detect("ClusterCIDR", json!({"clusterCIDR": "192.168.59.0"})),
+        &[("KP116", "clusterCIDR")],
+    )
+    .add(
+        "empty cluster cidrs with cluster cidr mode",
+        LINUX,
+        detect("ClusterCIDR", json!({"clusterCIDR": ""})),
+        &[],
+    );
     assert_eq!(t.run(), 8);
 }
 
@@ -456,13 +782,43 @@ fn validate_dual_stack_cidr_strings() {
     let mut t = Table::default();
     t.add("single ipv4 cidr", LINUX, cluster("192.168.0.0/16"), &[])
         .add("single ipv6 cidr", LINUX, cluster("fd00:10:96::/112"), &[])
-        .add("dual stack cidr pair", LINUX, cluster("172.16.200.0/24,fde4:8dba:82e1::/48"), &[])
-        .add("multiple ipv4 cidrs", LINUX, cluster("10.100.0.0/16,192.168.0.0/16,fde4:8dba:82e1::/48"), ERR)
-        .add("multiple ipv6 cidrs", LINUX, cluster("fd00:10:96::/112,fde4:8dba:82e1::/48"), ERR)
-        .add("malformed ipv4 cidr", LINUX, cluster("fde4:8dba:82e1::/48,172.16.200.0:24"), ERR)
-        .add("malformed ipv6 cidr", LINUX, cluster("fd00:10:96::,192.168.0.0/16"), ERR)
+        .add(
+            "dual stack cidr pair",
+            LINUX,
+            cluster("172.16.200.0/24,fde4:8dba:82e1::/48"),
+            &[],
+        )
+        .add(
+            "multiple ipv4 cidrs",
+            LINUX,
+            cluster("10.100.0.0/16,192.168.0.0/16,fde4:8dba:82e1::/48"),
+            ERR,
+        )
+        .add(
+            "multiple ipv6 cidrs",
+            LINUX,
+            cluster("fd00:10:96::/112,fde4:8dba:82e1::/48"),
+            ERR,
+        )
+        .add(
+            "malformed ipv4 cidr",
+            LINUX,
+            cluster("fde4:8dba:82e1::/48,172.16.200.0:24"),
+            ERR,
+        )
+        .add(
+            "malformed ipv6 cidr",
+            LINUX,
+            cluster("fd00:10:96::,192.168.0.0/16"),
+            ERR,
+        )
         // Go's strings.Split does not trim: a space after the comma is part of the entry.
-        .add("space after the comma", LINUX, cluster("192.168.0.0/16, fd00:10:96::/112"), ERR);
+        .add(
+            "space after the comma",
+            LINUX,
+            cluster("192.168.0.0/16, fd00:10:96::/112"),
+            ERR,
+        );
     assert_eq!(t.run(), 8);
 }
 
@@ -523,21 +879,52 @@ fn v1alpha1_field_paths() {
     ];
     // dplint cannot know every gate, so a CamelCase name it does not know is not reported;
     // the translated case uses a gate Kubernetes removed (SupportIPVSProxyMode, #94514).
-    t.both("other top level fields (UnknownFeature is not guessed)", others("UnknownFeature"), &other_fields);
+    t.both(
+        "other top level fields (UnknownFeature is not guessed)",
+        others("UnknownFeature"),
+        &other_fields,
+    );
     let mut with_gates = other_fields.to_vec();
     with_gates.push(("KP101", "featureGates"));
-    t.both("other top level fields (translated gate)", others("SupportIPVSProxyMode"), &with_gates)
-        .both("bridge interface", json!({"detectLocalMode": "BridgeInterface"}), &[("KP115", "detectLocal.bridgeInterface")])
-        .both("interface name prefix", json!({"detectLocalMode": "InterfaceNamePrefix"}), &[("KP115", "detectLocal.interfaceNamePrefix")])
-        .both("malformed cluster CIDR", json!({"detectLocalMode": "ClusterCIDR", "clusterCIDR": "192.168.0.0/16,invalid"}), &[("KP116", "clusterCIDR")])
-        .both("single stack cluster CIDR pair", json!({"detectLocalMode": "ClusterCIDR", "clusterCIDR": "192.168.0.0/16,10.0.0.0/8"}), &[("KP116", "clusterCIDR")]);
+    t.both(
+        "other top level fields (translated gate)",
+        others("SupportIPVSProxyMode"),
+        &with_gates,
+    )
+    .both(
+        "bridge interface",
+        json!({"detectLocalMode": "BridgeInterface"}),
+        &[("KP115", "detectLocal.bridgeInterface")],
+    )
+    .both(
+        "interface name prefix",
+        json!({"detectLocalMode": "InterfaceNamePrefix"}),
+        &[("KP115", "detectLocal.interfaceNamePrefix")],
+    )
+    .both(
+        "malformed cluster CIDR",
+        json!({"detectLocalMode": "ClusterCIDR", "clusterCIDR": "192.168.0.0/16,invalid"}),
+        &[("KP116", "clusterCIDR")],
+    )
+    .both(
+        "single stack cluster CIDR pair",
+        json!({"detectLocalMode": "ClusterCIDR", "clusterCIDR": "192.168.0.0/16,10.0.0.0/8"}),
+        &[("KP116", "clusterCIDR")],
+    );
     assert_eq!(t.run(), 20);
 }
 
 #[test]
 fn v1alpha1_sync_period_paths() {
     let mut t = Table::default();
-    for (os, mode) in [(LINUX, ""), (LINUX, "iptables"), (LINUX, "ipvs"), (LINUX, "nftables"), (WINDOWS, ""), (WINDOWS, "kernelspace")] {
+    for (os, mode) in [
+        (LINUX, ""),
+        (LINUX, "iptables"),
+        (LINUX, "ipvs"),
+        (LINUX, "nftables"),
+        (WINDOWS, ""),
+        (WINDOWS, "kernelspace"),
+    ] {
         let section = match mode {
             "ipvs" | "nftables" => mode,
             _ => "iptables",
@@ -545,9 +932,24 @@ fn v1alpha1_sync_period_paths() {
         let config = |sync: &str, min: &str| json!({"mode": mode, section: {"syncPeriod": sync, "minSyncPeriod": min}});
         let sync_field = format!("{section}.syncPeriod");
         let min_field = format!("{section}.minSyncPeriod");
-        t.add(&format!("mode={mode}: nonpositive sync period (0 is defaulted; -1s)"), os, config("-1s", "0s"), &[("KP109", sync_field.as_str())])
-            .add(&format!("mode={mode}: negative minimum sync period"), os, config("1s", "-1s"), &[("KP109", min_field.as_str())])
-            .add(&format!("mode={mode}: sync period below minimum"), os, config("1s", "2s"), &[("KP109", sync_field.as_str())]);
+        t.add(
+            &format!("mode={mode}: nonpositive sync period (0 is defaulted; -1s)"),
+            os,
+            config("-1s", "0s"),
+            &[("KP109", sync_field.as_str())],
+        )
+        .add(
+            &format!("mode={mode}: negative minimum sync period"),
+            os,
+            config("1s", "-1s"),
+            &[("KP109", min_field.as_str())],
+        )
+        .add(
+            &format!("mode={mode}: sync period below minimum"),
+            os,
+            config("1s", "2s"),
+            &[("KP109", sync_field.as_str())],
+        );
     }
     assert_eq!(t.run(), 18);
 }
@@ -632,10 +1034,16 @@ kind: KubeProxyConfiguration
 mode: \"iptables\"
 ";
     let mut t = Table::default();
-    t.add_text("kubeadm configuration with iptables mode", LINUX, 35, kubeadm.to_string(), &[])
-        .add_text("legacy flag-based e2e configuration", LINUX, 35, flags.to_string(), &[])
-        .add_text("IPv6 configuration", LINUX, 35, ipv6.to_string(), &[])
-        .add_text("Dual-stack configuration", LINUX, 35, dual.to_string(), &[]);
+    t.add_text(
+        "kubeadm configuration with iptables mode",
+        LINUX,
+        35,
+        kubeadm.to_string(),
+        &[],
+    )
+    .add_text("legacy flag-based e2e configuration", LINUX, 35, flags.to_string(), &[])
+    .add_text("IPv6 configuration", LINUX, 35, ipv6.to_string(), &[])
+    .add_text("Dual-stack configuration", LINUX, 35, dual.to_string(), &[]);
     assert_eq!(t.run(), 4);
 }
 
@@ -659,7 +1067,12 @@ fn zero_values_are_defaults() {
     let mut t = Table::default();
     for mode in ["", "iptables", "ipvs", "nftables"] {
         t.add_text(&format!("zero values, mode={mode}"), LINUX, 35, yaml(mode), &[]);
-        t.add(&format!("zero values as JSON, mode={mode}"), LINUX, patched(&zeros, json!({"mode": mode})), &[]);
+        t.add(
+            &format!("zero values as JSON, mode={mode}"),
+            LINUX,
+            patched(&zeros, json!({"mode": mode})),
+            &[],
+        );
     }
     t.add_text("zero values on windows", WINDOWS, 35, yaml(""), &[]);
     assert_eq!(t.run(), 9);

@@ -93,18 +93,7 @@ fn non_empty(value: &Option<String>) -> Option<&str> {
 }
 
 fn is_ipv6(address: &str) -> bool {
-    address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_ipv6())
-}
-
-/// Appends `:port` to an address without one, as kube-proxy's `AppendPortIfNeeded` does.
-fn append_port_if_needed(address: &str, port: u16) -> String {
-    if let Ok(ip) = address.parse::<std::net::IpAddr>() {
-        return match ip {
-            std::net::IpAddr::V4(v4) => format!("{v4}:{port}"),
-            std::net::IpAddr::V6(v6) => format!("[{v6}]:{port}"),
-        };
-    }
-    address.to_string()
+    crate::net::parse_ip_sloppy(address).is_some_and(|ip| ip.is_ipv6())
 }
 
 impl Effective {
@@ -145,12 +134,12 @@ impl Effective {
         let bind_address = non_empty(&config.bind_address).unwrap_or("0.0.0.0").to_string();
         let v6 = is_ipv6(&bind_address);
         let healthz_bind_address = match non_empty(&config.healthz_bind_address) {
-            Some(a) => append_port_if_needed(a, DEFAULT_HEALTHZ_PORT),
+            Some(a) => crate::net::append_port_if_needed(a, DEFAULT_HEALTHZ_PORT),
             None if v6 => format!("[::]:{DEFAULT_HEALTHZ_PORT}"),
             None => format!("0.0.0.0:{DEFAULT_HEALTHZ_PORT}"),
         };
         let metrics_bind_address = match non_empty(&config.metrics_bind_address) {
-            Some(a) => append_port_if_needed(a, DEFAULT_METRICS_PORT),
+            Some(a) => crate::net::append_port_if_needed(a, DEFAULT_METRICS_PORT),
             None if v6 => format!("[::1]:{DEFAULT_METRICS_PORT}"),
             None => format!("127.0.0.1:{DEFAULT_METRICS_PORT}"),
         };

@@ -31,11 +31,13 @@ pub fn render(report: &Report, sources: &[SourceFile], options: RenderOptions) -
     } else {
         Renderer::plain()
     };
-    // First file of a name wins, as in the order the inputs were given.
+    // First file of a name wins, as in the order the inputs were given. Lines are indexed once
+    // per file: a large file with many findings would otherwise be scanned once per finding.
     let mut by_name: HashMap<&str, &SourceFile> = HashMap::new();
     for source in sources {
         by_name.entry(source.name.as_str()).or_insert(source);
     }
+    let mut indexed: HashMap<&str, Lines<'_>> = HashMap::new();
     let mut out = String::new();
     // What dplint took the cluster to be, so findings can be read against it. Reports not made
     // by a check have an empty picture and no header.
@@ -44,19 +46,19 @@ pub fn render(report: &Report, sources: &[SourceFile], options: RenderOptions) -
         out.push_str("\n\n");
     }
     for finding in &report.findings {
-        out.push_str(&render_finding(
-            &renderer,
-            finding,
-            by_name.get(finding.file.as_str()).copied(),
-            options.color,
-        ));
+        let lines = by_name.get(finding.file.as_str()).map(|source| {
+            &*indexed
+                .entry(source.name.as_str())
+                .or_insert_with(|| Lines::new(&source.text))
+        });
+        out.push_str(&render_finding(&renderer, finding, lines, options.color));
         out.push_str("\n\n");
     }
     out.push_str(&summary(report, options.color));
     out
 }
 
-fn render_finding(renderer: &Renderer, finding: &Finding, source: Option<&SourceFile>, color: bool) -> String {
+fn render_finding(renderer: &Renderer, finding: &Finding, source: Option<&Lines<'_>>, color: bool) -> String {
     let level = match finding.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -136,6 +138,31 @@ fn trusted(text: &str) -> String {
         .join("\n")
 }
 
+/// The lines of a text, as [`SourceFile::line`] reads them (without `\r\n`; a text ending in
+/// a line break has an empty last line), found in constant time.
+struct Lines<'a> {
+    text: &'a str,
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// The text of a 1-based line.
+    fn line(&self, line: u32) -> Option<&'a str> {
+        let index = (line as usize).checked_sub(1)?;
+        let start = *self.starts.get(index)?;
+        let end = self.starts.get(index + 1).map_or(self.text.len(), |next| next - 1);
+        Some(self.text[start..end].trim_end_matches('\r'))
+    }
+}
+
 /// The lines of a finding and the byte range to mark in them.
 #[derive(Debug, PartialEq, Eq)]
 struct Excerpt {
@@ -144,7 +171,7 @@ struct Excerpt {
     mark: Range<usize>,
 }
 
-fn excerpt(source: &SourceFile, finding: &Finding) -> Option<Excerpt> {
+fn excerpt(source: &Lines<'_>, finding: &Finding) -> Option<Excerpt> {
     let first_line = finding.line;
     let first = source.line(first_line)?;
     // An exclusive end at column 1 ends with the line before: do not show the line after.
@@ -490,11 +517,64 @@ mod tests {
     }
 
     #[test]
+    fn awkward_text_and_positions_never_panic() {
+        let texts = [
+            "",
+            "\n\n",
+            "a: b\r\nc: d\r\n",
+            "old\rmac\rline\rends\n",
+            "\ttab: \t\tvalue\n",
+            "e\u{301}\u{301}: combining\n",
+            "rtl: \u{202e}evil\u{202c}\n",
+            "nul: \0\u{7f}\u{1b}[2J\n",
+            "emoji: 👩‍👩‍👧 🇩🇪\n",
+            "zero\u{200b}width\u{feff}: x\n",
+            "no newline at end",
+        ];
+        let long = format!("k: {}\n", "ü".repeat(5000));
+        for text in texts.iter().copied().chain([long.as_str()]) {
+            let src = source("x.yaml", text);
+            let mut findings = Vec::new();
+            for line in 0..5 {
+                for column in [0, 1, 2, 3, 5, 8, 13, 4999, 5004, u32::MAX] {
+                    for (end_line, end_column) in [
+                        (line, column),
+                        (line, column.saturating_add(1)),
+                        (line + 1, 1),
+                        (line + 1, 3),
+                        (0, 0),
+                        (u32::MAX, u32::MAX),
+                    ] {
+                        let mut f = finding("x.yaml", line, column, end_line, end_column);
+                        f.exact = column % 2 == 0;
+                        findings.push(f);
+                    }
+                }
+            }
+            let r = report(findings);
+            let out = plain(&r, std::slice::from_ref(&src));
+            assert_eq!(out.matches("warning[KP001]").count(), r.findings.len());
+            render(&r, std::slice::from_ref(&src), RenderOptions { color: true });
+        }
+    }
+
+    #[test]
+    fn lines_are_those_of_source_file() {
+        for text in ["", "\n", "a", "a\nb", "a\r\nb\r\n", "a\n\n\nb\n", "\r\n\r"] {
+            let src = source("x.yaml", text);
+            let lines = Lines::new(&src.text);
+            for n in 0..8 {
+                assert_eq!(lines.line(n), src.line(n), "line {n} of {text:?}");
+            }
+        }
+    }
+
+    #[test]
     fn excerpt_byte_ranges() {
         let src = source("x.yaml", "é: ab\nb: c\n");
         let f = finding("x.yaml", 1, 4, 1, 6);
         assert_eq!(
-            excerpt(&src, &f),
+            excerpt(&Lines::new(&src.text), &f),
             Some(Excerpt {
                 text: "é: ab".to_string(),
                 first_line: 1,
@@ -503,7 +583,7 @@ mod tests {
         );
         let f = finding("x.yaml", 1, 4, 2, 2);
         assert_eq!(
-            excerpt(&src, &f),
+            excerpt(&Lines::new(&src.text), &f),
             Some(Excerpt {
                 text: "é: ab\nb: c".to_string(),
                 first_line: 1,
@@ -512,13 +592,13 @@ mod tests {
         );
         let f = finding("x.yaml", 1, 1, 2, 1);
         assert_eq!(
-            excerpt(&src, &f),
+            excerpt(&Lines::new(&src.text), &f),
             Some(Excerpt {
                 text: "é: ab".to_string(),
                 first_line: 1,
                 mark: 0..6
             })
         );
-        assert_eq!(excerpt(&src, &finding("x.yaml", 5, 1, 5, 1)), None);
+        assert_eq!(excerpt(&Lines::new(&src.text), &finding("x.yaml", 5, 1, 5, 1)), None);
     }
 }

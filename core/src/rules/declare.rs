@@ -18,6 +18,8 @@ pub enum Category {
     KubeProxyMigration,
     /// kube-proxy command lines.
     KubeProxyFlags,
+    /// kube-proxy's mode against Calico's dataplane, across objects.
+    Consistency,
 }
 
 /// A rule's identity and documentation.

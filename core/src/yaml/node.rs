@@ -3,6 +3,8 @@
 //! Aliases stay references to the anchored node instead of copies, so an alias bomb costs one
 //! node per alias; the loader bounds how large the document would be once expanded.
 
+use std::collections::HashSet;
+
 use crate::location::Span;
 pub use saphyr_parser::ScalarStyle;
 
@@ -76,6 +78,11 @@ impl std::fmt::Debug for NodeRef<'_> {
 
 /// Aliases only point backwards to complete nodes (the loader rejects cycles), so chains end.
 const MAX_ALIAS_HOPS: usize = 64;
+
+/// A YAML merge key (`<<`), written plain.
+fn is_merge_key(key: NodeRef<'_>) -> bool {
+    key.scalar().is_some_and(|s| s.is_plain() && &*s.text == "<<")
+}
 
 impl<'d> NodeRef<'d> {
     fn resolve(self) -> NodeRef<'d> {
@@ -151,18 +158,22 @@ impl<'d> NodeRef<'d> {
 
     /// The entries of a mapping with YAML merge keys (`<<: *base`) applied, as Kubernetes'
     /// YAML decoder does: own keys first, then merged keys that are not overridden.
+    ///
+    /// Linear in the number of entries (a ConfigMap may have a million keys): keys already
+    /// taken are remembered in a set.
     pub fn entries(&self) -> Vec<(NodeRef<'d>, NodeRef<'d>)> {
         let mut out = Vec::new();
-        self.collect_entries(&mut out, 0);
+        let mut seen = HashSet::new();
+        self.collect_entries(&mut out, &mut seen, 0);
         out
     }
 
-    fn collect_entries(&self, out: &mut Vec<(NodeRef<'d>, NodeRef<'d>)>, depth: usize) {
+    fn collect_entries(&self, out: &mut Vec<(NodeRef<'d>, NodeRef<'d>)>, seen: &mut HashSet<&'d str>, depth: usize) {
         let mut merges = Vec::new();
         for (k, v) in self.raw_entries() {
-            if k.scalar().is_some_and(|s| s.is_plain() && &*s.text == "<<") {
+            if is_merge_key(k) {
                 merges.push(v);
-            } else if !out.iter().any(|(ok, _)| ok.as_str().is_some() && ok.as_str() == k.as_str()) {
+            } else if k.as_str().is_none_or(|key| seen.insert(key)) {
                 out.push((k, v));
             }
         }
@@ -171,10 +182,10 @@ impl<'d> NodeRef<'d> {
         }
         for merge in merges {
             match merge.kind() {
-                NodeKind::Map(_) => merge.collect_entries(out, depth + 1),
+                NodeKind::Map(_) => merge.collect_entries(out, seen, depth + 1),
                 NodeKind::Seq(_) => {
                     for item in merge.items() {
-                        item.collect_entries(out, depth + 1);
+                        item.collect_entries(out, seen, depth + 1);
                     }
                 }
                 _ => {}
@@ -192,8 +203,15 @@ impl<'d> NodeRef<'d> {
         if !self.is_map() {
             return None;
         }
-        if let Some(found) = self.raw_entries().find(|(k, _)| k.as_str() == Some(key)) {
-            return Some(found);
+        let mut has_merge = false;
+        for (k, v) in self.raw_entries() {
+            if k.as_str() == Some(key) {
+                return Some((k, v));
+            }
+            has_merge |= is_merge_key(k);
+        }
+        if !has_merge {
+            return None;
         }
         self.entries().into_iter().find(|(k, _)| k.as_str() == Some(key))
     }

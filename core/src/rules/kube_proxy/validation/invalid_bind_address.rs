@@ -55,22 +55,37 @@ fn written(value: &Option<String>) -> Option<&str> {
 }
 
 fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
-    let Some(address) = written(&site.decoded.config.bind_address) else { return };
+    let Some(address) = written(&site.decoded.config.bind_address) else {
+        return;
+    };
     if net::parse_ip_sloppy(address).is_some() {
         return;
     }
     let message = format!(
         "bindAddress {address:?} is not an IP address: kube-proxy exits at start-up (\"failed validate: … not a valid textual representation of an IP address\") and programs no Services"
     );
-    let ip_part = net::split_host_port(address).ok().map(|(h, _)| h).filter(|h| net::parse_ip_sloppy(h).is_some());
+    let ip_part = net::split_host_port(address)
+        .ok()
+        .map(|(h, _)| h)
+        .filter(|h| net::parse_ip_sloppy(h).is_some());
     let help = match ip_part {
         Some(ip) => format!(
             "bindAddress takes an IP without port (ports belong in healthzBindAddress and metricsBindAddress):{}",
             support::fix_snippet(site, "bindAddress", &support::yaml_string(ip))
         ),
-        None => format!("Write an IP address, e.g. 0.0.0.0 (IPv4) or \"::\" (IPv6):{}", support::fix_snippet(site, "bindAddress", "0.0.0.0")),
+        None => format!(
+            "Write an IP address, e.g. 0.0.0.0 (IPv4) or \"::\" (IPv6):{}",
+            support::fix_snippet(site, "bindAddress", "0.0.0.0")
+        ),
     };
-    support::report(out, &InvalidBindAddress::META, site, &FieldPath::parse("bindAddress"), message, help);
+    support::report(
+        out,
+        &InvalidBindAddress::META,
+        site,
+        &FieldPath::parse("bindAddress"),
+        message,
+        help,
+    );
 }
 
 /// The port a bare IP gets, or `None` when the server is disabled (`--healthz-port=0`).
@@ -89,13 +104,28 @@ fn describe(problem: &HostPortProblem, value: &str) -> (String, &'static str) {
         HostPortProblem::InvalidIp(host) if host.is_empty() => {
             (format!("{value:?} has no IP before the port"), "must be a valid IP")
         }
-        HostPortProblem::InvalidIp(host) => (format!("{host:?} in {value:?} is not an IP address"), "must be a valid IP"),
-        HostPortProblem::InvalidPort(port) => (format!("port {port:?} in {value:?} is not in 1–65535"), "must be a valid port"),
+        HostPortProblem::InvalidIp(host) => (
+            format!("{host:?} in {value:?} is not an IP address"),
+            "must be a valid IP",
+        ),
+        HostPortProblem::InvalidPort(port) => (
+            format!("port {port:?} in {value:?} is not in 1–65535"),
+            "must be a valid port",
+        ),
     }
 }
 
-fn check_host_port(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, field: &str, value: &Option<String>, port: Option<u16>, example: &str) {
-    let (Some(value), Some(port)) = (written(value), port) else { return };
+fn check_host_port(
+    out: &mut Emitter<'_>,
+    site: &KubeProxySite<'_>,
+    field: &str,
+    value: &Option<String>,
+    port: Option<u16>,
+    example: &str,
+) {
+    let (Some(value), Some(port)) = (written(value), port) else {
+        return;
+    };
     let defaulted = net::append_port_if_needed(value, port);
     let problems = net::host_port_problems(&defaulted);
     if problems.is_empty() {
@@ -111,7 +141,14 @@ fn check_host_port(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, field: &str,
         "Write an IP address, optionally with a port in 1–65535 (a bare IP gets port {port}); host names such as localhost are not accepted:{}",
         support::fix_snippet(site, field, &support::yaml_string(example))
     );
-    support::report(out, &InvalidBindAddress::META, site, &FieldPath::parse(field), message, help);
+    support::report(
+        out,
+        &InvalidBindAddress::META,
+        site,
+        &FieldPath::parse(field),
+        message,
+        help,
+    );
 }
 
 impl Rule for InvalidBindAddress {
@@ -124,9 +161,23 @@ impl Rule for InvalidBindAddress {
             let config = &site.decoded.config;
             check_bind_address(out, site);
             let healthz_port = default_port(site, "healthz-port", DEFAULT_HEALTHZ_PORT);
-            check_host_port(out, site, "healthzBindAddress", &config.healthz_bind_address, healthz_port, "0.0.0.0:10256");
+            check_host_port(
+                out,
+                site,
+                "healthzBindAddress",
+                &config.healthz_bind_address,
+                healthz_port,
+                "0.0.0.0:10256",
+            );
             let metrics_port = default_port(site, "metrics-port", DEFAULT_METRICS_PORT);
-            check_host_port(out, site, "metricsBindAddress", &config.metrics_bind_address, metrics_port, "127.0.0.1:10249");
+            check_host_port(
+                out,
+                site,
+                "metricsBindAddress",
+                &config.metrics_bind_address,
+                metrics_port,
+                "127.0.0.1:10249",
+            );
         }
     }
 }
@@ -150,7 +201,15 @@ mod tests {
 
     #[test]
     fn host_ports_after_defaulting() {
-        for bad in ["localhost:10249", "\":10256\"", "10.10.10.10:0", "10.10.10.10:65536", "10.10.10.10:foo", "123.456.789.10:12345", "localhost"] {
+        for bad in [
+            "localhost:10249",
+            "\":10256\"",
+            "10.10.10.10:0",
+            "10.10.10.10:65536",
+            "10.10.10.10:foo",
+            "123.456.789.10:12345",
+            "localhost",
+        ] {
             let f = found(&format!("metricsBindAddress: {bad}\n"));
             assert_eq!(f.len(), 1, "{bad}");
             assert_eq!(f[0].field.as_deref(), Some("metricsBindAddress"));
@@ -162,7 +221,10 @@ mod tests {
     #[test]
     fn bare_ips_get_the_default_port() {
         for ok in ["0.0.0.0", "127.0.0.1", "\"::\"", "\"[::1]:10249\"", "010.0.0.1", "\"\""] {
-            assert!(found(&format!("healthzBindAddress: {ok}\nmetricsBindAddress: {ok}\n")).is_empty(), "{ok}");
+            assert!(
+                found(&format!("healthzBindAddress: {ok}\nmetricsBindAddress: {ok}\n")).is_empty(),
+                "{ok}"
+            );
         }
         for ok in ["0.0.0.0", "\"::\"", "010.0.0.1", "fd00:192:168:59::103", "\"\""] {
             assert!(found(&format!("bindAddress: {ok}\n")).is_empty(), "{ok}");

@@ -33,7 +33,7 @@ declare_rule! {
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L91,
-    ///   L318-350 (pre-1.36 master; `validateDualStackCIDRStrings`)
+    ///   L323-334, L348-350 (pre-1.36 master; `validateDualStackCIDRStrings`)
     /// - `pkg/proxy/apis/config/v1alpha1/conversion.go` (split on `,`)
     /// - `pkg/proxy/apis/config/validation/field_paths_test.go` cases "malformed cluster
     ///   CIDR", "single stack cluster CIDR pair"
@@ -46,7 +46,8 @@ declare_rule! {
     }
 }
 
-const NOT_PAIR: &str = "must be a either a single CIDR or dual-stack pair of CIDRs (e.g. [10.100.0.0/16, fde4:8dba:82e1::/48]";
+const NOT_PAIR: &str =
+    "must be a either a single CIDR or dual-stack pair of CIDRs (e.g. [10.100.0.0/16, fde4:8dba:82e1::/48]";
 const NOT_CIDR: &str = "must be a valid CIDR block (e.g. 10.100.0.0/16 or fde4:8dba:82e1::/48)";
 
 /// Why one entry is not a CIDR, when we can tell.
@@ -69,14 +70,22 @@ fn problem(entries: &[String]) -> Option<(String, &'static str)> {
         return Some((format!("it has {} entries", entries.len()), NOT_PAIR));
     }
     let parsed: Vec<Option<Cidr>> = entries.iter().map(|e| parse_cidr_sloppy(e)).collect();
-    let bad: Vec<String> = entries.iter().zip(&parsed).filter(|(_, p)| p.is_none()).map(|(e, _)| entry_note(e)).collect();
+    let bad: Vec<String> = entries
+        .iter()
+        .zip(&parsed)
+        .filter(|(_, p)| p.is_none())
+        .map(|(e, _)| entry_note(e))
+        .collect();
     if !bad.is_empty() {
         return Some((bad.join("; "), NOT_CIDR));
     }
     let cidrs: Vec<Cidr> = parsed.into_iter().flatten().collect();
     if cidrs.len() == 2 && !is_dual_stack(&cidrs) {
         let family = if cidrs[0].is_ipv6() { "IPv6" } else { "IPv4" };
-        return Some((format!("both CIDRs are {family}, and a pair must be one IPv4 and one IPv6 CIDR"), NOT_PAIR));
+        return Some((
+            format!("both CIDRs are {family}, and a pair must be one IPv4 and one IPv6 CIDR"),
+            NOT_PAIR,
+        ));
     }
     None
 }
@@ -90,7 +99,10 @@ fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
     let value = cleaned.join(",");
     let valid = cleaned.len() <= 2 && !cleaned.is_empty() && problem(&cleaned).is_none();
     if valid {
-        return format!("Write the pod CIDRs without spaces or empty entries:{}", support::fix_snippet(site, "clusterCIDR", &support::yaml_string(&value)));
+        return format!(
+            "Write the pod CIDRs without spaces or empty entries:{}",
+            support::fix_snippet(site, "clusterCIDR", &support::yaml_string(&value))
+        );
     }
     format!(
         "Give the cluster's pod CIDR with its prefix length, or one IPv4 and one IPv6 pod CIDR separated by a comma without spaces:{}",
@@ -106,15 +118,27 @@ impl Rule for InvalidClusterCidr {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let entries = &site.effective.cluster_cidrs;
-            if site.effective.detect_local_mode != "ClusterCIDR" || entries.is_empty() || entries.iter().any(|e| support::is_templated(e)) {
+            if site.effective.detect_local_mode != "ClusterCIDR"
+                || entries.is_empty()
+                || entries.iter().any(|e| support::is_templated(e))
+            {
                 continue;
             }
-            let Some((what, error)) = problem(entries) else { continue };
+            let Some((what, error)) = problem(entries) else {
+                continue;
+            };
             let written = entries.join(",");
             let message = format!(
                 "clusterCIDR {written:?} is not one CIDR or a dual-stack pair: {what}; kube-proxy exits at start-up (\"failed validate: … {error}\") and programs no Services"
             );
-            support::report(out, &Self::META, site, &FieldPath::parse("clusterCIDR"), message, help(site, entries));
+            support::report(
+                out,
+                &Self::META,
+                site,
+                &FieldPath::parse("clusterCIDR"),
+                message,
+                help(site, entries),
+            );
         }
     }
 }
@@ -140,7 +164,11 @@ mod tests {
         assert_eq!(found("clusterCIDR: 10.244.0.0/16,\n").len(), 1);
         let f = &found("clusterCIDR: 192.168.59.0\n")[0];
         assert!(f.message.contains("without a prefix length"), "{}", f.message);
-        assert!(f.help.contains("clusterCIDR: 10.244.0.0/16,fd00:10:244::/56"), "{}", f.help);
+        assert!(
+            f.help.contains("clusterCIDR: 10.244.0.0/16,fd00:10:244::/56"),
+            "{}",
+            f.help
+        );
     }
 
     #[test]
@@ -148,12 +176,20 @@ mod tests {
         let f = &found("clusterCIDR: 192.168.0.0/16,10.0.0.0/8\n")[0];
         assert!(f.message.contains("both CIDRs are IPv4"), "{}", f.message);
         assert_eq!(found("clusterCIDR: fd00:10:96::/112,fde4:8dba:82e1::/48\n").len(), 1);
-        assert_eq!(found("clusterCIDR: 192.168.59.0/24,fd00:192:168::/64,10.0.0.0/16\n").len(), 1);
+        assert_eq!(
+            found("clusterCIDR: 192.168.59.0/24,fd00:192:168::/64,10.0.0.0/16\n").len(),
+            1
+        );
     }
 
     #[test]
     fn valid_values_and_other_modes() {
-        for ok in ["192.168.59.0/24", "fd00:192:168:59::/64", "192.168.59.0/24,fd00:192:168::/64", "\"\""] {
+        for ok in [
+            "192.168.59.0/24",
+            "fd00:192:168:59::/64",
+            "192.168.59.0/24,fd00:192:168::/64",
+            "\"\"",
+        ] {
             assert!(found(&format!("clusterCIDR: {ok}\n")).is_empty(), "{ok}");
         }
         assert!(found("detectLocalMode: NodeCIDR\nclusterCIDR: invalid\n").is_empty());

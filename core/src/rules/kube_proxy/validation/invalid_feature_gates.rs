@@ -60,8 +60,15 @@ declare_rule! {
 }
 
 /// Gate names whose spelling we know, to recognise wrong capitalisation.
-const KNOWN_NAMES: &[&str] =
-    &[NFTABLES_GATE, IPVS_GATE, SUPPORT_IPVS_GATE, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, "AllAlpha", "AllBeta"];
+const KNOWN_NAMES: &[&str] = &[
+    NFTABLES_GATE,
+    IPVS_GATE,
+    SUPPORT_IPVS_GATE,
+    LOGGING_ALPHA_GATE,
+    LOGGING_BETA_GATE,
+    "AllAlpha",
+    "AllBeta",
+];
 
 /// Why kube-proxy rejects a gate: its error text, and what the user should know.
 struct Rejection {
@@ -70,7 +77,10 @@ struct Rejection {
 }
 
 fn unrecognized(name: &str, why: String) -> Rejection {
-    Rejection { error: format!("unrecognized feature gate: {name}"), why }
+    Rejection {
+        error: format!("unrecognized feature gate: {name}"),
+        why,
+    }
 }
 
 fn rejection(name: &str, value: bool, version: KubeVersion) -> Option<Rejection> {
@@ -98,20 +108,30 @@ fn rejection(name: &str, value: bool, version: KubeVersion) -> Option<Rejection>
 /// Names no Kubernetes release can know: not UpperCamelCase, or a known gate in other case.
 fn malformed(name: &str) -> Option<Rejection> {
     if let Some(known) = KNOWN_NAMES.iter().find(|k| k.eq_ignore_ascii_case(name) && **k != name) {
-        return Some(unrecognized(name, format!("gate names are case-sensitive: the gate is {known:?}")));
+        return Some(unrecognized(
+            name,
+            format!("gate names are case-sensitive: the gate is {known:?}"),
+        ));
     }
     let camel = name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric());
-    (!camel).then(|| unrecognized(name, "Kubernetes gate names are UpperCamelCase letters and digits".to_string()))
+    (!camel).then(|| {
+        unrecognized(
+            name,
+            "Kubernetes gate names are UpperCamelCase letters and digits".to_string(),
+        )
+    })
 }
 
 fn help(site: &KubeProxySite<'_>, name: &str) -> String {
-    let key = format!("featureGates.{name}");
-    let mut help = support::removal(site, &key);
-    if site.is_flags() {
-        help = format!("Remove `{name}=…` from `--feature-gates`.");
-    }
+    let mut help = if site.is_flags() {
+        format!("Remove `{name}=…` from `--feature-gates`.")
+    } else {
+        support::removal(site, &format!("featureGates.{name}"))
+    };
     if let Some(known) = KNOWN_NAMES.iter().find(|k| k.eq_ignore_ascii_case(name) && **k != name) {
-        help.push_str(&format!(" If you meant the gate {known:?}, write it with that capitalisation."));
+        help.push_str(&format!(
+            " If you meant the gate {known:?}, write it with that capitalisation."
+        ));
     }
     help
 }
@@ -126,7 +146,9 @@ impl Rule for InvalidFeatureGates {
         let field = FieldPath::parse("featureGates");
         for site in cx.active_sites() {
             for (name, value) in &site.effective.feature_gates {
-                let Some(rejection) = rejection(name, *value, version) else { continue };
+                let Some(rejection) = rejection(name, *value, version) else {
+                    continue;
+                };
                 let message = format!(
                     "feature gate {name}: kube-proxy {version} ({}) exits at start-up with \"{}\" ({}), so no Service is programmed on the node",
                     cx.target.kubernetes_source, rejection.error, rejection.why
@@ -167,8 +189,16 @@ mod tests {
         assert!(kp101(&gates("  KubeProxyIPVS: true\n"), 37).is_empty());
         let old = gates("  SupportIPVSProxyMode: true\n");
         let f = &kp101(&old, 35)[0];
-        assert!(f.message.contains("unrecognized feature gate: SupportIPVSProxyMode"), "{}", f.message);
-        assert!(f.help.contains("Delete `featureGates.SupportIPVSProxyMode`"), "{}", f.help);
+        assert!(
+            f.message.contains("unrecognized feature gate: SupportIPVSProxyMode"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.help.contains("Delete `featureGates.SupportIPVSProxyMode`"),
+            "{}",
+            f.help
+        );
         assert!(kp101(&old, 19).is_empty());
     }
 

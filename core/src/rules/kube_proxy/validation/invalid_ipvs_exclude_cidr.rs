@@ -50,7 +50,9 @@ impl Rule for InvalidIpvsExcludeCidr {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.is_mode(modes::IPVS)) {
-            let Some(cidrs) = site.decoded.config.ipvs.as_ref().and_then(|i| i.exclude_cidrs.as_ref()) else { continue };
+            let Some(cidrs) = site.decoded.config.ipvs.as_ref().and_then(|i| i.exclude_cidrs.as_ref()) else {
+                continue;
+            };
             for (i, entry) in cidrs.iter().enumerate() {
                 if parse_cidr_sloppy(entry).is_some() || support::is_templated(entry) {
                     continue;
@@ -61,7 +63,10 @@ impl Rule for InvalidIpvsExcludeCidr {
                 );
                 let help = match support::cidr_suggestion(entry) {
                     Some(cidr) => format!("Write it as a CIDR: {cidr:?}."),
-                    None => "Write it as a CIDR (`address/prefix`, e.g. \"10.0.0.0/8\" or \"fd00::/64\"), or remove it.".to_string(),
+                    None => {
+                        "Write it as a CIDR (`address/prefix`, e.g. \"10.0.0.0/8\" or \"fd00::/64\"), or remove it."
+                            .to_string()
+                    }
                 };
                 support::report(out, &Self::META, site, &field, message, help);
             }
@@ -98,6 +103,8 @@ mod tests {
 
     #[test]
     fn valid_cidrs_including_leading_zeros() {
-        assert!(found("mode: ipvs\nipvs:\n  excludeCIDRs: [\"010.0.0.0/8\", \"::/0\", \"2001:db8::/32\"]\n").is_empty());
+        assert!(
+            found("mode: ipvs\nipvs:\n  excludeCIDRs: [\"010.0.0.0/8\", \"::/0\", \"2001:db8::/32\"]\n").is_empty()
+        );
     }
 }

@@ -62,7 +62,12 @@ struct Problem {
 }
 
 fn problem(field: FieldPath, what: String, error: &str, help: String) -> Problem {
-    Problem { field, what, error: error.to_string(), help }
+    Problem {
+        field,
+        what,
+        error: error.to_string(),
+        help,
+    }
 }
 
 fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVersion, out: &mut Vec<Problem>) {
@@ -81,12 +86,17 @@ fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVer
         )),
         "json" => {}
         other => {
-            let close = ["text", "json"].into_iter().find(|f| f.eq_ignore_ascii_case(other.trim()));
+            let close = ["text", "json"]
+                .into_iter()
+                .find(|f| f.eq_ignore_ascii_case(other.trim()));
             let what = match close {
                 Some(f) => format!("format {other:?} is not known; formats are lower-case: {f:?}"),
                 None => format!("format {other:?} is not known; kube-proxy has \"text\" and \"json\""),
             };
-            let help = format!("Use text (the default) or json:{}", support::fix_snippet(site, "logging.format", close.unwrap_or("text")));
+            let help = format!(
+                "Use text (the default) or json:{}",
+                support::fix_snippet(site, "logging.format", close.unwrap_or("text"))
+            );
             out.push(problem(field, what, "Unsupported log format", help));
         }
     }
@@ -94,13 +104,23 @@ fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVer
 
 fn verbosity_problems(site: &KubeProxySite<'_>, logging: &Logging, out: &mut Vec<Problem>) {
     if let Some(v) = logging.verbosity.filter(|v| *v > MAX_VERBOSITY) {
-        let help = format!("Use a verbosity up to 10 in practice:{}", support::fix_snippet(site, "logging.verbosity", "2"));
-        out.push(problem(FieldPath::parse("logging.verbosity"), format!("verbosity {v} is above 2147483647"), "Must be <= 2147483647", help));
+        let help = format!(
+            "Use a verbosity up to 10 in practice:{}",
+            support::fix_snippet(site, "logging.verbosity", "2")
+        );
+        out.push(problem(
+            FieldPath::parse("logging.verbosity"),
+            format!("verbosity {v} is above 2147483647"),
+            "Must be <= 2147483647",
+            help,
+        ));
     }
 }
 
 fn vmodule_problems(logging: &Logging, out: &mut Vec<Problem>) {
-    let Some(items) = logging.vmodule.as_ref().filter(|v| !v.is_empty()) else { return };
+    let Some(items) = logging.vmodule.as_ref().filter(|v| !v.is_empty()) else {
+        return;
+    };
     let format = logging.format.as_deref().unwrap_or_default();
     let base = FieldPath::parse("logging.vmodule");
     if !format.is_empty() && format != "text" {
@@ -116,7 +136,12 @@ fn vmodule_problems(logging: &Logging, out: &mut Vec<Problem>) {
         let pattern = item.file_pattern.as_deref().unwrap_or_default();
         if pattern.is_empty() {
             let help = "Give the file pattern the verbosity applies to, e.g. `filePattern: proxier*`.".to_string();
-            out.push(problem(field.clone(), format!("vmodule[{i}] has no filePattern"), "File pattern must not be empty", help));
+            out.push(problem(
+                field.clone(),
+                format!("vmodule[{i}] has no filePattern"),
+                "File pattern must not be empty",
+                help,
+            ));
         }
         if pattern.contains(['=', ',']) {
             let help = "Write one entry per pattern, with the verbosity in its own field: `{filePattern: proxier*, verbosity: 4}`.".to_string();
@@ -129,7 +154,12 @@ fn vmodule_problems(logging: &Logging, out: &mut Vec<Problem>) {
         }
         if let Some(v) = item.verbosity.filter(|v| *v > MAX_VERBOSITY) {
             let help = "Use a verbosity up to 10 in practice.".to_string();
-            out.push(problem(field, format!("vmodule[{i}].verbosity {v} is above 2147483647"), "Must be <= 2147483647", help));
+            out.push(problem(
+                field,
+                format!("vmodule[{i}].verbosity {v} is above 2147483647"),
+                "Must be <= 2147483647",
+                help,
+            ));
         }
     }
 }
@@ -140,14 +170,24 @@ fn quantity_is_zero(value: &serde_json::Value) -> bool {
         serde_json::Value::Null => true,
         serde_json::Value::Number(n) => n.as_f64() == Some(0.0),
         serde_json::Value::String(s) => {
-            let number: String = s.trim().chars().take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-')).collect();
+            let number: String = s
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-'))
+                .collect();
             number.parse::<f64>().is_ok_and(|n| n == 0.0)
         }
         _ => false,
     }
 }
 
-fn stream_problems(site: &KubeProxySite<'_>, version: KubeVersion, name: &str, stream: &StreamOptions, out: &mut Vec<Problem>) {
+fn stream_problems(
+    site: &KubeProxySite<'_>,
+    version: KubeVersion,
+    name: &str,
+    stream: &StreamOptions,
+    out: &mut Vec<Problem>,
+) {
     if support::gate_enabled(site, version, LOGGING_ALPHA_GATE) {
         return;
     }
@@ -189,7 +229,9 @@ impl Rule for InvalidLogging {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(logging) = &site.decoded.config.logging else { continue };
+            let Some(logging) = &site.decoded.config.logging else {
+                continue;
+            };
             for p in problems(site, logging, cx.target.kubernetes) {
                 let message = format!(
                     "{}: {}; kube-proxy exits at start-up (\"initialize logging: {}: … {}\") and programs no Services",
@@ -216,7 +258,10 @@ mod tests {
 
     #[test]
     fn unknown_format() {
-        assert_eq!(fields("logging:\n  format: invalid\n"), vec![("logging.format".to_string(), 4, 11)]);
+        assert_eq!(
+            fields("logging:\n  format: invalid\n"),
+            vec![("logging.format".to_string(), 4, 11)]
+        );
         let f = &only(check_yaml(&format!("{HEAD}logging:\n  format: JSON\n")), "KP117")[0];
         assert!(f.help.contains("logging:\n  format: json"), "{}", f.help);
         assert!(f.message.contains("Unsupported log format"), "{}", f.message);
@@ -225,12 +270,16 @@ mod tests {
     #[test]
     fn json_needs_the_beta_gate() {
         assert!(fields("logging:\n  format: json\n").is_empty());
-        assert_eq!(fields("featureGates:\n  LoggingBetaOptions: false\nlogging:\n  format: json\n")[0].0, "logging.format");
+        assert_eq!(
+            fields("featureGates:\n  LoggingBetaOptions: false\nlogging:\n  format: json\n")[0].0,
+            "logging.format"
+        );
     }
 
     #[test]
     fn vmodule_rules() {
-        let body = "logging:\n  format: json\n  vmodule:\n  - filePattern: \"\"\n    verbosity: 2\n  - filePattern: \"a=1\"\n";
+        let body =
+            "logging:\n  format: json\n  vmodule:\n  - filePattern: \"\"\n    verbosity: 2\n  - filePattern: \"a=1\"\n";
         let found: Vec<String> = fields(body).into_iter().map(|f| f.0).collect();
         assert_eq!(found, ["logging.vmodule", "logging.vmodule[0]", "logging.vmodule[1]"]);
         assert!(fields("logging:\n  vmodule:\n  - filePattern: proxier*\n    verbosity: 4\n").is_empty());
@@ -246,7 +295,13 @@ mod tests {
     fn alpha_stream_options() {
         let body = "logging:\n  options:\n    text:\n      splitStream: true\n      infoBufferSize: 1Mi\n    json:\n      infoBufferSize: \"0\"\n";
         let found: Vec<String> = fields(body).into_iter().map(|f| f.0).collect();
-        assert_eq!(found, ["logging.options.text.splitStream", "logging.options.text.infoBufferSize"]);
+        assert_eq!(
+            found,
+            [
+                "logging.options.text.splitStream",
+                "logging.options.text.infoBufferSize"
+            ]
+        );
         let gated = format!("featureGates:\n  LoggingAlphaOptions: true\n{body}");
         assert!(fields(&gated).is_empty());
     }

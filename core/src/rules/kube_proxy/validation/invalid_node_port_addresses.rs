@@ -84,7 +84,12 @@ fn rejected_before_keywords(addresses: &[String], version: KubeVersion) -> Vec<R
         } else {
             not_a_cidr(address)
         };
-        rejected.push(Rejected { index, error: "must be a valid CIDR", why, help });
+        rejected.push(Rejected {
+            index,
+            error: "must be a valid CIDR",
+            why,
+            help,
+        });
     }
     rejected
 }
@@ -98,7 +103,12 @@ fn rejected_with_keywords(addresses: &[String]) -> Vec<Rejected> {
         .filter(|(_, a)| !keyword(a) && parse_cidr_sloppy(a).is_none())
         .map(|(index, address)| {
             let (why, help) = not_a_cidr(address);
-            Rejected { index, error: "must be a valid CIDR", why, help }
+            Rejected {
+                index,
+                error: "must be a valid CIDR",
+                why,
+                help,
+            }
         })
         .collect()
 }
@@ -113,7 +123,9 @@ fn not_a_cidr(address: &str) -> (String, String) {
 }
 
 fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVersion) {
-    let Some(addresses) = &site.decoded.config.node_port_addresses else { return };
+    let Some(addresses) = &site.decoded.config.node_port_addresses else {
+        return;
+    };
     if addresses.iter().any(|a| support::is_templated(a)) {
         return;
     }
@@ -149,7 +161,9 @@ mod tests {
     use crate::rules::test_support::{check_for_version, only};
 
     fn found(list: &str, minor: u32) -> Vec<(String, u32, u32, String)> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nnodePortAddresses: {list}\n");
+        let yaml = format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nnodePortAddresses: {list}\n"
+        );
         only(check_for_version(&yaml, 1, minor), "KP113")
             .into_iter()
             .map(|f| (f.field.unwrap_or_default(), f.line, f.column, f.message))
@@ -164,7 +178,10 @@ mod tests {
     fn bad_entries_at_their_index() {
         let f = found("[\"127.0.0.1/32\", \"10.20.30.40\", \"1.2.3.0/24\"]", 35);
         assert_eq!((f[0].0.as_str(), f[0].1, f[0].2), ("nodePortAddresses[1]", 3, 37));
-        assert_eq!(fields("[\"::0\", \"::1\", \"2001:db8::/32\"]", 35), ["nodePortAddresses[0]", "nodePortAddresses[1]"]);
+        assert_eq!(
+            fields("[\"::0\", \"::1\", \"2001:db8::/32\"]", 35),
+            ["nodePortAddresses[0]", "nodePortAddresses[1]"]
+        );
     }
 
     #[test]
@@ -187,7 +204,13 @@ mod tests {
 
     #[test]
     fn valid_lists() {
-        for ok in ["[]", "null", "[\"0.0.0.0/0\"]", "[\"::/0\"]", "[\"10.20.0.0/16\", \"100.200.0.0/16\"]"] {
+        for ok in [
+            "[]",
+            "null",
+            "[\"0.0.0.0/0\"]",
+            "[\"::/0\"]",
+            "[\"10.20.0.0/16\", \"100.200.0.0/16\"]",
+        ] {
             assert!(fields(ok, 35).is_empty(), "{ok}");
         }
     }

@@ -44,12 +44,25 @@ impl Rule for InvalidPortRange {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(range) = site.decoded.config.port_range.as_deref().filter(|r| !support::is_templated(r)) else { continue };
-            let Err(reason) = net::parse_port_range(range) else { continue };
+            let Some(range) = site
+                .decoded
+                .config
+                .port_range
+                .as_deref()
+                .filter(|r| !support::is_templated(r))
+            else {
+                continue;
+            };
+            let Err(reason) = net::parse_port_range(range) else {
+                continue;
+            };
             let message = format!(
                 "portRange {range:?} is not a port range ({reason}); the field has been unused since the userspace proxier was removed in 1.26, but kube-proxy still validates it and exits at start-up (\"failed validate: … must be a valid port range (e.g. 300-2000)\")"
             );
-            let help = format!("{} It has no effect on any proxy mode.", support::removal(site, "portRange"));
+            let help = format!(
+                "{} It has no effect on any proxy mode.",
+                support::removal(site, "portRange")
+            );
             support::report(out, &Self::META, site, &FieldPath::parse("portRange"), message, help);
         }
     }
@@ -60,7 +73,8 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn kp112(range: &str) -> Vec<crate::finding::Finding> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nportRange: {range}\n");
+        let yaml =
+            format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nportRange: {range}\n");
         only(check_yaml(&yaml), "KP112")
     }
 
@@ -69,7 +83,10 @@ mod tests {
         for bad in ["30000:32767", "2000-300", "1-70000", "a-b"] {
             let f = kp112(bad);
             assert_eq!(f.len(), 1, "{bad}");
-            assert_eq!((f[0].field.as_deref(), f[0].line, f[0].column), (Some("portRange"), 3, 12));
+            assert_eq!(
+                (f[0].field.as_deref(), f[0].line, f[0].column),
+                (Some("portRange"), 3, 12)
+            );
         }
     }
 

@@ -51,7 +51,9 @@ impl Rule for InvalidShowHiddenMetricsVersion {
         let version = cx.target.kubernetes;
         let previous = format!("{}.{}", version.major, i64::from(version.minor) - 1);
         for site in cx.active_sites() {
-            let Some(value) = site.decoded.config.show_hidden_metrics_for_version.as_deref() else { continue };
+            let Some(value) = site.decoded.config.show_hidden_metrics_for_version.as_deref() else {
+                continue;
+            };
             if value.is_empty() || value == previous || support::is_templated(value) {
                 continue;
             }
@@ -75,7 +77,9 @@ mod tests {
     use crate::rules::test_support::{check_for_version, only};
 
     fn kp114(value: &str, minor: u32) -> Vec<crate::finding::Finding> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nshowHiddenMetricsForVersion: {value}\n");
+        let yaml = format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nshowHiddenMetricsForVersion: {value}\n"
+        );
         only(check_for_version(&yaml, 1, minor), "KP114")
     }
 
@@ -86,8 +90,15 @@ mod tests {
         for bad in ["\"1.33\"", "\"v1.34\"", "\"1.34.0\"", "invalid", "\"1.35\""] {
             let f = kp114(bad, 35);
             assert_eq!(f.len(), 1, "{bad}");
-            assert_eq!((f[0].field.as_deref(), f[0].line, f[0].column), (Some("showHiddenMetricsForVersion"), 3, 30));
-            assert!(f[0].help.contains("showHiddenMetricsForVersion: \"1.34\""), "{}", f[0].help);
+            assert_eq!(
+                (f[0].field.as_deref(), f[0].line, f[0].column),
+                (Some("showHiddenMetricsForVersion"), 3, 30)
+            );
+            assert!(
+                f[0].help.contains("showHiddenMetricsForVersion: \"1.34\""),
+                "{}",
+                f[0].help
+            );
         }
     }
 

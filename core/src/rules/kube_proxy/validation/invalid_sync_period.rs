@@ -62,8 +62,23 @@ fn check_config_sync(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
     let message = format!(
         "configSyncPeriod is {period}: how often kube-proxy refreshes its view of Services and EndpointSlices must be greater than 0 (write 0s or leave it out for the 15m default); {EXIT} (\"failed validate: … must be greater than 0\")"
     );
-    let help = format!("Remove it to get the 15m default, or give a positive duration:{}", support::fix_snippet(site, "configSyncPeriod", "15m"));
-    support::report(out, &InvalidSyncPeriod::META, site, &FieldPath::parse("configSyncPeriod"), message, help);
+    let help = format!(
+        "Remove it to get the 15m default, or give a positive duration:{}",
+        support::fix_snippet(site, "configSyncPeriod", "15m")
+    );
+    support::report(
+        out,
+        &InvalidSyncPeriod::META,
+        site,
+        &FieldPath::parse("configSyncPeriod"),
+        message,
+        help,
+    );
+}
+
+/// A partial configuration may get the period it leaves out from the one it patches.
+fn both_known(site: &KubeProxySite<'_>, a: &FieldPath, b: &FieldPath) -> bool {
+    !support::may_be_partial(site) || (site.is_written(a) && site.is_written(b))
 }
 
 /// The written field of `paths` to point at, else the first one.
@@ -81,22 +96,39 @@ fn check_section(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
         let message = format!(
             "{section}.minSyncPeriod is {min}: the minimum interval between rule syncs cannot be negative ({reads}); {EXIT} (\"failed validate: … must be greater than or equal to 0\")"
         );
-        let help = format!("Use 0s or a positive duration:{}", support::fix_snippet(site, &min_path.to_string(), "1s"));
+        let help = format!(
+            "Use 0s or a positive duration:{}",
+            support::fix_snippet(site, &min_path.to_string(), "1s")
+        );
         support::report(out, &InvalidSyncPeriod::META, site, &min_path, message, help);
     }
     if sync.nanos <= 0 {
         let message = format!(
             "{section}.syncPeriod is {sync}: the full resync interval must be greater than 0 ({reads}); {EXIT} (\"failed validate: … must be greater than 0\")"
         );
-        let help = format!("Remove it to get the 30s default, or give a positive duration:{}", support::fix_snippet(site, &sync_path.to_string(), "30s"));
+        let help = format!(
+            "Remove it to get the 30s default, or give a positive duration:{}",
+            support::fix_snippet(site, &sync_path.to_string(), "30s")
+        );
         support::report(out, &InvalidSyncPeriod::META, site, &sync_path, message, help);
-    } else if min > sync && !(support::may_be_partial(site) && !(site.is_written(&sync_path) && site.is_written(&min_path))) {
+    } else if min > sync && both_known(site, &sync_path, &min_path) {
         report_min_above_sync(out, site, &sync_path, &min_path, sync, min);
     }
 }
 
-fn report_min_above_sync(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, sync_path: &FieldPath, min_path: &FieldPath, sync: Duration, min: Duration) {
-    let default_note = if site.is_written(sync_path) { "" } else { " (the default)" };
+fn report_min_above_sync(
+    out: &mut Emitter<'_>,
+    site: &KubeProxySite<'_>,
+    sync_path: &FieldPath,
+    min_path: &FieldPath,
+    sync: Duration,
+    min: Duration,
+) {
+    let default_note = if site.is_written(sync_path) {
+        ""
+    } else {
+        " (the default)"
+    };
     let message = format!(
         "{sync_path} is {sync}{default_note} but {min_path} is {min}: kube-proxy requires syncPeriod >= minSyncPeriod; {EXIT} (\"failed validate: … must be greater than or equal to {min_path}\")"
     );
@@ -104,7 +136,15 @@ fn report_min_above_sync(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, sync_p
         "Raise syncPeriod to at least minSyncPeriod (or lower minSyncPeriod):{}",
         support::fix_snippet(site, &sync_path.to_string(), &min.to_string())
     );
-    support::report_at(out, &InvalidSyncPeriod::META, site, sync_path, pointed(site, &[sync_path, min_path]), message, help);
+    support::report_at(
+        out,
+        &InvalidSyncPeriod::META,
+        site,
+        sync_path,
+        pointed(site, &[sync_path, min_path]),
+        message,
+        help,
+    );
 }
 
 impl Rule for InvalidSyncPeriod {
@@ -137,23 +177,41 @@ mod tests {
     fn min_above_default_sync_points_at_the_written_minimum() {
         let f = found("mode: nftables\nnftables:\n  minSyncPeriod: 60s\n");
         assert_eq!(f, vec![("nftables.syncPeriod".to_string(), 5, 18)]);
-        let msg = &only(check_yaml(&format!("{HEAD}mode: nftables\nnftables:\n  minSyncPeriod: 60s\n")), "KP109")[0];
+        let msg = &only(
+            check_yaml(&format!("{HEAD}mode: nftables\nnftables:\n  minSyncPeriod: 60s\n")),
+            "KP109",
+        )[0];
         assert!(msg.message.contains("(the default)"), "{}", msg.message);
         assert!(msg.help.contains("nftables:\n  syncPeriod: 1m0s"), "{}", msg.help);
     }
 
     #[test]
     fn each_mode_reads_its_section() {
-        assert_eq!(found("mode: ipvs\nipvs:\n  syncPeriod: 1s\n  minSyncPeriod: 2s\n")[0].0, "ipvs.syncPeriod");
-        assert_eq!(found("iptables:\n  syncPeriod: 1s\n  minSyncPeriod: 2s\n")[0].0, "iptables.syncPeriod");
+        assert_eq!(
+            found("mode: ipvs\nipvs:\n  syncPeriod: 1s\n  minSyncPeriod: 2s\n")[0].0,
+            "ipvs.syncPeriod"
+        );
+        assert_eq!(
+            found("iptables:\n  syncPeriod: 1s\n  minSyncPeriod: 2s\n")[0].0,
+            "iptables.syncPeriod"
+        );
         assert!(found("mode: ipvs\niptables:\n  syncPeriod: 1s\n  minSyncPeriod: 2s\n").is_empty());
     }
 
     #[test]
     fn negative_values() {
-        assert_eq!(found("iptables:\n  syncPeriod: 1s\n  minSyncPeriod: -1s\n"), vec![("iptables.minSyncPeriod".to_string(), 5, 18)]);
-        assert_eq!(found("iptables:\n  syncPeriod: -1s\n"), vec![("iptables.syncPeriod".to_string(), 4, 15)]);
-        assert_eq!(found("configSyncPeriod: -1s\n"), vec![("configSyncPeriod".to_string(), 3, 19)]);
+        assert_eq!(
+            found("iptables:\n  syncPeriod: 1s\n  minSyncPeriod: -1s\n"),
+            vec![("iptables.minSyncPeriod".to_string(), 5, 18)]
+        );
+        assert_eq!(
+            found("iptables:\n  syncPeriod: -1s\n"),
+            vec![("iptables.syncPeriod".to_string(), 4, 15)]
+        );
+        assert_eq!(
+            found("configSyncPeriod: -1s\n"),
+            vec![("configSyncPeriod".to_string(), 3, 19)]
+        );
     }
 
     #[test]

@@ -46,7 +46,9 @@ declare_rule! {
 }
 
 fn check_bit(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, section: &str, bit: Option<i32>) {
-    let Some(bit) = bit.filter(|b| !(0..=31).contains(b)) else { return };
+    let Some(bit) = bit.filter(|b| !(0..=31).contains(b)) else {
+        return;
+    };
     let path = format!("{section}.masqueradeBit");
     let unused = if section == "iptables" && site.effective.is_mode(modes::NFTABLES) {
         " (nftables mode does not use this bit, but kube-proxy validates it anyway)"
@@ -60,7 +62,14 @@ fn check_bit(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, section: &str, bit
         "Use a bit in 0–31 that no other component uses for packet marks (the default is 14; Calico's default iptablesMarkMask takes bits 16–31):{}",
         support::fix_snippet(site, &path, "14")
     );
-    support::report(out, &MasqueradeBitOutOfRange::META, site, &FieldPath::parse(&path), message, help);
+    support::report(
+        out,
+        &MasqueradeBitOutOfRange::META,
+        site,
+        &FieldPath::parse(&path),
+        message,
+        help,
+    );
 }
 
 impl Rule for MasqueradeBitOutOfRange {
@@ -71,9 +80,19 @@ impl Rule for MasqueradeBitOutOfRange {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let config = &site.decoded.config;
-            check_bit(out, site, "iptables", config.iptables.as_ref().and_then(|s| s.masquerade_bit));
+            check_bit(
+                out,
+                site,
+                "iptables",
+                config.iptables.as_ref().and_then(|s| s.masquerade_bit),
+            );
             if site.effective.is_mode(modes::NFTABLES) {
-                check_bit(out, site, "nftables", config.nftables.as_ref().and_then(|s| s.masquerade_bit));
+                check_bit(
+                    out,
+                    site,
+                    "nftables",
+                    config.nftables.as_ref().and_then(|s| s.masquerade_bit),
+                );
             }
         }
     }
@@ -94,22 +113,41 @@ mod tests {
 
     #[test]
     fn iptables_bit_is_checked_in_every_mode() {
-        assert_eq!(fields("iptables:\n  masqueradeBit: 32\n"), vec![("iptables.masqueradeBit".to_string(), 4, 18)]);
+        assert_eq!(
+            fields("iptables:\n  masqueradeBit: 32\n"),
+            vec![("iptables.masqueradeBit".to_string(), 4, 18)]
+        );
         assert_eq!(fields("mode: nftables\niptables:\n  masqueradeBit: -1\n").len(), 1);
         assert_eq!(fields("mode: ipvs\niptables:\n  masqueradeBit: 99\n").len(), 1);
     }
 
     #[test]
     fn nftables_bit_only_in_nftables_mode() {
-        assert_eq!(fields("mode: nftables\nnftables:\n  masqueradeBit: 32\n"), vec![("nftables.masqueradeBit".to_string(), 5, 18)]);
+        assert_eq!(
+            fields("mode: nftables\nnftables:\n  masqueradeBit: 32\n"),
+            vec![("nftables.masqueradeBit".to_string(), 5, 18)]
+        );
         assert!(fields("mode: iptables\nnftables:\n  masqueradeBit: 32\n").is_empty());
     }
 
     #[test]
     fn valid_and_default_bits_are_silent() {
-        for body in ["", "iptables:\n  masqueradeBit: 0\n", "iptables:\n  masqueradeBit: 31\n", "iptables:\n  masqueradeBit: null\n"] {
+        for body in [
+            "",
+            "iptables:\n  masqueradeBit: 0\n",
+            "iptables:\n  masqueradeBit: 31\n",
+            "iptables:\n  masqueradeBit: null\n",
+        ] {
             assert!(fields(body).is_empty(), "{body}");
         }
+    }
+
+    #[test]
+    fn located_inside_a_configmap() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    iptables:\n      masqueradeBit: 40\n";
+        let f = &only(check_yaml(cm), "KP102")[0];
+        assert_eq!((f.line, f.column, f.data_key.as_deref()), (11, 22, Some("config.conf")));
+        assert_eq!(f.field.as_deref(), Some("iptables.masqueradeBit"));
     }
 
     #[test]

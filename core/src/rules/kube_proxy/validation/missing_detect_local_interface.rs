@@ -51,8 +51,18 @@ impl Rule for MissingDetectLocalInterface {
         for site in cx.active_sites().filter(|s| !support::may_be_partial(s)) {
             let detect = site.decoded.config.detect_local.clone().unwrap_or_default();
             let (field, value, example, what) = match site.effective.detect_local_mode.as_str() {
-                "BridgeInterface" => ("bridgeInterface", detect.bridge_interface, "cbr0", "the bridge pods are attached to"),
-                "InterfaceNamePrefix" => ("interfaceNamePrefix", detect.interface_name_prefix, "veth", "the name prefix of pod interfaces"),
+                "BridgeInterface" => (
+                    "bridgeInterface",
+                    detect.bridge_interface,
+                    "cbr0",
+                    "the bridge pods are attached to",
+                ),
+                "InterfaceNamePrefix" => (
+                    "interfaceNamePrefix",
+                    detect.interface_name_prefix,
+                    "veth",
+                    "the name prefix of pod interfaces",
+                ),
                 _ => continue,
             };
             if value.is_some_and(|v| !v.is_empty()) {
@@ -94,13 +104,18 @@ mod tests {
     #[test]
     fn interface_prefix_empty() {
         let f = &found("detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: \"\"\n")[0];
-        assert_eq!((f.field.as_deref(), f.line, f.column), (Some("detectLocal.interfaceNamePrefix"), 5, 24));
+        assert_eq!(
+            (f.field.as_deref(), f.line, f.column),
+            (Some("detectLocal.interfaceNamePrefix"), 5, 24)
+        );
     }
 
     #[test]
     fn set_interfaces_and_other_modes_are_silent() {
         assert!(found("detectLocalMode: BridgeInterface\ndetectLocal:\n  bridgeInterface: avz\n").is_empty());
-        assert!(found("detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: vethabcde\n").is_empty());
+        assert!(
+            found("detectLocalMode: InterfaceNamePrefix\ndetectLocal:\n  interfaceNamePrefix: vethabcde\n").is_empty()
+        );
         assert!(found("detectLocalMode: NodeCIDR\n").is_empty());
     }
 }

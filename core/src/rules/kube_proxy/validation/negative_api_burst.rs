@@ -47,7 +47,9 @@ impl Rule for NegativeApiBurst {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let burst = site.decoded.config.client_connection.as_ref().and_then(|c| c.burst);
-            let Some(burst) = burst.filter(|b| *b < 0) else { continue };
+            let Some(burst) = burst.filter(|b| *b < 0) else {
+                continue;
+            };
             let message = format!(
                 "clientConnection.burst is {burst}: the number of API requests kube-proxy may send above its qps rate cannot be negative; kube-proxy exits at start-up (\"failed validate: … must be greater than or equal to 0\") and programs no Services"
             );
@@ -55,7 +57,14 @@ impl Rule for NegativeApiBurst {
                 "Use a positive burst (kube-proxy's default is 10):{}",
                 support::fix_snippet(site, "clientConnection.burst", "10")
             );
-            support::report(out, &Self::META, site, &FieldPath::parse("clientConnection.burst"), message, help);
+            support::report(
+                out,
+                &Self::META,
+                site,
+                &FieldPath::parse("clientConnection.burst"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -65,14 +74,19 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn kp108(burst: &str) -> Vec<crate::finding::Finding> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclientConnection:\n  burst: {burst}\n");
+        let yaml = format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclientConnection:\n  burst: {burst}\n"
+        );
         only(check_yaml(&yaml), "KP108")
     }
 
     #[test]
     fn negative_burst() {
         let f = &kp108("-5")[0];
-        assert_eq!((f.field.as_deref(), f.line, f.column), (Some("clientConnection.burst"), 4, 10));
+        assert_eq!(
+            (f.field.as_deref(), f.line, f.column),
+            (Some("clientConnection.burst"), 4, 10)
+        );
         assert!(f.help.contains("burst: 10"));
     }
 

@@ -73,7 +73,9 @@ impl Rule for NegativeConntrackSetting {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(conntrack) = &site.decoded.config.conntrack else { continue };
+            let Some(conntrack) = &site.decoded.config.conntrack else {
+                continue;
+            };
             for (name, value, default) in negatives(conntrack) {
                 let path = format!("conntrack.{name}");
                 let message = format!(
@@ -105,17 +107,33 @@ mod tests {
             .into_iter()
             .map(|f| (f.field.unwrap_or_default(), f.line))
             .collect();
-        let expected = ["maxPerCore", "min", "tcpEstablishedTimeout", "tcpCloseWaitTimeout", "udpTimeout", "udpStreamTimeout"];
+        let expected = [
+            "maxPerCore",
+            "min",
+            "tcpEstablishedTimeout",
+            "tcpCloseWaitTimeout",
+            "udpTimeout",
+            "udpStreamTimeout",
+        ];
         assert_eq!(found.len(), 6);
         for (i, name) in expected.iter().enumerate() {
-            assert!(found.contains(&(format!("conntrack.{name}"), 4 + i as u32)), "{name}: {found:?}");
+            assert!(
+                found.contains(&(format!("conntrack.{name}"), 4 + i as u32)),
+                "{name}: {found:?}"
+            );
         }
     }
 
     #[test]
     fn checked_on_windows_too() {
-        let options = crate::CheckOptions { os: Os::Windows, ..Default::default() };
-        assert_eq!(only(check_with(&format!("{HEAD}{ALL_NEGATIVE}"), &options), "KP105").len(), 6);
+        let options = crate::CheckOptions {
+            os: Os::Windows,
+            ..Default::default()
+        };
+        assert_eq!(
+            only(check_with(&format!("{HEAD}{ALL_NEGATIVE}"), &options), "KP105").len(),
+            6
+        );
     }
 
     #[test]

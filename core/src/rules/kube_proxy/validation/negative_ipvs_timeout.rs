@@ -50,11 +50,18 @@ impl Rule for NegativeIpvsTimeout {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.is_mode(modes::IPVS)) {
-            let Some(ipvs) = &site.decoded.config.ipvs else { continue };
-            let timeouts: [(&str, Option<Duration>); 3] =
-                [("tcpTimeout", ipvs.tcp_timeout), ("tcpFinTimeout", ipvs.tcp_fin_timeout), ("udpTimeout", ipvs.udp_timeout)];
+            let Some(ipvs) = &site.decoded.config.ipvs else {
+                continue;
+            };
+            let timeouts: [(&str, Option<Duration>); 3] = [
+                ("tcpTimeout", ipvs.tcp_timeout),
+                ("tcpFinTimeout", ipvs.tcp_fin_timeout),
+                ("udpTimeout", ipvs.udp_timeout),
+            ];
             for (name, value) in timeouts {
-                let Some(value) = value.filter(Duration::is_negative) else { continue };
+                let Some(value) = value.filter(Duration::is_negative) else {
+                    continue;
+                };
                 let path = format!("ipvs.{name}");
                 let message = format!(
                     "{path} is {value}: IPVS timeouts cannot be negative (0s keeps the kernel's value); kube-proxy exits at start-up (\"failed validate: … must be greater than or equal to 0\") and programs no Services"

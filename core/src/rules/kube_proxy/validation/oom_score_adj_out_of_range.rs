@@ -44,7 +44,14 @@ impl Rule for OomScoreAdjOutOfRange {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(value) = site.decoded.config.oom_score_adj.filter(|v| !(-1000..=1000).contains(v)) else { continue };
+            let Some(value) = site
+                .decoded
+                .config
+                .oom_score_adj
+                .filter(|v| !(-1000..=1000).contains(v))
+            else {
+                continue;
+            };
             let message = format!(
                 "oomScoreAdj is {value}, outside the kernel's range -1000..1000: kube-proxy exits at start-up (\"failed validate: … must be within the range [-1000, 1000]\") and programs no Services"
             );
@@ -62,7 +69,9 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn kp106(value: &str) -> Vec<crate::finding::Finding> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\noomScoreAdj: {value}\n");
+        let yaml = format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\noomScoreAdj: {value}\n"
+        );
         only(check_yaml(&yaml), "KP106")
     }
 
@@ -71,7 +80,10 @@ mod tests {
         for value in ["1001", "-1001", "9000", "-9000"] {
             let f = kp106(value);
             assert_eq!(f.len(), 1, "{value}");
-            assert_eq!((f[0].field.as_deref(), f[0].line, f[0].column), (Some("oomScoreAdj"), 3, 14));
+            assert_eq!(
+                (f[0].field.as_deref(), f[0].line, f[0].column),
+                (Some("oomScoreAdj"), 3, 14)
+            );
         }
     }
 

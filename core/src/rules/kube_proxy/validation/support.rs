@@ -67,7 +67,9 @@ fn gate_spec(name: &str, version: KubeVersion) -> Option<GateSpec> {
 /// `featuregate.SetFromMap` leaves it: an explicit value wins (unless the gate is locked), then
 /// `AllAlpha` / `AllBeta`, then the default. Unknown gates are off.
 pub fn gate_enabled(site: &KubeProxySite<'_>, version: KubeVersion, name: &str) -> bool {
-    let Some(spec) = gate_spec(name, version) else { return false };
+    let Some(spec) = gate_spec(name, version) else {
+        return false;
+    };
     if spec.locked {
         return spec.default;
     }
@@ -108,7 +110,16 @@ pub fn report_at(
     help: String,
 ) {
     let (span, exact) = site.locate(at);
-    let finding = out.report(meta, Severity::Error, site.object.file, span, exact, Some(&site.object), message, help);
+    let finding = out.report(
+        meta,
+        Severity::Error,
+        site.object.file,
+        span,
+        exact,
+        Some(&site.object),
+        message,
+        help,
+    );
     if let Some(finding) = finding {
         finding.field = Some(field.to_string());
         finding.data_key = site.data_key().map(str::to_string);
@@ -117,7 +128,14 @@ pub fn report_at(
 }
 
 /// Reports an error on `field`, pointing at it.
-pub fn report(out: &mut Emitter<'_>, meta: &'static RuleMeta, site: &KubeProxySite<'_>, field: &FieldPath, message: String, help: String) {
+pub fn report(
+    out: &mut Emitter<'_>,
+    meta: &'static RuleMeta,
+    site: &KubeProxySite<'_>,
+    field: &FieldPath,
+    message: String,
+    help: String,
+) {
     out.on_field(meta, Severity::Error, site, field, message, help);
 }
 
@@ -182,7 +200,9 @@ pub fn yaml_string(value: &str) -> String {
         && !value.starts_with([':', '-'])
         && !value.ends_with(':')
         && !value.contains(": ")
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_' | ':' | ','))
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_' | ':' | ','))
         && !matches!(value, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
         && value.parse::<f64>().is_err();
     if plain { value.to_string() } else { format!("{value:?}") }
@@ -206,7 +226,10 @@ mod tests {
 
     #[test]
     fn yaml_blocks_nest_keys() {
-        assert_eq!(yaml_block(&FieldPath::parse("iptables.masqueradeBit"), "14"), "\n```yaml\niptables:\n  masqueradeBit: 14\n```");
+        assert_eq!(
+            yaml_block(&FieldPath::parse("iptables.masqueradeBit"), "14"),
+            "\n```yaml\niptables:\n  masqueradeBit: 14\n```"
+        );
     }
 
     #[test]
@@ -221,7 +244,12 @@ mod tests {
 
     #[test]
     fn template_placeholders() {
-        for t in ["${pod_cidr}", "{{ .Values.podCIDR }}", "$(NODE_IP):10256", "##NODE_IP##"] {
+        for t in [
+            "${pod_cidr}",
+            "{{ .Values.podCIDR }}",
+            "$(NODE_IP):10256",
+            "##NODE_IP##",
+        ] {
             assert!(is_templated(t), "{t}");
         }
         for v in ["10.0.0.0/8", "#comment", "a$b"] {

@@ -47,7 +47,9 @@ impl Rule for UnsupportedDetectLocalMode {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
-            let Some(mode) = site.decoded.config.detect_local_mode.as_deref() else { continue };
+            let Some(mode) = site.decoded.config.detect_local_mode.as_deref() else {
+                continue;
+            };
             if mode.is_empty() || MODES.contains(&mode) || support::is_templated(mode) {
                 continue;
             }
@@ -64,7 +66,14 @@ impl Rule for UnsupportedDetectLocalMode {
                 "Use one of the supported modes (ClusterCIDR needs clusterCIDR; BridgeInterface and InterfaceNamePrefix need detectLocal settings):{}",
                 support::fix_snippet(site, "detectLocalMode", replacement)
             );
-            support::report(out, &Self::META, site, &FieldPath::parse("detectLocalMode"), message, help);
+            support::report(
+                out,
+                &Self::META,
+                site,
+                &FieldPath::parse("detectLocalMode"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -74,7 +83,9 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn kp110(mode: &str) -> Vec<crate::finding::Finding> {
-        let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: {mode}\n");
+        let yaml = format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\ndetectLocalMode: {mode}\n"
+        );
         only(check_yaml(&yaml), "KP110")
     }
 

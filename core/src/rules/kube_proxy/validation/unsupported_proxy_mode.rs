@@ -53,9 +53,12 @@ declare_rule! {
 
 const USERSPACE: &str = "userspace";
 const USERSPACE_REMOVED: KubeVersion = KubeVersion::new(1, 26);
-const LINUX_ERROR: &str = "must be iptables, ipvs, nftables or blank (blank means the best-available proxy [currently iptables])";
-const LINUX_ERROR_NO_NFTABLES: &str = "must be iptables, ipvs or blank (blank means the best-available proxy [currently iptables])";
-const WINDOWS_ERROR: &str = "must be kernelspace or blank (blank means the most-available proxy [currently 'kernelspace'])";
+const LINUX_ERROR: &str =
+    "must be iptables, ipvs, nftables or blank (blank means the best-available proxy [currently iptables])";
+const LINUX_ERROR_NO_NFTABLES: &str =
+    "must be iptables, ipvs or blank (blank means the best-available proxy [currently iptables])";
+const WINDOWS_ERROR: &str =
+    "must be kernelspace or blank (blank means the most-available proxy [currently 'kernelspace'])";
 
 /// Why the mode is refused, and what to write instead.
 struct Refusal {
@@ -84,29 +87,54 @@ fn nftables_refusal(site: &KubeProxySite<'_>, version: KubeVersion) -> Option<Re
     } else if version < NFTABLES_BETA {
         (
             format!("nftables mode is alpha in Kubernetes {version} and needs featureGates.{NFTABLES_GATE}: true"),
-            format!("Use iptables, or enable the alpha gate:{}", support::fix_snippet(site, &format!("featureGates.{NFTABLES_GATE}"), "true")),
+            format!(
+                "Use iptables, or enable the alpha gate:{}",
+                support::fix_snippet(site, &format!("featureGates.{NFTABLES_GATE}"), "true")
+            ),
         )
     } else {
         (
             format!("featureGates.{NFTABLES_GATE} is false, which switches nftables mode off"),
-            format!("Remove `{NFTABLES_GATE}: false` from featureGates (the gate is on by default and locked on from {NFTABLES_LOCKED})."),
+            format!(
+                "Remove `{NFTABLES_GATE}: false` from featureGates (the gate is on by default and locked on from {NFTABLES_LOCKED})."
+            ),
         )
     };
-    Some(Refusal { error: LINUX_ERROR_NO_NFTABLES, why, fix, replacement: modes::IPTABLES })
+    Some(Refusal {
+        error: LINUX_ERROR_NO_NFTABLES,
+        why,
+        fix,
+        replacement: modes::IPTABLES,
+    })
 }
 
 fn linux_refusal(site: &KubeProxySite<'_>, mode: &str, version: KubeVersion) -> Option<Refusal> {
-    let error = if support::gate_enabled(site, version, NFTABLES_GATE) { LINUX_ERROR } else { LINUX_ERROR_NO_NFTABLES };
+    let error = if support::gate_enabled(site, version, NFTABLES_GATE) {
+        LINUX_ERROR
+    } else {
+        LINUX_ERROR_NO_NFTABLES
+    };
     let (why, replacement) = match mode {
         modes::IPTABLES | modes::IPVS => return None,
         modes::NFTABLES => return nftables_refusal(site, version),
         USERSPACE if version < USERSPACE_REMOVED => return None,
-        USERSPACE => (format!("the userspace proxier was removed in Kubernetes {USERSPACE_REMOVED}"), modes::NFTABLES),
+        USERSPACE => (
+            format!("the userspace proxier was removed in Kubernetes {USERSPACE_REMOVED}"),
+            modes::NFTABLES,
+        ),
         modes::KERNELSPACE => ("kernelspace is the Windows proxy mode".to_string(), modes::NFTABLES),
-        other => (unknown_mode_note(other, &[modes::IPTABLES, modes::IPVS, modes::NFTABLES]), modes::NFTABLES),
+        other => (
+            unknown_mode_note(other, &[modes::IPTABLES, modes::IPVS, modes::NFTABLES]),
+            modes::NFTABLES,
+        ),
     };
     let fix = "Use nftables (kernel 5.13 or later) or iptables (older kernels).".to_string();
-    Some(Refusal { error, why, fix, replacement })
+    Some(Refusal {
+        error,
+        why,
+        fix,
+        replacement,
+    })
 }
 
 fn windows_refusal(mode: &str, version: KubeVersion) -> Option<Refusal> {
@@ -114,11 +142,20 @@ fn windows_refusal(mode: &str, version: KubeVersion) -> Option<Refusal> {
         modes::KERNELSPACE => return None,
         USERSPACE if version < USERSPACE_REMOVED => return None,
         USERSPACE => format!("the userspace proxier was removed in Kubernetes {USERSPACE_REMOVED}"),
-        modes::IPTABLES | modes::IPVS | modes::NFTABLES => format!("{mode} is a Linux proxy mode; Windows nodes only have kernelspace"),
+        modes::IPTABLES | modes::IPVS | modes::NFTABLES => {
+            format!("{mode} is a Linux proxy mode; Windows nodes only have kernelspace")
+        }
         other => unknown_mode_note(other, &[modes::KERNELSPACE]),
     };
-    let fix = "On Windows nodes kube-proxy needs its own configuration (a separate ConfigMap) with kernelspace or no mode.".to_string();
-    Some(Refusal { error: WINDOWS_ERROR, why, fix, replacement: modes::KERNELSPACE })
+    let fix =
+        "On Windows nodes kube-proxy needs its own configuration (a separate ConfigMap) with kernelspace or no mode."
+            .to_string();
+    Some(Refusal {
+        error: WINDOWS_ERROR,
+        why,
+        fix,
+        replacement: modes::KERNELSPACE,
+    })
 }
 
 fn unknown_mode_note(mode: &str, valid: &[&str]) -> String {
@@ -136,13 +173,26 @@ impl Rule for UnsupportedProxyMode {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         for site in cx.active_sites() {
-            let Some(mode) = site.effective.mode_written.as_deref().filter(|m| !support::is_templated(m)) else { continue };
-            let Some(refusal) = refusal(site, mode, version) else { continue };
+            let Some(mode) = site
+                .effective
+                .mode_written
+                .as_deref()
+                .filter(|m| !support::is_templated(m))
+            else {
+                continue;
+            };
+            let Some(refusal) = refusal(site, mode, version) else {
+                continue;
+            };
             let message = format!(
                 "mode {mode:?} is not accepted by kube-proxy {version} on {} ({}): it exits at start-up (\"failed validate: … {}\") and programs no Services",
                 site.os, refusal.why, refusal.error
             );
-            let help = format!("{}{}", refusal.fix, support::fix_snippet(site, "mode", refusal.replacement));
+            let help = format!(
+                "{}{}",
+                refusal.fix,
+                support::fix_snippet(site, "mode", refusal.replacement)
+            );
             support::report(out, &Self::META, site, &FieldPath::parse("mode"), message, help);
         }
     }
@@ -180,7 +230,11 @@ mod tests {
         let f = &on(&config("userspace"), Os::Linux, 35)[0];
         assert!(f.message.contains("removed in Kubernetes 1.26"), "{}", f.message);
         assert!(f.help.contains("mode: nftables"), "{}", f.help);
-        assert!(on(&config("IPVS"), Os::Linux, 35)[0].message.contains("did you mean \"ipvs\""));
+        assert!(
+            on(&config("IPVS"), Os::Linux, 35)[0]
+                .message
+                .contains("did you mean \"ipvs\"")
+        );
     }
 
     #[test]
@@ -191,7 +245,11 @@ mod tests {
         for bad in ["iptables", "ipvs", "nftables", "non-existing"] {
             let f = on(&config(bad), Os::Windows, 35);
             assert_eq!(f.len(), 1, "{bad}");
-            assert!(f[0].message.contains("must be kernelspace or blank"), "{}", f[0].message);
+            assert!(
+                f[0].message.contains("must be kernelspace or blank"),
+                "{}",
+                f[0].message
+            );
         }
     }
 

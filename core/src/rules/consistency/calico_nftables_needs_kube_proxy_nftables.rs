@@ -1,0 +1,112 @@
+use super::facts::{NFTABLES_DATAPLANE, NftIntent, nft_intent, running_site, scopes};
+use super::steps;
+use crate::finding::Severity;
+use crate::kube_proxy::effective::modes;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports a manifest install (no operator) whose FelixConfiguration or calico-node
+    /// environment forces Calico's nftables dataplane (`nftablesMode: Enabled`,
+    /// `FELIX_NFTABLESMODE=Enabled`) while kube-proxy runs in iptables mode. The finding is on
+    /// kube-proxy's `mode`, the setting to change next.
+    ///
+    /// Related rules split the same requirement by situation: kube-proxy in ipvs mode is
+    /// CX106, an operator Installation is CX105 (Calico 3.31 and older) or CX102 (3.32 and
+    /// later), and kube-proxy switched off without eBPF is CX111.
+    ///
+    /// ## Why it matters
+    /// Calico's documentation requires kube-proxy in nftables mode for Calico's nftables
+    /// mode. With `Enabled`, Felix programs nftables without looking at kube-proxy at all, so
+    /// the two dataplanes handle the same packets in different kernel subsystems.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: projectcalico.org/v3
+    /// kind: FelixConfiguration
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   nftablesMode: Enabled
+    /// ---
+    /// # ConfigMap kube-system/kube-proxy, key config.conf
+    /// mode: iptables
+    /// ```
+    ///
+    /// ## Fix
+    /// Move kube-proxy first: set `mode: nftables` in `config.conf` of ConfigMap
+    /// kube-system/kube-proxy, `kubectl -n kube-system rollout restart daemonset kube-proxy`,
+    /// and check `kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier`. Or, to go
+    /// back, set `nftablesMode: Disabled` until kube-proxy has moved.
+    ///
+    /// ## References
+    /// - tigera/docs `calico/getting-started/kubernetes/nftables.mdx:18-26` (kube-proxy must be in nftables mode)
+    /// - projectcalico/calico `felix/nftables/utils.go:96-192` (`Enabled` does not look at kube-proxy)
+    /// - projectcalico/calico `felix/config/env_var_loader.go:25-49` (`FELIX_*` environment)
+    pub struct CalicoNftablesNeedsKubeProxyNftables {
+        code: "CX101",
+        name: "calico-nftables-needs-kube-proxy-nftables",
+        severity: Error,
+        category: Consistency,
+        summary: "Felix forced to nftables while kube-proxy runs iptables",
+    }
+}
+
+impl Rule for CalicoNftablesNeedsKubeProxyNftables {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else { return };
+        let mode = site.effective.mode.as_str();
+        if calico.operator || cx.target.calico < NFTABLES_DATAPLANE || mode == modes::NFTABLES || mode == modes::IPVS {
+            return;
+        }
+        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Forced)) {
+            let message = format!(
+                "kube-proxy runs in {mode} mode ({}) while {} forces Calico's nftables dataplane on {}: Felix programs nftables without checking kube-proxy, and Calico's nftables mode requires kube-proxy in nftables mode",
+                site.describe(),
+                scope.origin.describe(),
+                scope.scope
+            );
+            let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
+            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("mode"), message, help);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::consistency::test_support::*;
+
+    #[test]
+    fn fires_on_kube_proxy_when_felix_forces_nftables() {
+        let yaml = bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Enabled")]);
+        let f = only(check(&yaml, None), "CX101");
+        assert_eq!(f.len(), 1);
+        assert_eq!(on(&f[0]), ("ConfigMap", "kube-proxy", Some("mode")));
+        assert!(f[0].message.contains("FelixConfiguration default spec.nftablesMode"), "{}", f[0].message);
+        assert!(f[0].help.contains("rollout restart daemonset kube-proxy"), "{}", f[0].help);
+    }
+
+    #[test]
+    fn env_override_counts() {
+        let yaml = bundle(&[kube_proxy_cm("iptables"), calico_node_env(&[("FELIX_NFTABLESMODE", "Enabled")])]);
+        let f = only(check(&yaml, None), "CX101");
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("env FELIX_NFTABLESMODE"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn silent_when_consistent_or_handled_elsewhere() {
+        // Both on nftables: done.
+        assert!(only(check(&bundle(&[kube_proxy_cm("nftables"), felix_default("nftablesMode: Enabled")]), None), "CX101").is_empty());
+        // ipvs is CX106's, operator installs are CX105's and CX102's.
+        assert!(only(check(&bundle(&[kube_proxy_cm("ipvs"), felix_default("nftablesMode: Enabled")]), None), "CX101").is_empty());
+        assert!(only(check(&bundle(&[kube_proxy_cm("iptables"), installation("Nftables")]), Some("3.31")), "CX101").is_empty());
+        // Auto follows kube-proxy.
+        assert!(only(check(&bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Auto")]), None), "CX101").is_empty());
+    }
+}

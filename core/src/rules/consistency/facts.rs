@@ -1,0 +1,240 @@
+//! What the consistency rules read from the cluster picture: which kube-proxy configuration
+//! runs, what Calico asks for on each node scope, where a Felix setting is written, and the
+//! node facts (kernels, Windows) found in the input.
+
+use crate::calico::model::{Dataplane, FelixDoc, FelixScope};
+use crate::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
+use crate::calico::version::CalicoVersion;
+use crate::finding::Severity;
+use crate::kube_proxy::effective::Os;
+use crate::kube_proxy::site::KubeProxySite;
+use crate::object::Object;
+use crate::rules::{Context, Emitter, RuleMeta};
+use crate::version::KernelVersion;
+use crate::yaml::NodeRef;
+
+/// The first Calico release whose Felix knows `nftablesMode: Auto` and whose operator writes it.
+pub(crate) const AUTO_MODE: CalicoVersion = CalicoVersion::new(3, 32);
+/// The first Calico release whose operator has `bpfNetworkBootstrap` and `kubeProxyManagement`.
+pub(crate) const BPF_BOOTSTRAP: CalicoVersion = CalicoVersion::new(3, 31);
+/// The first Calico release with an nftables dataplane.
+pub(crate) const NFTABLES_DATAPLANE: CalicoVersion = CalicoVersion::new(3, 29);
+
+/// The Linux kube-proxy configuration that runs: `None` when kube-proxy is switched off or its
+/// configuration is not in the input.
+pub(crate) fn running_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>> {
+    if cx.cluster.kube_proxy.off.is_some() {
+        return None;
+    }
+    cx.cluster.kube_proxy.site.filter(|s| s.os == Os::Linux)
+}
+
+/// The Linux kube-proxy configuration even when kube-proxy is switched off: the mode the nodes
+/// ran in before, whose state (an IPVS table, `kube-ipvs0`) is still on them.
+pub(crate) fn configured_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>> {
+    cx.cluster.kube_proxy.site.filter(|s| s.os == Os::Linux)
+}
+
+/// Whether kube-proxy runs on the nodes: it is not switched off, and its configuration or its
+/// DaemonSet is in the input.
+pub(crate) fn kube_proxy_runs(cx: &Context<'_>) -> bool {
+    cx.cluster.kube_proxy.off.is_none()
+        && (running_site(cx).is_some() || !cx.calico.kube_proxy_daemonsets.is_empty())
+}
+
+/// kube-proxy as named in messages: its configuration, else its DaemonSet.
+pub(crate) fn kube_proxy_name(cx: &Context<'_>) -> String {
+    if let Some(site) = cx.cluster.kube_proxy.site {
+        return site.describe();
+    }
+    match cx.calico.kube_proxy_daemonsets.first() {
+        Some(ds) => ds.object.meta.display(),
+        None => "kube-proxy".to_string(),
+    }
+}
+
+/// The cluster-wide dataplane, then every node scope that differs from it.
+pub(crate) fn scopes<'p, 'a>(calico: &'p CalicoPicture<'a>) -> impl Iterator<Item = &'p ScopeDataplane<'a>> {
+    std::iter::once(&calico.default).chain(calico.scopes.iter())
+}
+
+/// How Calico means to choose between nftables and iptables on a scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NftIntent {
+    /// nftables whatever kube-proxy does (`nftablesMode: Enabled`, or an Installation with
+    /// `Nftables` on Calico 3.31 and older, where the operator writes `Enabled`).
+    Forced,
+    /// nftables where kube-proxy runs nftables (`Auto`; an Installation with `Nftables` on
+    /// Calico 3.32 and later).
+    Auto,
+    /// iptables.
+    Off,
+}
+
+/// `None` for the eBPF and VPP dataplanes, which do not choose.
+pub(crate) fn nft_intent(cx: &Context<'_>, calico: &CalicoPicture<'_>, scope: &ScopeDataplane<'_>) -> Option<NftIntent> {
+    match scope.requested {
+        Dataplane::Bpf | Dataplane::Vpp => None,
+        Dataplane::Nftables if calico.operator && cx.target.calico >= AUTO_MODE => Some(NftIntent::Auto),
+        Dataplane::Nftables if calico.operator => Some(NftIntent::Forced),
+        Dataplane::Iptables if calico.operator => Some(NftIntent::Off),
+        _ => Some(match scope.nftables_mode {
+            Some(NftablesMode::Enabled) => NftIntent::Forced,
+            Some(NftablesMode::Auto) => NftIntent::Auto,
+            _ => NftIntent::Off,
+        }),
+    }
+}
+
+/// Whether the origin is an `Auto` written by the user (the picture reads it as `Disabled` on
+/// Calico 3.31 and older, as Felix does).
+pub(crate) fn is_written_auto(origin: &Origin<'_>) -> bool {
+    origin.written && origin.node.as_str().and_then(NftablesMode::parse) == Some(NftablesMode::Auto)
+}
+
+/// Reports on a node of a Calico object.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn report_on(
+    out: &mut Emitter<'_>,
+    rule: &'static RuleMeta,
+    severity: Severity,
+    object: &Object<'_>,
+    node: NodeRef<'_>,
+    field: Option<String>,
+    message: String,
+    help: String,
+) {
+    let exact = field.is_some();
+    if let Some(finding) = out.report(rule, severity, object.file, node.span(), exact, Some(object), message, help) {
+        finding.field = field;
+    }
+}
+
+/// Reports where Calico's dataplane choice is written (or on the object whose default applies).
+pub(crate) fn report_origin(
+    out: &mut Emitter<'_>,
+    rule: &'static RuleMeta,
+    severity: Severity,
+    origin: &Origin<'_>,
+    message: String,
+    help: String,
+) {
+    let field = origin.written.then(|| origin.field.clone());
+    report_on(out, rule, severity, &origin.object, origin.node, field, message, help);
+}
+
+/// A Felix setting as Felix sees it on some nodes.
+pub(crate) struct FelixSetting<'a> {
+    /// The literal value (`None` for an environment variable set with `valueFrom`).
+    pub value: Option<&'a str>,
+    pub object: &'a Object<'a>,
+    pub node: NodeRef<'a>,
+    /// `spec.bpfKubeProxyHealthzPort`, `env FELIX_BPFKUBEPROXYHEALTHZPORT`.
+    pub field: String,
+    /// Where it is, for messages.
+    pub describe: String,
+}
+
+/// The FelixConfiguration that scopes `scope` (`default` for the cluster-wide one).
+pub(crate) fn felix_doc_for<'a>(cx: &Context<'a>, scope: &ScopeDataplane<'_>) -> Option<&'a FelixDoc<'a>> {
+    cx.calico.felix.iter().find(|f| match &f.scope {
+        FelixScope::Default => scope.scope == "all nodes",
+        FelixScope::Node(node) => scope.scope == format!("node {node}"),
+        FelixScope::Selector(selector) => scope.scope == format!("nodes matching {selector}"),
+        FelixScope::Unbound => false,
+    })
+}
+
+/// Where Felix reads `field` (a FelixConfiguration JSON name) from for nodes of `scoped`
+/// (`None`: the cluster-wide scope): the calico-node environment, then the scoped
+/// FelixConfiguration, then `default` (felix `config/config_params.go` precedence).
+pub(crate) fn felix_setting<'a>(cx: &Context<'a>, scoped: Option<&'a FelixDoc<'a>>, field: &str) -> Option<FelixSetting<'a>> {
+    for container in &cx.calico.nodes {
+        if let Some(env) = container.felix_env(field) {
+            return Some(FelixSetting {
+                value: env.value,
+                object: &container.object,
+                node: env.value_node(),
+                field: format!("env {}", env.name),
+                describe: format!("{} env {}", container.object.meta.display(), env.name),
+            });
+        }
+    }
+    let docs = scoped.filter(|d| d.scope != FelixScope::Default).into_iter().chain(cx.calico.default_felix());
+    for doc in docs {
+        if let Some(node) = doc.field(field) {
+            return Some(FelixSetting {
+                value: node.as_str(),
+                object: &doc.object,
+                node,
+                field: format!("spec.{field}"),
+                describe: format!("{} spec.{field}", doc.object.meta.display()),
+            });
+        }
+    }
+    None
+}
+
+/// The tigera-operator version (minor) of a `tigera-operator` Deployment in the input.
+pub(crate) fn operator_minor(cx: &Context<'_>) -> Option<u32> {
+    cx.objects.iter().filter(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator")).find_map(|o| {
+        let spec = crate::kube_proxy::workload::pod_spec(o)?;
+        let image = spec.get("containers")?.items().find_map(|c| c.get_str("image"))?;
+        let tag = image.split('@').next()?.rsplit_once(':')?.1;
+        let mut parts = tag.trim_start_matches(['v', 'V']).split(|c: char| !c.is_ascii_digit());
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        (major == 1).then_some(minor)
+    })
+}
+
+/// A node kernel named by the user (`--node-kernel`) or by a Node object in the input.
+pub(crate) struct NodeKernel {
+    pub node: Option<String>,
+    pub kernel: KernelVersion,
+}
+
+impl NodeKernel {
+    pub fn describe(&self) -> String {
+        match &self.node {
+            Some(node) => format!("node {node} (kernel {})", self.kernel.release),
+            None => format!("kernel {}", self.kernel.release),
+        }
+    }
+}
+
+pub(crate) fn node_kernels(cx: &Context<'_>) -> Vec<NodeKernel> {
+    let mut out: Vec<NodeKernel> = cx.target.node_kernels.iter().map(|k| NodeKernel { node: None, kernel: k.clone() }).collect();
+    for node in cx.objects.iter().filter(|o| o.meta.is("Node")) {
+        let info = node.node.path("status.nodeInfo");
+        if info.and_then(|i| i.get_str("operatingSystem")).is_some_and(|os| os != "linux") {
+            continue;
+        }
+        if let Some(kernel) = info.and_then(|i| i.get_str("kernelVersion")).and_then(KernelVersion::parse) {
+            out.push(NodeKernel { node: node.meta.name.clone(), kernel });
+        }
+    }
+    out
+}
+
+/// Windows nodes, or Windows parts of the installation, in the input.
+pub(crate) fn windows_evidence(cx: &Context<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for install in &cx.calico.installations {
+        if install.field_str("calicoNetwork.windowsDataplane") == Some("HNS") {
+            out.push(format!("{} {}: HNS", install.object.meta.display(), install.display_path("calicoNetwork.windowsDataplane")));
+        }
+    }
+    for node in cx.objects.iter().filter(|o| o.meta.is("Node")) {
+        let label = node.node.path("metadata.labels").and_then(|l| l.get_str("kubernetes.io/os"));
+        let os = node.node.path("status.nodeInfo.operatingSystem").and_then(|n| n.as_str());
+        if label == Some("windows") || os == Some("windows") {
+            out.push(format!("{} (windows)", node.meta.display()));
+        }
+    }
+    for workload in cx.kube_proxy.workloads.iter().filter(|w| w.os == Os::Windows) {
+        out.push(format!("{} (kube-proxy for Windows nodes)", workload.object.meta.display()));
+    }
+    out.dedup();
+    out
+}

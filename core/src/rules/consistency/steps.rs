@@ -1,0 +1,142 @@
+//! The documented migration steps, in order, as help text: kube-proxy first, then Calico
+//! (Tigera, "From IPVS to NFTables: A Migration Guide for Kubernetes v1.35"); from IPVS to eBPF
+//! through iptables and a node restart (tigera/docs `calico/operations/ebpf/enabling-ebpf.mdx`
+//! caution, projectcalico/calico#12476).
+
+use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, operator_minor};
+use crate::calico::version::CalicoVersion;
+use crate::kube_proxy::effective::modes;
+use crate::kube_proxy::site::{KubeProxySite, Origin};
+use crate::rules::Context;
+use crate::rules::kube_proxy::fix;
+use crate::version::KubeVersion;
+
+pub(crate) const EDIT_KUBE_PROXY: &str = "kubectl -n kube-system edit configmap kube-proxy";
+pub(crate) const RESTART_KUBE_PROXY: &str = "kubectl -n kube-system rollout restart daemonset kube-proxy";
+pub(crate) const VERIFY_KUBE_PROXY: &str = "kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier";
+/// The eBPF docs' way to keep kube-proxy off every node.
+pub(crate) const DISABLE_KUBE_PROXY: &str =
+    r#"kubectl patch ds -n kube-system kube-proxy -p '{"spec":{"template":{"spec":{"nodeSelector":{"non-calico": "true"}}}}}'"#;
+
+/// kube-proxy's nftables mode is beta (on by default) from this release (KEP-3866); the
+/// migration guide asks for it.
+const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
+
+/// `kubectl patch` of the `default` Installation with `calicoNetwork` fields (JSON members).
+pub(crate) fn patch_installation(calico_network: &str) -> String {
+    format!("`kubectl patch installation.operator.tigera.io default --type merge -p '{{\"spec\":{{\"calicoNetwork\":{{{calico_network}}}}}}}'`")
+}
+
+/// `kubectl patch` of FelixConfiguration `default` with spec fields (JSON members).
+pub(crate) fn patch_felix(spec: &str) -> String {
+    format!("`kubectl patch felixconfiguration default --type merge -p '{{\"spec\":{{{spec}}}}}'`")
+}
+
+/// Whether the operator rejects `linuxPolicySetupTimeoutSeconds` with the Nftables dataplane:
+/// operator v1.36–v1.38 (Calico 3.29 and 3.30), fixed in v1.39 (tigera/operator 6c74f4e7c).
+pub(crate) fn timeout_blocks_nftables(cx: &Context<'_>) -> bool {
+    let affected = (CalicoVersion::new(3, 29)..=CalicoVersion::new(3, 30)).contains(&cx.target.calico);
+    affected && operator_minor(cx).is_none_or(|minor| minor < 39)
+}
+
+/// How to change `mode` of this kube-proxy configuration and roll it out.
+fn set_mode(site: &KubeProxySite<'_>, mode: &str) -> String {
+    let set = fix::set_field(site, "mode", mode);
+    match &site.origin {
+        Origin::ConfigMapKey { key } => format!(
+            "set{set}\nin key {key:?} of {} (`{EDIT_KUBE_PROXY}`), then restart kube-proxy: `{RESTART_KUBE_PROXY}`.",
+            site.object.meta.display()
+        ),
+        _ => format!("set{set}\n{}", fix::rollout(site)),
+    }
+}
+
+/// The prerequisites of kube-proxy's nftables mode, with the target Kubernetes version.
+fn nftables_prerequisites(cx: &Context<'_>) -> String {
+    let mut out = String::from("Every node needs kernel 5.13+ and nft 1.0.1+ (`uname -r`, `nft --version`).");
+    if cx.target.kubernetes < NFTABLES_BETA {
+        out.push_str(&format!(
+            " kube-proxy's nftables mode is beta only from Kubernetes 1.31 (target {}, {}): upgrade Kubernetes first.",
+            cx.target.kubernetes, cx.target.kubernetes_source
+        ));
+    }
+    out
+}
+
+/// The next step when kube-proxy has to move to `mode` before Calico can.
+pub(crate) fn kube_proxy_step(cx: &Context<'_>, site: &KubeProxySite<'_>, mode: &str) -> String {
+    let mut out = format!("Next step — kube-proxy first: {}", set_mode(site, mode));
+    if mode == modes::NFTABLES {
+        out.push(' ');
+        out.push_str(&nftables_prerequisites(cx));
+    }
+    out.push_str(&format!("\nVerify: `{VERIFY_KUBE_PROXY}` prints \"Using {mode} Proxier\" on every node."));
+    let managed = cx.calico.default_installation().is_some_and(|i| i.field_str("calicoNetwork.kubeProxyManagement") == Some("Enabled"));
+    if managed {
+        out.push_str("\nkubeProxyManagement does not change kube-proxy's mode: the operator only switches kube-proxy off for eBPF.");
+    }
+    out
+}
+
+/// How to move Calico to nftables once kube-proxy runs nftables.
+pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
+    if operator {
+        let patch = if timeout_blocks_nftables(cx) {
+            patch_installation(r#""linuxDataplane":"Nftables","linuxPolicySetupTimeoutSeconds":null"#)
+        } else {
+            patch_installation(r#""linuxDataplane":"Nftables""#)
+        };
+        let mut out = format!(
+            "Then Calico: {patch}\nVerify: `kubectl get tigerastatus calico` is Available and does not say \"Invalid Installation provided\"."
+        );
+        if cx.target.calico >= AUTO_MODE {
+            out.push_str(" The operator writes nftablesMode: Auto, so Felix follows kube-proxy node by node: `kubectl logs -n calico-system daemonset/calico-node -c calico-node | grep \"Determined whether or not to use nftables\"`.");
+        }
+        return out;
+    }
+    let env = cx.calico.nodes.iter().find_map(|n| n.felix_env("nftablesMode").map(|e| (n, e)));
+    match env {
+        Some((node, env)) => format!(
+            "Then Calico: set env {} of container {:?} in {} to \"Enabled\"{}; the environment overrides FelixConfiguration.",
+            env.name,
+            node.container,
+            node.object.meta.display(),
+            if cx.target.calico >= AUTO_MODE { " (or \"Auto\" to follow kube-proxy)" } else { "" }
+        ),
+        None if cx.target.calico >= AUTO_MODE => format!(
+            "Then Calico: {} (or \"Auto\", Felix's default on Calico {}, to follow kube-proxy node by node).",
+            patch_felix(r#""nftablesMode":"Enabled""#),
+            cx.target.calico
+        ),
+        None => format!("Then Calico: {}.", patch_felix(r#""nftablesMode":"Enabled""#)),
+    }
+}
+
+/// How to enable eBPF once kube-proxy is safe to replace.
+pub(crate) fn ebpf_step(cx: &Context<'_>, operator: bool) -> String {
+    if operator && cx.target.calico >= BPF_BOOTSTRAP {
+        return format!(
+            "enable eBPF and let the operator switch kube-proxy off: {}",
+            patch_installation(r#""linuxDataplane":"BPF","bpfNetworkBootstrap":"Enabled","kubeProxyManagement":"Enabled""#)
+        );
+    }
+    if operator {
+        return format!(
+            "create ConfigMap tigera-operator/kubernetes-services-endpoint with KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the API server, switch kube-proxy off (`{DISABLE_KUBE_PROXY}`), then {}",
+            patch_installation(r#""linuxDataplane":"BPF""#)
+        );
+    }
+    format!(
+        "create ConfigMap kube-system/kubernetes-services-endpoint with KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the API server, switch kube-proxy off (`{DISABLE_KUBE_PROXY}`), then {}",
+        patch_felix(r#""bpfEnabled":true"#)
+    )
+}
+
+/// The two-step path from IPVS to eBPF.
+pub(crate) fn ipvs_to_ebpf(cx: &Context<'_>, site: &KubeProxySite<'_>, operator: bool) -> String {
+    format!(
+        "IPVS must not go straight to eBPF (tigera/docs enabling-ebpf caution; projectcalico/calico#12476).\n1. kube-proxy to iptables: {}\n   Verify: `{VERIFY_KUBE_PROXY}` prints \"Using iptables Proxier\".\n2. Restart every node: kube-proxy in iptables mode leaves kube-ipvs0 and the IPVS virtual servers in place (`ip link show kube-ipvs0` must fail afterwards).\n3. Then {}",
+        set_mode(site, modes::IPTABLES),
+        ebpf_step(cx, operator)
+    )
+}

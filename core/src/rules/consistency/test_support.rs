@@ -1,0 +1,89 @@
+//! Building blocks for the consistency rules' tests: the objects of a cluster as YAML.
+
+pub use crate::rules::test_support::only;
+
+use crate::calico::version::CalicoVersion;
+use crate::check::CheckOptions;
+use crate::finding::Finding;
+
+/// Documents joined into one multi-document file.
+pub fn bundle(docs: &[String]) -> String {
+    docs.join("---\n")
+}
+
+/// Checks for a Calico version (`None`: the default, the newest known).
+pub fn check(yaml: &str, calico: Option<&str>) -> Vec<Finding> {
+    let mut options = CheckOptions::default();
+    if let Some(version) = calico.and_then(CalicoVersion::parse) {
+        options.calico_version = Some((version, "test".to_string()));
+    }
+    crate::rules::test_support::check_with(yaml, &options)
+}
+
+/// Kind, name and field of the object a finding is on.
+pub fn on(f: &Finding) -> (&str, &str, Option<&str>) {
+    let object = f.object.as_ref();
+    (
+        object.and_then(|o| o.kind.as_deref()).unwrap_or_default(),
+        object.and_then(|o| o.name.as_deref()).unwrap_or_default(),
+        f.field.as_deref(),
+    )
+}
+
+/// kubeadm's ConfigMap kube-system/kube-proxy with `mode` and extra top-level lines.
+pub fn kube_proxy_cm_with(mode: &str, extra: &str) -> String {
+    let extra: String = extra.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: {mode}\n{extra}"
+    )
+}
+
+pub fn kube_proxy_cm(mode: &str) -> String {
+    kube_proxy_cm_with(mode, "")
+}
+
+/// kubeadm's kube-proxy DaemonSet, with extra nodeSelector entries and metadata lines.
+pub fn kube_proxy_ds(node_selector: &[(&str, &str)], labels: &[(&str, &str)]) -> String {
+    let selector: String = node_selector.iter().map(|(k, v)| format!("        {k}: \"{v}\"\n")).collect();
+    let labels: String = labels.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\n  labels:\n    k8s-app: kube-proxy\n{labels}spec:\n  selector:\n    matchLabels:\n      k8s-app: kube-proxy\n  template:\n    metadata:\n      labels:\n        k8s-app: kube-proxy\n    spec:\n      nodeSelector:\n        kubernetes.io/os: linux\n{selector}      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.1\n        command:\n        - /usr/local/bin/kube-proxy\n        - --config=/var/lib/kube-proxy/config.conf\n        - --hostname-override=$(NODE_NAME)\n"
+    )
+}
+
+/// The `default` Installation with a dataplane and extra `calicoNetwork` lines.
+pub fn installation_with(dataplane: &str, extra: &str) -> String {
+    let extra: String = extra.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: {dataplane}\n{extra}"
+    )
+}
+
+pub fn installation(dataplane: &str) -> String {
+    installation_with(dataplane, "")
+}
+
+/// A FelixConfiguration with spec lines.
+pub fn felix(name: &str, spec: &str) -> String {
+    let spec: String = spec.lines().map(|l| format!("  {l}\n")).collect();
+    format!("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+pub fn felix_default(spec: &str) -> String {
+    felix("default", spec)
+}
+
+/// The manifest install's calico-node DaemonSet with environment variables.
+pub fn calico_node_env(env: &[(&str, &str)]) -> String {
+    let env: String = env.iter().map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n        - name: DATASTORE_TYPE\n          value: kubernetes\n{env}"
+    )
+}
+
+/// ConfigMap `kubernetes-services-endpoint` in a namespace.
+pub fn endpoint_cm(namespace: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: \"10.0.0.10\"\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
+    )
+}
