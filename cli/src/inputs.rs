@@ -76,10 +76,13 @@ fn walk(dir: &Path, ignore: &GlobSet, out: &mut Vec<InputPath>, unreadable: &mut
             Ok(m) => m.file_type(),
             Err(_) => continue,
         };
+        // Hidden entries (`.git`, `.github`, `.dplint.yaml`) are tooling, not manifests; name a
+        // hidden file explicitly to check it.
+        if is_hidden {
+            continue;
+        }
         if file_type.is_dir() {
-            if !is_hidden {
-                walk(&path, ignore, out, unreadable);
-            }
+            walk(&path, ignore, out, unreadable);
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())) {
             out.push(InputPath::File(path));
         }

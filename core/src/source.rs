@@ -72,6 +72,10 @@ const RELEVANT_WORDS: &[&str] = &[
     "kubernetes-services-endpoint",
     "proxymode",
     "proxy-mode",
+    // Node objects (node kernels, Windows nodes) and kube-apiserver's NodePort range, which
+    // the consistency rules compare with Calico's settings.
+    "kernelversion",
+    "service-node-port-range",
 ];
 
 fn relevance() -> &'static AhoCorasick {

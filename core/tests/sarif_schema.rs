@@ -20,10 +20,7 @@ fn validator() -> Option<jsonschema::Validator> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!(
-                "skipped: SARIF schema not readable at {}: {err}",
-                path.display()
-            );
+            eprintln!("skipped: SARIF schema not readable at {}: {err}", path.display());
             return None;
         }
     };
@@ -73,13 +70,7 @@ fn checked_report() -> (Report, Vec<dplint_core::source::SourceFile>) {
     (report, files)
 }
 
-fn synthetic(
-    severity: Severity,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-) -> Finding {
+fn synthetic(severity: Severity, line: u32, column: u32, end_line: u32, end_column: u32) -> Finding {
     Finding {
         code: "KP001",
         name: "unknown-field",
@@ -114,10 +105,7 @@ fn sarif_of_a_real_check_validates() {
         report.findings
     );
     let codes: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.code).collect();
-    assert!(
-        codes.len() >= 2,
-        "expected findings of several rules, got {codes:?}"
-    );
+    assert!(codes.len() >= 2, "expected findings of several rules, got {codes:?}");
 
     let text = render(Format::Sarif, &report, &files, RenderOptions::default());
     let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
@@ -183,8 +171,7 @@ fn the_schema_check_catches_broken_sarif() {
     assert!(!errors(&validator, &bad_level).is_empty());
 
     let mut bad_region = log.clone();
-    bad_region["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
-        Value::from(0);
+    bad_region["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = Value::from(0);
     assert!(!errors(&validator, &bad_region).is_empty());
 
     let mut bad_uri = log.clone();
@@ -197,18 +184,15 @@ fn the_schema_check_catches_broken_sarif() {
     // Draft 4 knows no `uri-reference` format, so the schema cannot reject a bad artifact URI;
     // the check below does.
     let mut bad_reference = log;
-    bad_reference["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
-        ["uri"] = Value::from("<stdin>");
+    bad_reference["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        Value::from("<stdin>");
     assert!(!artifact_uris_are_references(&bad_reference));
 }
 
 /// Every `artifactLocation.uri` consists of RFC 3986 characters only, with `%` only in
 /// percent-escapes, and has no scheme-like first segment unless it is a `file:` URI.
 fn artifact_uris_are_references(log: &Value) -> bool {
-    let results = log["runs"][0]["results"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let results = log["runs"][0]["results"].as_array().cloned().unwrap_or_default();
     results.iter().all(|r| {
         let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
             .as_str()

@@ -45,14 +45,10 @@ fn locate_binary() -> PathBuf {
         Ok(path) => path,
         Err(why) => {
             // Without cargo (tests run from a copied test binary), an existing build will do.
-            let fallback =
-                profile_dir().map(|d| d.join(format!("dplint{}", std::env::consts::EXE_SUFFIX)));
+            let fallback = profile_dir().map(|d| d.join(format!("dplint{}", std::env::consts::EXE_SUFFIX)));
             match fallback {
                 Some(path) if path.is_file() => {
-                    eprintln!(
-                        "warning: {why}; using {}, which may be out of date",
-                        path.display()
-                    );
+                    eprintln!("warning: {why}; using {}, which may be out of date", path.display());
                     path
                 }
                 _ => panic!(
@@ -81,6 +77,7 @@ fn cargo_build() -> Result<PathBuf, String> {
         "dplint",
         "--bin",
         "dplint",
+        "--quiet",
         "--message-format=json-render-diagnostics",
     ]);
     match profile_dir()
@@ -101,10 +98,7 @@ fn cargo_build() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
-        return Err(format!(
-            "`cargo build -p dplint` failed ({})",
-            output.status
-        ));
+        return Err(format!("`cargo build -p dplint` failed ({})", output.status));
     }
     String::from_utf8_lossy(&output.stdout)
         .lines()
@@ -125,12 +119,8 @@ pub struct Outcome {
 impl Outcome {
     /// The stdout as JSON (for `--format json` and `sarif`).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
     }
 
     /// Asserts the exit code, showing both streams when it differs.
@@ -196,8 +186,7 @@ impl TempDir {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         TempDir { path }
     }
 
@@ -209,19 +198,16 @@ impl TempDir {
     pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
         }
-        std::fs::write(&path, contents)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         path
     }
 
     /// Creates a directory (and its parents) and returns its full path.
     pub fn mkdir(&self, relative: &str) -> PathBuf {
         let path = self.path.join(relative);
-        std::fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         path
     }
 }
@@ -234,14 +220,14 @@ impl Drop for TempDir {
 
 /// A kube-proxy configuration with one misspelt field (`mdoe`, line 4, columns 7–15): KP001
 /// unknown-field, a warning.
-pub const UNKNOWN_FIELD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nmdoe: nftables\n";
+pub const UNKNOWN_FIELD: &str =
+    "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nmdoe: nftables\n";
 
 /// Not YAML (line 1): DP001 invalid-yaml, an error.
 pub const INVALID_YAML: &str = "kind: KubeProxyConfiguration\nmode: [nftables\n";
 
 /// A manifest no rule can concern (no kube-proxy, kubeadm or Calico words): never a finding.
-pub const CLEAN: &str =
-    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n";
+pub const CLEAN: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n";
 
 /// Codes of every rule the binary has.
 pub fn rule_codes() -> Vec<String> {

@@ -16,10 +16,7 @@ fn clean_input_exits_zero() {
 fn errors_exit_one_by_default() {
     let dir = TempDir::new("exit-error");
     dir.write("broken.yaml", INVALID_YAML);
-    let out = run(
-        dir.path(),
-        &["check", "--no-config", "--format", "json", "broken.yaml"],
-    );
+    let out = run(dir.path(), &["check", "--no-config", "--format", "json", "broken.yaml"]);
     out.expect_code(1);
     assert_eq!(codes(&out.json()), ["DP001"]);
 }
@@ -60,10 +57,7 @@ fn warnings_fail_only_from_fail_on_warning() {
 fn infos_fail_only_from_fail_on_info() {
     let dir = TempDir::new("exit-info");
     dir.write("kube-proxy.yaml", UNKNOWN_FIELD);
-    dir.write(
-        "settings.yaml",
-        only_rules(&["KP001"], &[("KP001", "info")], ""),
-    );
+    dir.write("settings.yaml", only_rules(&["KP001"], &[("KP001", "info")], ""));
     let check = |fail_on: &str| {
         run(
             dir.path(),
@@ -89,15 +83,8 @@ fn infos_fail_only_from_fail_on_info() {
 fn fail_on_from_the_settings_file_and_the_command_line_wins() {
     let dir = TempDir::new("exit-settings-fail-on");
     dir.write("kube-proxy.yaml", UNKNOWN_FIELD);
-    dir.write(
-        "settings.yaml",
-        only_rules(&["KP001"], &[], "failOn: warning\n"),
-    );
-    run(
-        dir.path(),
-        &["check", "--config", "settings.yaml", "kube-proxy.yaml"],
-    )
-    .expect_code(1);
+    dir.write("settings.yaml", only_rules(&["KP001"], &[], "failOn: warning\n"));
+    run(dir.path(), &["check", "--config", "settings.yaml", "kube-proxy.yaml"]).expect_code(1);
     run(
         dir.path(),
         &[
@@ -116,10 +103,7 @@ fn fail_on_from_the_settings_file_and_the_command_line_wins() {
 fn a_missing_file_exits_two_and_names_it() {
     let dir = TempDir::new("exit-missing");
     dir.write("web.yaml", CLEAN);
-    let out = run(
-        dir.path(),
-        &["check", "--no-config", "web.yaml", "does-not-exist.yaml"],
-    );
+    let out = run(dir.path(), &["check", "--no-config", "web.yaml", "does-not-exist.yaml"]);
     out.expect_code(2);
     assert!(out.stderr.contains("does-not-exist.yaml"), "{}", out.stderr);
 }
@@ -130,13 +114,7 @@ fn a_bad_kubernetes_version_exits_two() {
     dir.write("web.yaml", CLEAN);
     let out = run(
         dir.path(),
-        &[
-            "check",
-            "--no-config",
-            "--kubernetes-version",
-            "banana",
-            "web.yaml",
-        ],
+        &["check", "--no-config", "--kubernetes-version", "banana", "web.yaml"],
     );
     out.expect_code(2);
     assert!(
@@ -153,13 +131,7 @@ fn a_good_kubernetes_version_is_reported_as_assumed() {
     dir.write("web.yaml", CLEAN);
     let out = run(
         dir.path(),
-        &[
-            "check",
-            "--no-config",
-            "--kubernetes-version",
-            "1.40",
-            "web.yaml",
-        ],
+        &["check", "--no-config", "--kubernetes-version", "1.40", "web.yaml"],
     );
     out.expect_code(0);
     assert!(
@@ -201,9 +173,5 @@ fn an_invalid_settings_file_exits_two_and_names_the_key() {
 fn an_unknown_format_is_a_usage_error() {
     let dir = TempDir::new("exit-format");
     dir.write("web.yaml", CLEAN);
-    run(
-        dir.path(),
-        &["check", "--no-config", "--format", "xml", "web.yaml"],
-    )
-    .expect_code(2);
+    run(dir.path(), &["check", "--no-config", "--format", "xml", "web.yaml"]).expect_code(2);
 }

@@ -1,9 +1,7 @@
 //! What `dplint check` reads: standard input, directories, settings files found upward or named,
 //! ignored paths, and the `dplint.io/ignore` annotation.
 
-use dplint_tests::{
-    CLEAN, INVALID_YAML, TempDir, UNKNOWN_FIELD, codes, files, only_rules, run, run_with_stdin,
-};
+use dplint_tests::{CLEAN, INVALID_YAML, TempDir, UNKNOWN_FIELD, codes, files, only_rules, run, run_with_stdin};
 
 /// The files a JUnit report has a suite for, in its order (the order they were read in).
 fn suites(junit: &str) -> Vec<String> {
@@ -73,10 +71,7 @@ fn directories_are_read_recursively_sorted_and_only_manifests() {
     ] {
         dir.write(name, INVALID_YAML);
     }
-    let out = run(
-        dir.path(),
-        &["check", "--no-config", "--format", "junit", "m"],
-    );
+    let out = run(dir.path(), &["check", "--no-config", "--format", "junit", "m"]);
     out.expect_code(1);
     // The JUnit suites follow the order in which files were read.
     assert_eq!(
@@ -86,11 +81,7 @@ fn directories_are_read_recursively_sorted_and_only_manifests() {
         out.stdout
     );
 
-    let report = run(
-        dir.path(),
-        &["check", "--no-config", "--format", "json", "m"],
-    )
-    .json();
+    let report = run(dir.path(), &["check", "--no-config", "--format", "json", "m"]).json();
     assert_eq!(report["summary"]["files"], 4);
 }
 
@@ -132,10 +123,7 @@ fn settings_are_found_upward_from_the_working_directory() {
     out.expect_code(0);
     assert_eq!(codes(&out.json()), ["DP001"]);
 
-    let out = run(
-        &deep,
-        &["check", "--no-config", "--format", "json", "broken.yaml"],
-    );
+    let out = run(&deep, &["check", "--no-config", "--format", "json", "broken.yaml"]);
     out.expect_code(1);
     assert_eq!(codes(&out.json()), ["DP001"]);
 }
@@ -195,19 +183,11 @@ fn ignore_paths_skip_matching_files() {
     let read = suites(&run(dir.path(), &["check", "--format", "junit", "."]).stdout);
     assert!(read.contains(&"./app/broken.yaml".to_string()), "{read:?}");
     assert!(
-        !read
-            .iter()
-            .any(|f| f.contains("vendor") || f.contains("generated")),
+        !read.iter().any(|f| f.contains("vendor") || f.contains("generated")),
         "ignored files were read: {read:?}"
     );
 
-    let read = suites(
-        &run(
-            dir.path(),
-            &["check", "--format", "junit", "--no-config", "."],
-        )
-        .stdout,
-    );
+    let read = suites(&run(dir.path(), &["check", "--format", "junit", "--no-config", "."]).stdout);
     for file in [
         "./app/broken.generated.yaml",
         "./app/broken.yaml",
@@ -243,23 +223,12 @@ fn the_ignore_annotation_suppresses_rules_by_code_or_name() {
         dir.write("cm.yaml", ANNOTATED.replace("IGNORED", ignored));
         let out = run(
             dir.path(),
-            &[
-                "check",
-                "--config",
-                "settings.yaml",
-                "--format",
-                "json",
-                "cm.yaml",
-            ],
+            &["check", "--config", "settings.yaml", "--format", "json", "cm.yaml"],
         );
         out.expect_code(0);
         codes(&out.json())
     };
-    assert_eq!(
-        check("KP002"),
-        ["KP001"],
-        "another rule's code suppressed KP001"
-    );
+    assert_eq!(check("KP002"), ["KP001"], "another rule's code suppressed KP001");
     assert_eq!(check("KP001"), Vec::<String>::new());
     assert_eq!(check("kp001"), Vec::<String>::new());
     assert_eq!(check("unknown-field"), Vec::<String>::new());

@@ -50,18 +50,12 @@ fn command(finding: &Finding) -> String {
     } else {
         format!("{}\n{}", finding.message, finding.help)
     };
-    format!(
-        "::{level} {}::{}",
-        properties.join(","),
-        escape_data(&message)
-    )
+    format!("::{level} {}::{}", properties.join(","), escape_data(&message))
 }
 
 /// Escapes the message of a workflow command.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 /// Escapes a property value of a workflow command.
@@ -138,9 +132,7 @@ mod tests {
     fn unknown_or_reversed_positions_are_left_out() {
         let mut f = finding(Severity::Warning);
         f.end_line = 3;
-        assert!(
-            render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,line=4,col=7,title=")
-        );
+        assert!(render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,line=4,col=7,title="));
         let mut f = finding(Severity::Warning);
         f.line = 0;
         assert!(render_one(f).starts_with("::warning file=deploy/kube-proxy.yaml,title="));

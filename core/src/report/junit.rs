@@ -7,9 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use quick_junit::{
-    NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite,
-};
+use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
 use crate::finding::{Finding, Severity};
@@ -47,10 +45,7 @@ pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
     }
     let mut by_file: HashMap<&str, Vec<&Finding>> = HashMap::new();
     for finding in &report.findings {
-        by_file
-            .entry(finding.file.as_str())
-            .or_default()
-            .push(finding);
+        by_file.entry(finding.file.as_str()).or_default().push(finding);
     }
 
     let mut junit = JunitReport::new("dplint");
@@ -58,10 +53,7 @@ pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
         let mut suite = TestSuite::new(file);
         suite.add_properties([
             Property::new("dplintVersion", report.version),
-            Property::new(
-                "kubernetesVersion",
-                report.target.kubernetes_version.as_str(),
-            ),
+            Property::new("kubernetesVersion", report.target.kubernetes_version.as_str()),
             Property::new(
                 "kubernetesVersionSource",
                 report.target.kubernetes_version_source.as_str(),
@@ -97,10 +89,7 @@ fn test_case(finding: &Finding, names: &mut HashSet<String>) -> TestCase {
     let mut case = TestCase::new(unique_name(finding, names), status);
     case.set_classname(finding.file.as_str());
     if finding.severity < Severity::Warning {
-        case.set_system_out(format!(
-            "{}: {}\n{details}",
-            finding.severity, finding.message
-        ));
+        case.set_system_out(format!("{}: {}\n{details}", finding.severity, finding.message));
         case.add_property(Property::new("severity", finding.severity.as_str()));
     }
     case
@@ -248,19 +237,11 @@ mod tests {
         }
         let b = &j.test_suites[1].test_cases[0];
         assert!(matches!(b.status, TestCaseStatus::Success { .. }));
-        assert!(
-            b.system_out
-                .as_deref()
-                .unwrap()
-                .contains("info: unknown field")
-        );
+        assert!(b.system_out.as_deref().unwrap().contains("info: unknown field"));
         let c = &j.test_suites[2];
         assert_eq!(c.test_cases.len(), 1);
         assert_eq!(c.test_cases[0].name.as_str(), CLEAN_CASE);
-        assert!(matches!(
-            c.test_cases[0].status,
-            TestCaseStatus::Success { .. }
-        ));
+        assert!(matches!(c.test_cases[0].status, TestCaseStatus::Success { .. }));
     }
 
     #[test]
@@ -280,11 +261,7 @@ mod tests {
             &report(vec![finding(Severity::Warning, "a.yaml", 1), second, third]),
             &[],
         );
-        let names: Vec<&str> = j.test_suites[0]
-            .test_cases
-            .iter()
-            .map(|c| c.name.as_str())
-            .collect();
+        let names: Vec<&str> = j.test_suites[0].test_cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
             [
@@ -300,22 +277,16 @@ mod tests {
         let mut f = finding(Severity::Error, "a&b.yaml", 1);
         f.message = "bad \x1b[31m<value>\x07 & \"quoted\"".to_string();
         let xml = render(&report(vec![f]), &[]);
-        assert!(
-            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
-            "{xml}"
-        );
+        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
         assert!(xml.contains("a&amp;b.yaml"), "{xml}");
         assert!(xml.contains("&lt;value&gt;"), "{xml}");
         assert!(!xml.contains('\x1b') && !xml.contains('\x07'), "{xml:?}");
         assert!(
-            xml.contains(
-                "<failure message=\"bad &lt;value&gt; &amp; &quot;quoted&quot;\" type=\"error\">"
-            ),
+            xml.contains("<failure message=\"bad &lt;value&gt; &amp; &quot;quoted&quot;\" type=\"error\">"),
             "{xml}"
         );
         // What this module writes, quick-junit reads back the same.
-        let parsed =
-            quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit XML");
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("well-formed JUnit XML");
         assert_eq!(parsed.failures, 1);
         assert_eq!(parsed.test_suites[0].name.as_str(), "a&b.yaml");
     }

@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
+    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
+    ToolComponent,
 };
 
 use super::Report;
@@ -60,15 +60,17 @@ pub fn sarif(report: &Report) -> Sarif {
         .results(results)
         .column_kind(json!("unicodeCodePoints"))
         .properties(bag(BTreeMap::from([
-            (
-                "kubernetesVersion".to_string(),
-                json!(report.target.kubernetes_version),
-            ),
+            ("kubernetesVersion".to_string(), json!(report.target.kubernetes_version)),
             (
                 "kubernetesVersionSource".to_string(),
                 json!(report.target.kubernetes_version_source),
             ),
             ("os".to_string(), json!(report.target.os)),
+            ("calicoVersion".to_string(), json!(report.target.calico_version)),
+            (
+                "calicoVersionSource".to_string(),
+                json!(report.target.calico_version_source),
+            ),
             (
                 "summary".to_string(),
                 serde_json::to_value(&report.summary).unwrap_or(Value::Null),
@@ -105,11 +107,7 @@ fn descriptor(meta: &RuleMeta) -> ReportingDescriptor {
     ReportingDescriptor::builder()
         .id(meta.code)
         .name(meta.name)
-        .short_description(
-            MultiformatMessageString::builder()
-                .text(meta.summary)
-                .build(),
-        )
+        .short_description(MultiformatMessageString::builder().text(meta.summary).build())
         .full_description(markdown(docs.clone()))
         .help(markdown(docs))
         .help_uri(meta.url())
@@ -170,23 +168,17 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
 }
 
 fn bag(properties: BTreeMap<String, Value>) -> PropertyBag {
-    PropertyBag::builder()
-        .additional_properties(properties)
-        .build()
+    PropertyBag::builder().additional_properties(properties).build()
 }
 
 fn physical_location(finding: &Finding) -> PhysicalLocation {
-    let artifact = ArtifactLocation::builder()
-        .uri(file_uri(&finding.file))
-        .build();
+    let artifact = ArtifactLocation::builder().uri(file_uri(&finding.file)).build();
     match region(finding) {
         Some(region) => PhysicalLocation::builder()
             .artifact_location(artifact)
             .region(region)
             .build(),
-        None => PhysicalLocation::builder()
-            .artifact_location(artifact)
-            .build(),
+        None => PhysicalLocation::builder().artifact_location(artifact).build(),
     }
 }
 
@@ -196,9 +188,7 @@ fn region(finding: &Finding) -> Option<Region> {
     if finding.line == 0 {
         return None;
     }
-    let mut region = Region::builder()
-        .start_line(i64::from(finding.line))
-        .build();
+    let mut region = Region::builder().start_line(i64::from(finding.line)).build();
     if finding.column == 0 {
         return Some(region);
     }
@@ -361,12 +351,7 @@ mod tests {
             assert_eq!(rule["shortDescription"]["text"], meta.summary);
             assert_eq!(rule["fullDescription"]["markdown"], meta.documentation());
             assert_eq!(rule["help"]["markdown"], meta.documentation());
-            assert!(
-                rule["help"]["markdown"]
-                    .as_str()
-                    .unwrap()
-                    .contains("## What it does")
-            );
+            assert!(rule["help"]["markdown"].as_str().unwrap().contains("## What it does"));
             assert_eq!(rule["helpUri"], meta.url());
             let expected = match meta.severity {
                 Severity::Error => "error",
@@ -392,10 +377,7 @@ mod tests {
         assert_eq!(r["ruleId"], code);
         assert_eq!(r["ruleIndex"], 1);
         assert_eq!(r["level"], "warning");
-        assert_eq!(
-            r["message"]["text"],
-            "unknown field \"mdoe\"\n\nDid you mean \"mode\"?"
-        );
+        assert_eq!(r["message"]["text"], "unknown field \"mdoe\"\n\nDid you mean \"mode\"?");
         let physical = &r["locations"][0]["physicalLocation"];
         assert_eq!(physical["artifactLocation"]["uri"], "manifests/kp.yaml");
         assert_eq!(
@@ -403,10 +385,7 @@ mod tests {
             json!({"startLine": 4, "startColumn": 7, "endLine": 4, "endColumn": 15})
         );
         let logical = &r["locations"][0]["logicalLocations"];
-        assert_eq!(
-            logical[0]["fullyQualifiedName"],
-            "ConfigMap/kube-system/kube-proxy"
-        );
+        assert_eq!(logical[0]["fullyQualifiedName"], "ConfigMap/kube-system/kube-proxy");
         assert_eq!(logical[1]["name"], "mdoe");
         assert_eq!(
             logical[1]["fullyQualifiedName"],

@@ -241,14 +241,22 @@ fn summary(report: &Report, color: bool) -> String {
         paint(&count(s.infos, "info"), if s.infos > 0 { BLUE } else { "" }, color),
     ];
     let target = &report.target;
-    format!(
+    let mut out = format!(
         "{} in {} ({})\nassumed Kubernetes version: {} ({})\n",
         counts.join(", "),
         count(s.files, "file"),
         count(s.documents, "document"),
         normalize_untrusted_str(&target.kubernetes_version),
         normalize_untrusted_str(&target.kubernetes_version_source),
-    )
+    );
+    if !target.calico_version.is_empty() {
+        out.push_str(&format!(
+            "assumed Calico version: {} ({})\n",
+            normalize_untrusted_str(&target.calico_version),
+            normalize_untrusted_str(&target.calico_version_source),
+        ));
+    }
+    out
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -500,6 +508,7 @@ mod tests {
         let first = out.lines().next().unwrap_or_default();
         assert!(first.starts_with("kube-proxy: "), "{out}");
         assert!(first.contains("Kubernetes 1.35"), "{out}");
+        assert!(out.contains("\nassumed Calico version: "), "{out}");
         assert!(!plain(&report(vec![]), &[]).starts_with("kube-proxy"));
     }
 

@@ -20,6 +20,10 @@ pub enum Category {
     KubeProxyFlags,
     /// kube-proxy's mode against Calico's dataplane, across objects.
     Consistency,
+    /// The operator's Installation, as the operator and its CRD validate it.
+    CalicoInstallation,
+    /// FelixConfiguration and calico-node's `FELIX_*` environment, as the API server and Felix read them.
+    CalicoFelix,
 }
 
 /// A rule's identity and documentation.

@@ -219,29 +219,134 @@ pub fn load_documents(text: &str, map: PositionMap, limits: &Limits) -> (Vec<Doc
 }
 
 /// Checks that `text` is well-formed YAML without building nodes (used for documents that no
-/// rule looks at). Depth is still bounded.
+/// rule looks at). The same limits apply as when loading: nesting depth, and the size aliases
+/// would expand the document to (an alias bomb is as hostile to the next tool in the pipeline
+/// whether or not it mentions kube-proxy). Only the sizes of open collections and of anchored
+/// nodes are kept.
 pub fn validate_syntax(text: &str, map: PositionMap, limits: &Limits) -> Option<LoadError> {
+    let at = |m: &Marker| map.map(m.line() as u32, m.col() as u32 + 1);
+    let limit = limits.max_expanded_nodes;
     let mut parser = Parser::new_from_str(text);
-    let mut depth: u32 = 0;
+    // Expanded size so far and anchor of each open collection.
+    let mut open: Vec<(u64, usize)> = Vec::new();
+    // Expanded size of each anchored node that is complete.
+    let mut anchors: HashMap<usize, u64> = HashMap::new();
     while let Some(next) = parser.next_event() {
-        match next {
+        let (event, span) = match next {
+            Ok(ok) => ok,
             Err(err) => return Some(scan_error(&map, &err)),
-            Ok((Event::SequenceStart(..) | Event::MappingStart(..), span)) => {
-                depth += 1;
-                if depth > limits.max_depth {
-                    let m = span.start;
+        };
+        let (completed, marker) = match event {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() >= limits.max_depth as usize {
                     return Some(LoadError {
                         message: format!(
                             "nesting is deeper than {} levels (limits.maxDepth); the document is not checked",
                             limits.max_depth
                         ),
-                        at: map.map(m.line() as u32, m.col() as u32 + 1),
+                        at: at(&span.start),
                     });
                 }
+                open.push((1, anchor));
+                continue;
             }
-            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
-            Ok(_) => {}
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((size, anchor)) = open.pop() else { continue };
+                if anchor != 0 {
+                    anchors.insert(anchor, size);
+                }
+                (size, span.end)
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor != 0 {
+                    anchors.insert(anchor, 1);
+                }
+                (1, span.start)
+            }
+            Event::Alias(anchor) => {
+                if open.iter().any(|&(_, a)| a == anchor) {
+                    return Some(LoadError {
+                        message: "alias refers to an anchor that contains it (recursive alias)".to_string(),
+                        at: at(&span.start),
+                    });
+                }
+                (anchors.get(&anchor).copied().unwrap_or(1), span.start)
+            }
+            Event::DocumentEnd => {
+                open.clear();
+                anchors.clear();
+                continue;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::Nothing => continue,
+        };
+        let total = match open.last_mut() {
+            Some(parent) => {
+                parent.0 = parent.0.saturating_add(completed);
+                parent.0
+            }
+            None => completed,
+        };
+        if total > limit {
+            return Some(LoadError { message: expansion_message(limit), at: at(&marker) });
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(text: &str, limits: &Limits) -> (Option<LoadError>, Option<LoadError>) {
+        let (_, loaded) = load_documents(text, PositionMap::IDENTITY, limits);
+        (loaded, validate_syntax(text, PositionMap::IDENTITY, limits))
+    }
+
+    fn bomb(levels: usize) -> String {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..levels {
+            let aliases = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{aliases}]\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn validation_stops_alias_bombs_where_loading_does() {
+        let (loaded, validated) = both(&bomb(10), &Limits::default());
+        let loaded = loaded.expect("the loader rejects the bomb");
+        assert!(loaded.message.contains("maxExpandedNodes"), "{loaded:?}");
+        assert_eq!(validated, Some(loaded));
+    }
+
+    #[test]
+    fn validation_accepts_aliases_within_the_limit() {
+        let limits = Limits { max_expanded_nodes: 200, ..Limits::default() };
+        assert_eq!(both(&bomb(2), &limits), (None, None));
+        let (loaded, validated) = both(&bomb(3), &limits);
+        assert!(loaded.is_some());
+        assert_eq!(validated, loaded);
+    }
+
+    #[test]
+    fn anchors_do_not_leak_into_the_next_document_size() {
+        let limits = Limits { max_expanded_nodes: 15, ..Limits::default() };
+        let text = "a: &a [x, x, x, x, x]\nb: *a\n---\nc: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+        assert_eq!(both(text, &limits), (None, None));
+    }
+
+    #[test]
+    fn validation_rejects_recursive_aliases_like_loading() {
+        let (loaded, validated) = both("a: &a [b, *a]\n", &Limits::default());
+        assert!(loaded.as_ref().is_some_and(|e| e.message.contains("recursive")), "{loaded:?}");
+        assert_eq!(validated, loaded);
+    }
+
+    #[test]
+    fn validation_and_loading_agree_on_depth() {
+        let text = format!("{}x\n", "- ".repeat(200));
+        let (loaded, validated) = both(&text, &Limits::default());
+        assert_eq!(loaded.as_ref().map(|e| e.at), Some(Position::new(1, 257)));
+        assert_eq!(validated, loaded);
+    }
 }

@@ -239,3 +239,31 @@ impl<'d> NodeRef<'d> {
         self.items().nth(index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::location::PositionMap;
+    use crate::yaml::{Limits, load_documents};
+
+    fn doc(text: &str) -> crate::yaml::Document {
+        load_documents(text, PositionMap::IDENTITY, &Limits::default()).0.remove(0)
+    }
+
+    #[test]
+    fn merge_keys_add_keys_that_are_not_overridden() {
+        let d = doc("base: &b {mode: ipvs, scheduler: rr}\ncfg:\n  <<: *b\n  mode: nftables\n");
+        let cfg = d.root().get("cfg").unwrap();
+        assert_eq!(cfg.get_str("mode"), Some("nftables"));
+        assert_eq!(cfg.get_str("scheduler"), Some("rr"));
+        let keys: Vec<_> = cfg.entries().iter().map(|(k, _)| k.as_str().unwrap()).collect();
+        assert_eq!(keys, vec!["mode", "scheduler"]);
+    }
+
+    #[test]
+    fn large_mappings_stay_linear() {
+        let text: String = (0..50_000).map(|i| format!("k{i}: {i}\n")).collect::<String>() + "<<: {extra: 1}\n";
+        let d = doc(&text);
+        assert_eq!(d.root().entries().len(), 50_001);
+        assert_eq!(d.root().get_str("extra"), Some("1"));
+    }
+}

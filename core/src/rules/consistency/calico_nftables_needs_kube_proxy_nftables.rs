@@ -59,7 +59,9 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else { return };
+        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+            return;
+        };
         let mode = site.effective.mode.as_str();
         if calico.operator || cx.target.calico < NFTABLES_DATAPLANE || mode == modes::NFTABLES || mode == modes::IPVS {
             return;
@@ -72,7 +74,14 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
                 scope.scope
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("mode"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Error,
+                site,
+                &FieldPath::parse("mode"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -87,13 +96,24 @@ mod tests {
         let f = only(check(&yaml, None), "CX101");
         assert_eq!(f.len(), 1);
         assert_eq!(on(&f[0]), ("ConfigMap", "kube-proxy", Some("mode")));
-        assert!(f[0].message.contains("FelixConfiguration default spec.nftablesMode"), "{}", f[0].message);
-        assert!(f[0].help.contains("rollout restart daemonset kube-proxy"), "{}", f[0].help);
+        assert!(
+            f[0].message.contains("FelixConfiguration default spec.nftablesMode"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].help.contains("rollout restart daemonset kube-proxy"),
+            "{}",
+            f[0].help
+        );
     }
 
     #[test]
     fn env_override_counts() {
-        let yaml = bundle(&[kube_proxy_cm("iptables"), calico_node_env(&[("FELIX_NFTABLESMODE", "Enabled")])]);
+        let yaml = bundle(&[
+            kube_proxy_cm("iptables"),
+            calico_node_env(&[("FELIX_NFTABLESMODE", "Enabled")]),
+        ]);
         let f = only(check(&yaml, None), "CX101");
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("env FELIX_NFTABLESMODE"), "{}", f[0].message);
@@ -102,11 +122,47 @@ mod tests {
     #[test]
     fn silent_when_consistent_or_handled_elsewhere() {
         // Both on nftables: done.
-        assert!(only(check(&bundle(&[kube_proxy_cm("nftables"), felix_default("nftablesMode: Enabled")]), None), "CX101").is_empty());
+        assert!(
+            only(
+                check(
+                    &bundle(&[kube_proxy_cm("nftables"), felix_default("nftablesMode: Enabled")]),
+                    None
+                ),
+                "CX101"
+            )
+            .is_empty()
+        );
         // ipvs is CX106's, operator installs are CX105's and CX102's.
-        assert!(only(check(&bundle(&[kube_proxy_cm("ipvs"), felix_default("nftablesMode: Enabled")]), None), "CX101").is_empty());
-        assert!(only(check(&bundle(&[kube_proxy_cm("iptables"), installation("Nftables")]), Some("3.31")), "CX101").is_empty());
+        assert!(
+            only(
+                check(
+                    &bundle(&[kube_proxy_cm("ipvs"), felix_default("nftablesMode: Enabled")]),
+                    None
+                ),
+                "CX101"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                check(
+                    &bundle(&[kube_proxy_cm("iptables"), installation("Nftables")]),
+                    Some("3.31")
+                ),
+                "CX101"
+            )
+            .is_empty()
+        );
         // Auto follows kube-proxy.
-        assert!(only(check(&bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Auto")]), None), "CX101").is_empty());
+        assert!(
+            only(
+                check(
+                    &bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Auto")]),
+                    None
+                ),
+                "CX101"
+            )
+            .is_empty()
+        );
     }
 }

@@ -38,8 +38,7 @@ pub(crate) fn configured_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<
 /// Whether kube-proxy runs on the nodes: it is not switched off, and its configuration or its
 /// DaemonSet is in the input.
 pub(crate) fn kube_proxy_runs(cx: &Context<'_>) -> bool {
-    cx.cluster.kube_proxy.off.is_none()
-        && (running_site(cx).is_some() || !cx.calico.kube_proxy_daemonsets.is_empty())
+    cx.cluster.kube_proxy.off.is_none() && (running_site(cx).is_some() || !cx.calico.kube_proxy_daemonsets.is_empty())
 }
 
 /// kube-proxy as named in messages: its configuration, else its DaemonSet.
@@ -72,7 +71,11 @@ pub(crate) enum NftIntent {
 }
 
 /// `None` for the eBPF and VPP dataplanes, which do not choose.
-pub(crate) fn nft_intent(cx: &Context<'_>, calico: &CalicoPicture<'_>, scope: &ScopeDataplane<'_>) -> Option<NftIntent> {
+pub(crate) fn nft_intent(
+    cx: &Context<'_>,
+    calico: &CalicoPicture<'_>,
+    scope: &ScopeDataplane<'_>,
+) -> Option<NftIntent> {
     match scope.requested {
         Dataplane::Bpf | Dataplane::Vpp => None,
         Dataplane::Nftables if calico.operator && cx.target.calico >= AUTO_MODE => Some(NftIntent::Auto),
@@ -105,7 +108,16 @@ pub(crate) fn report_on(
     help: String,
 ) {
     let exact = field.is_some();
-    if let Some(finding) = out.report(rule, severity, object.file, node.span(), exact, Some(object), message, help) {
+    if let Some(finding) = out.report(
+        rule,
+        severity,
+        object.file,
+        node.span(),
+        exact,
+        Some(object),
+        message,
+        help,
+    ) {
         finding.field = field;
     }
 }
@@ -148,7 +160,11 @@ pub(crate) fn felix_doc_for<'a>(cx: &Context<'a>, scope: &ScopeDataplane<'_>) ->
 /// Where Felix reads `field` (a FelixConfiguration JSON name) from for nodes of `scoped`
 /// (`None`: the cluster-wide scope): the calico-node environment, then the scoped
 /// FelixConfiguration, then `default` (felix `config/config_params.go` precedence).
-pub(crate) fn felix_setting<'a>(cx: &Context<'a>, scoped: Option<&'a FelixDoc<'a>>, field: &str) -> Option<FelixSetting<'a>> {
+pub(crate) fn felix_setting<'a>(
+    cx: &Context<'a>,
+    scoped: Option<&'a FelixDoc<'a>>,
+    field: &str,
+) -> Option<FelixSetting<'a>> {
     for container in &cx.calico.nodes {
         if let Some(env) = container.felix_env(field) {
             return Some(FelixSetting {
@@ -160,7 +176,10 @@ pub(crate) fn felix_setting<'a>(cx: &Context<'a>, scoped: Option<&'a FelixDoc<'a
             });
         }
     }
-    let docs = scoped.filter(|d| d.scope != FelixScope::Default).into_iter().chain(cx.calico.default_felix());
+    let docs = scoped
+        .filter(|d| d.scope != FelixScope::Default)
+        .into_iter()
+        .chain(cx.calico.default_felix());
     for doc in docs {
         if let Some(node) = doc.field(field) {
             return Some(FelixSetting {
@@ -175,18 +194,7 @@ pub(crate) fn felix_setting<'a>(cx: &Context<'a>, scoped: Option<&'a FelixDoc<'a
     None
 }
 
-/// The tigera-operator version (minor) of a `tigera-operator` Deployment in the input.
-pub(crate) fn operator_minor(cx: &Context<'_>) -> Option<u32> {
-    cx.objects.iter().filter(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator")).find_map(|o| {
-        let spec = crate::kube_proxy::workload::pod_spec(o)?;
-        let image = spec.get("containers")?.items().find_map(|c| c.get_str("image"))?;
-        let tag = image.split('@').next()?.rsplit_once(':')?.1;
-        let mut parts = tag.trim_start_matches(['v', 'V']).split(|c: char| !c.is_ascii_digit());
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts.next()?.parse().ok()?;
-        (major == 1).then_some(minor)
-    })
-}
+pub(crate) use crate::rules::calico::support::{operator_minor, operator_namespace};
 
 /// A node kernel named by the user (`--node-kernel`) or by a Node object in the input.
 pub(crate) struct NodeKernel {
@@ -204,14 +212,31 @@ impl NodeKernel {
 }
 
 pub(crate) fn node_kernels(cx: &Context<'_>) -> Vec<NodeKernel> {
-    let mut out: Vec<NodeKernel> = cx.target.node_kernels.iter().map(|k| NodeKernel { node: None, kernel: k.clone() }).collect();
+    let mut out: Vec<NodeKernel> = cx
+        .target
+        .node_kernels
+        .iter()
+        .map(|k| NodeKernel {
+            node: None,
+            kernel: k.clone(),
+        })
+        .collect();
     for node in cx.objects.iter().filter(|o| o.meta.is("Node")) {
         let info = node.node.path("status.nodeInfo");
-        if info.and_then(|i| i.get_str("operatingSystem")).is_some_and(|os| os != "linux") {
+        if info
+            .and_then(|i| i.get_str("operatingSystem"))
+            .is_some_and(|os| os != "linux")
+        {
             continue;
         }
-        if let Some(kernel) = info.and_then(|i| i.get_str("kernelVersion")).and_then(KernelVersion::parse) {
-            out.push(NodeKernel { node: node.meta.name.clone(), kernel });
+        if let Some(kernel) = info
+            .and_then(|i| i.get_str("kernelVersion"))
+            .and_then(KernelVersion::parse)
+        {
+            out.push(NodeKernel {
+                node: node.meta.name.clone(),
+                kernel,
+            });
         }
     }
     out
@@ -222,18 +247,31 @@ pub(crate) fn windows_evidence(cx: &Context<'_>) -> Vec<String> {
     let mut out = Vec::new();
     for install in &cx.calico.installations {
         if install.field_str("calicoNetwork.windowsDataplane") == Some("HNS") {
-            out.push(format!("{} {}: HNS", install.object.meta.display(), install.display_path("calicoNetwork.windowsDataplane")));
+            out.push(format!(
+                "{} {}: HNS",
+                install.object.meta.display(),
+                install.display_path("calicoNetwork.windowsDataplane")
+            ));
         }
     }
     for node in cx.objects.iter().filter(|o| o.meta.is("Node")) {
-        let label = node.node.path("metadata.labels").and_then(|l| l.get_str("kubernetes.io/os"));
-        let os = node.node.path("status.nodeInfo.operatingSystem").and_then(|n| n.as_str());
+        let label = node
+            .node
+            .path("metadata.labels")
+            .and_then(|l| l.get_str("kubernetes.io/os"));
+        let os = node
+            .node
+            .path("status.nodeInfo.operatingSystem")
+            .and_then(|n| n.as_str());
         if label == Some("windows") || os == Some("windows") {
             out.push(format!("{} (windows)", node.meta.display()));
         }
     }
     for workload in cx.kube_proxy.workloads.iter().filter(|w| w.os == Os::Windows) {
-        out.push(format!("{} (kube-proxy for Windows nodes)", workload.object.meta.display()));
+        out.push(format!(
+            "{} (kube-proxy for Windows nodes)",
+            workload.object.meta.display()
+        ));
     }
     out.dedup();
     out

@@ -58,7 +58,9 @@ impl Rule for NftablesInstallationRunsIptables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else { return };
+        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+            return;
+        };
         let mode = site.effective.mode.as_str();
         if !calico.operator || mode == modes::NFTABLES || mode == modes::IPVS {
             return;
@@ -71,7 +73,14 @@ impl Rule for NftablesInstallationRunsIptables {
                 cx.target.calico
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse("mode"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Warning,
+                site,
+                &FieldPath::parse("mode"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -87,7 +96,12 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(on(&f[0]), ("ConfigMap", "kube-proxy", Some("mode")));
         assert!(f[0].message.contains("Calico will run iptables"), "{}", f[0].message);
-        assert!(f[0].message.contains("Installation default spec.calicoNetwork.linuxDataplane"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("Installation default spec.calicoNetwork.linuxDataplane"),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].help.starts_with("Next step — kube-proxy first"), "{}", f[0].help);
     }
 

@@ -15,8 +15,7 @@ pub(crate) const EDIT_KUBE_PROXY: &str = "kubectl -n kube-system edit configmap 
 pub(crate) const RESTART_KUBE_PROXY: &str = "kubectl -n kube-system rollout restart daemonset kube-proxy";
 pub(crate) const VERIFY_KUBE_PROXY: &str = "kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier";
 /// The eBPF docs' way to keep kube-proxy off every node.
-pub(crate) const DISABLE_KUBE_PROXY: &str =
-    r#"kubectl patch ds -n kube-system kube-proxy -p '{"spec":{"template":{"spec":{"nodeSelector":{"non-calico": "true"}}}}}'"#;
+pub(crate) const DISABLE_KUBE_PROXY: &str = r#"kubectl patch ds -n kube-system kube-proxy -p '{"spec":{"template":{"spec":{"nodeSelector":{"non-calico": "true"}}}}}'"#;
 
 /// kube-proxy's nftables mode is beta (on by default) from this release (KEP-3866); the
 /// migration guide asks for it.
@@ -24,7 +23,9 @@ const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
 
 /// `kubectl patch` of the `default` Installation with `calicoNetwork` fields (JSON members).
 pub(crate) fn patch_installation(calico_network: &str) -> String {
-    format!("`kubectl patch installation.operator.tigera.io default --type merge -p '{{\"spec\":{{\"calicoNetwork\":{{{calico_network}}}}}}}'`")
+    format!(
+        "`kubectl patch installation.operator.tigera.io default --type merge -p '{{\"spec\":{{\"calicoNetwork\":{{{calico_network}}}}}}}'`"
+    )
 }
 
 /// `kubectl patch` of FelixConfiguration `default` with spec fields (JSON members).
@@ -70,15 +71,30 @@ pub(crate) fn kube_proxy_step(cx: &Context<'_>, site: &KubeProxySite<'_>, mode: 
         out.push(' ');
         out.push_str(&nftables_prerequisites(cx));
     }
-    out.push_str(&format!("\nVerify: `{VERIFY_KUBE_PROXY}` prints \"Using {mode} Proxier\" on every node."));
-    let managed = cx.calico.default_installation().is_some_and(|i| i.field_str("calicoNetwork.kubeProxyManagement") == Some("Enabled"));
+    out.push_str(&format!(
+        "\nVerify: `{VERIFY_KUBE_PROXY}` prints \"Using {mode} Proxier\" on every node."
+    ));
+    if mode == modes::NFTABLES {
+        out.push_str("\nCalico already asks for nftables, so this step completes the migration");
+        let auto = cx.cluster.calico.as_ref().is_some_and(|c| c.operator) && cx.target.calico >= AUTO_MODE;
+        out.push_str(if auto {
+            ": Felix notices kube-proxy's nftables table within about 15 seconds and restarts in nftables mode."
+        } else {
+            "."
+        });
+    }
+    let managed = cx
+        .calico
+        .default_installation()
+        .is_some_and(|i| i.field_str("calicoNetwork.kubeProxyManagement") == Some("Enabled"));
     if managed {
         out.push_str("\nkubeProxyManagement does not change kube-proxy's mode: the operator only switches kube-proxy off for eBPF.");
     }
     out
 }
 
-/// How to move Calico to nftables once kube-proxy runs nftables.
+/// How to move Calico to nftables once kube-proxy runs nftables (the command and how to
+/// verify it).
 pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
     if operator {
         let patch = if timeout_blocks_nftables(cx) {
@@ -87,28 +103,36 @@ pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
             patch_installation(r#""linuxDataplane":"Nftables""#)
         };
         let mut out = format!(
-            "Then Calico: {patch}\nVerify: `kubectl get tigerastatus calico` is Available and does not say \"Invalid Installation provided\"."
+            "{patch}\nVerify: `kubectl get tigerastatus calico` is Available and does not say \"Invalid Installation provided\"."
         );
         if cx.target.calico >= AUTO_MODE {
             out.push_str(" The operator writes nftablesMode: Auto, so Felix follows kube-proxy node by node: `kubectl logs -n calico-system daemonset/calico-node -c calico-node | grep \"Determined whether or not to use nftables\"`.");
         }
         return out;
     }
-    let env = cx.calico.nodes.iter().find_map(|n| n.felix_env("nftablesMode").map(|e| (n, e)));
+    let env = cx
+        .calico
+        .nodes
+        .iter()
+        .find_map(|n| n.felix_env("nftablesMode").map(|e| (n, e)));
     match env {
         Some((node, env)) => format!(
-            "Then Calico: set env {} of container {:?} in {} to \"Enabled\"{}; the environment overrides FelixConfiguration.",
+            "set env {} of container {:?} in {} to \"Enabled\"{}; the environment overrides FelixConfiguration.",
             env.name,
             node.container,
             node.object.meta.display(),
-            if cx.target.calico >= AUTO_MODE { " (or \"Auto\" to follow kube-proxy)" } else { "" }
+            if cx.target.calico >= AUTO_MODE {
+                " (or \"Auto\" to follow kube-proxy)"
+            } else {
+                ""
+            }
         ),
         None if cx.target.calico >= AUTO_MODE => format!(
-            "Then Calico: {} (or \"Auto\", Felix's default on Calico {}, to follow kube-proxy node by node).",
+            "{} (or \"Auto\", Felix's default on Calico {}, to follow kube-proxy node by node).",
             patch_felix(r#""nftablesMode":"Enabled""#),
             cx.target.calico
         ),
-        None => format!("Then Calico: {}.", patch_felix(r#""nftablesMode":"Enabled""#)),
+        None => format!("{}.", patch_felix(r#""nftablesMode":"Enabled""#)),
     }
 }
 
@@ -117,7 +141,9 @@ pub(crate) fn ebpf_step(cx: &Context<'_>, operator: bool) -> String {
     if operator && cx.target.calico >= BPF_BOOTSTRAP {
         return format!(
             "enable eBPF and let the operator switch kube-proxy off: {}",
-            patch_installation(r#""linuxDataplane":"BPF","bpfNetworkBootstrap":"Enabled","kubeProxyManagement":"Enabled""#)
+            patch_installation(
+                r#""linuxDataplane":"BPF","bpfNetworkBootstrap":"Enabled","kubeProxyManagement":"Enabled""#
+            )
         );
     }
     if operator {

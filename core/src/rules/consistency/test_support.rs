@@ -44,7 +44,10 @@ pub fn kube_proxy_cm(mode: &str) -> String {
 
 /// kubeadm's kube-proxy DaemonSet, with extra nodeSelector entries and metadata lines.
 pub fn kube_proxy_ds(node_selector: &[(&str, &str)], labels: &[(&str, &str)]) -> String {
-    let selector: String = node_selector.iter().map(|(k, v)| format!("        {k}: \"{v}\"\n")).collect();
+    let selector: String = node_selector
+        .iter()
+        .map(|(k, v)| format!("        {k}: \"{v}\"\n"))
+        .collect();
     let labels: String = labels.iter().map(|(k, v)| format!("    {k}: \"{v}\"\n")).collect();
     format!(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\n  labels:\n    k8s-app: kube-proxy\n{labels}spec:\n  selector:\n    matchLabels:\n      k8s-app: kube-proxy\n  template:\n    metadata:\n      labels:\n        k8s-app: kube-proxy\n    spec:\n      nodeSelector:\n        kubernetes.io/os: linux\n{selector}      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.1\n        command:\n        - /usr/local/bin/kube-proxy\n        - --config=/var/lib/kube-proxy/config.conf\n        - --hostname-override=$(NODE_NAME)\n"
@@ -75,7 +78,10 @@ pub fn felix_default(spec: &str) -> String {
 
 /// The manifest install's calico-node DaemonSet with environment variables.
 pub fn calico_node_env(env: &[(&str, &str)]) -> String {
-    let env: String = env.iter().map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n")).collect();
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
+        .collect();
     format!(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n        - name: DATASTORE_TYPE\n          value: kubernetes\n{env}"
     )

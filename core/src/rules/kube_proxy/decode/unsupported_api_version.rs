@@ -57,9 +57,10 @@ impl Rule for UnsupportedApiVersion {
                 Some(other) => format!(
                     "apiVersion {other:?} is not served by kube-proxy: only {API_VERSION} exists, so kube-proxy cannot decode this configuration and exits"
                 ),
-                None if matches!(site.origin, Origin::ConfigMapKey { .. }) => format!(
+                None if matches!(site.origin, Origin::ConfigMapKey { .. }) => {
                     "the configuration has no apiVersion: kube-proxy cannot tell its type and exits (\"Object 'apiVersion' is missing\")"
-                ),
+                        .to_string()
+                }
                 None => continue,
             };
             let help = format!("Set `apiVersion: {API_VERSION}`.");

@@ -1,0 +1,159 @@
+use crate::finding::Severity;
+use crate::rules::calico::support::{Problem, Spec, check_installations};
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports an Installation with `linuxDataplane: VPP` that breaks one of the operator's VPP
+    /// requirements:
+    ///
+    /// - `spec.variant` must be `Calico`;
+    /// - the CNI must be Calico (`spec.cni.type`, which defaults from `kubernetesProvider`:
+    ///   `AmazonVPC` on EKS, `AzureVNET` on AKS, `GKE` on GKE);
+    /// - BGP must be enabled (`calicoNetwork.bgp` defaults to `Disabled` on EKS and with other
+    ///   CNIs);
+    /// - `calicoNetwork.hostPorts` must not be `Disabled`.
+    ///
+    /// ## Why it matters
+    /// The operator refuses the Installation (`the VPP dataplane only supports the Calico CNI
+    /// (configured: AmazonVPC)`, `VPP requires BGP to be enabled`, …), marks the calico
+    /// TigeraStatus degraded with `Invalid Installation provided`, and does not switch the
+    /// dataplane.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// spec:
+    ///   kubernetesProvider: EKS
+    ///   calicoNetwork:
+    ///     linuxDataplane: VPP
+    /// ```
+    ///
+    /// ## Fix
+    /// ```yaml
+    /// spec:
+    ///   kubernetesProvider: EKS
+    ///   cni:
+    ///     type: Calico
+    ///   calicoNetwork:
+    ///     linuxDataplane: VPP
+    ///     bgp: Enabled
+    /// ```
+    ///
+    /// ## References
+    /// - tigera/operator `pkg/controller/installation/validation.go:222-236`
+    /// - tigera/operator `pkg/controller/installation/core_controller.go:441-452` (CNI default),
+    ///   `:514-532` (BGP default)
+    pub struct VppRequirementsUnmet {
+        code: "CA105",
+        name: "vpp-requirements-unmet",
+        severity: Error,
+        category: CalicoInstallation,
+        summary: "The VPP dataplane with a variant, CNI, BGP or hostPorts setting the operator refuses",
+    }
+}
+
+fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
+    if spec.dataplane() != "VPP" {
+        return Vec::new();
+    }
+    let dataplane_doc = spec.get("calicoNetwork.linuxDataplane").map_or(spec.base(), |(doc, _)| doc);
+    let mut out = Vec::new();
+    let mut push = |key: &str, doc, path: &str, error: String, why: &str, help: &str| {
+        out.push(Problem {
+            at: None,
+            key: key.to_string(),
+            severity: Severity::Error,
+            doc,
+            path: path.to_string(),
+            message: format!(
+                "linuxDataplane is VPP and {why}: the operator refuses the Installation (\"{}: {error}\") and does not switch the dataplane",
+                spec.reason()
+            ),
+            help: help.to_string(),
+        });
+    };
+    if let Some((doc, node)) = spec.get("variant") {
+        let variant = node.as_str().unwrap_or_default();
+        if variant != "Calico" {
+            let error = format!("the VPP dataplane only supports the Calico variant (configured: {variant})");
+            push("variant", doc, "variant", error, &format!("the variant is {variant}"), "VPP is only available in Calico (`variant: Calico`); use another dataplane for Calico Enterprise.");
+        }
+    }
+    let cni = spec.cni_type();
+    if cni != "Calico" {
+        let error = format!("the VPP dataplane only supports the Calico CNI (configured: {cni})");
+        let (doc, path, why) = match spec.get("cni.type") {
+            Some((doc, _)) => (doc, "cni.type", format!("the CNI is {cni}")),
+            None => {
+                let doc = spec.get("kubernetesProvider").map_or(dataplane_doc, |(doc, _)| doc);
+                (doc, "kubernetesProvider", format!("the CNI defaults to {cni} for kubernetesProvider {}", spec.provider()))
+            }
+        };
+        push("cni", doc, path, error, &why, "Set `cni.type: Calico` (with Calico IPAM) for VPP.");
+    }
+    if spec.bgp() == "Disabled" {
+        let (doc, why) = match spec.get("calicoNetwork.bgp") {
+            Some((doc, _)) => (doc, "bgp is Disabled".to_string()),
+            None => (dataplane_doc, format!("bgp is not set and defaults to Disabled (CNI {cni}, provider {:?})", spec.provider())),
+        };
+        push("bgp", doc, "calicoNetwork.bgp", "VPP requires BGP to be enabled".to_string(), &why, "Set `calicoNetwork.bgp: Enabled`.");
+    }
+    if let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") {
+        if node.as_str() == Some("Disabled") {
+            push(
+                "hostPorts",
+                doc,
+                "calicoNetwork.hostPorts",
+                "VPP doesn't support disabling HostPorts".to_string(),
+                "hostPorts is Disabled",
+                "Remove `calicoNetwork.hostPorts` (it defaults to Enabled) or set it to Enabled.",
+            );
+        }
+    }
+    out
+}
+
+impl Rule for VppRequirementsUnmet {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        check_installations(cx, out, &Self::META, problems);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::calico::test_support::{on_calico, only};
+
+    fn vpp(spec: &str) -> String {
+        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{spec}")
+    }
+
+    #[test]
+    fn eks_defaults_break_vpp_twice() {
+        let yaml = vpp("  kubernetesProvider: EKS\n  calicoNetwork:\n    linuxDataplane: VPP\n");
+        let f = only(on_calico(&yaml, "3.32"), "CA105");
+        assert_eq!(f.len(), 2, "{f:#?}");
+        assert!(f.iter().any(|f| f.message.contains("only supports the Calico CNI (configured: AmazonVPC)") && f.field.as_deref() == Some("spec.kubernetesProvider")));
+        assert!(f.iter().any(|f| f.message.contains("VPP requires BGP to be enabled")));
+    }
+
+    #[test]
+    fn explicit_settings_are_located() {
+        let yaml = vpp("  variant: TigeraSecure\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n");
+        let f = only(on_calico(&yaml, "3.32"), "CA105");
+        let fields: Vec<_> = f.iter().map(|f| (f.field.as_deref().unwrap_or_default(), f.line)).collect();
+        assert!(fields.contains(&("spec.variant", 6)), "{fields:?}");
+        assert!(fields.contains(&("spec.calicoNetwork.bgp", 9)), "{fields:?}");
+        assert!(fields.contains(&("spec.calicoNetwork.hostPorts", 10)), "{fields:?}");
+    }
+
+    #[test]
+    fn the_vpp_project_installations_are_valid() {
+        let eks = vpp("  kubernetesProvider: EKS\n  cni:\n    type: Calico\n  calicoNetwork:\n    bgp: Enabled\n    linuxDataplane: VPP\n");
+        assert!(only(on_calico(&eks, "3.32"), "CA105").is_empty());
+        assert!(only(on_calico(&vpp("  calicoNetwork:\n    linuxDataplane: VPP\n"), "3.32"), "CA105").is_empty());
+    }
+}

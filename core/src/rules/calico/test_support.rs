@@ -1,0 +1,57 @@
+//! Running the engine on Calico inputs for a Calico version.
+
+use crate::calico::version::CalicoVersion;
+use crate::check::{CheckOptions, check};
+use crate::finding::Finding;
+use crate::source::{SourceRole, read_source};
+
+pub use crate::rules::test_support::only;
+
+fn options(version: &str) -> CheckOptions {
+    CheckOptions {
+        calico_version: Some((CalicoVersion::parse(version).expect("test version"), "test".to_string())),
+        ..CheckOptions::default()
+    }
+}
+
+/// Checks one file named `test.yaml` for a Calico version (`"3.31"`).
+pub fn on_calico(yaml: &str, version: &str) -> Vec<Finding> {
+    crate::rules::test_support::check_with(yaml, &options(version))
+}
+
+/// Checks tigera-operator Helm values (`values.yaml`) for a Calico version.
+pub fn on_helm_values(values: &str, version: &str) -> Vec<Finding> {
+    on_helm_layers(&[values], version)
+}
+
+/// Checks Helm values files given in order (`helm -f a.yaml -f b.yaml`).
+pub fn on_helm_layers(layers: &[&str], version: &str) -> Vec<Finding> {
+    let files: Vec<_> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, values)| {
+            let mut file = read_source(&format!("values-{i}.yaml"), values.as_bytes(), &Default::default());
+            file.role = SourceRole::HelmValues;
+            file
+        })
+        .collect();
+    check(&files, &options(version)).findings
+}
+
+/// An Installation `default` with `calicoNetwork` set to the given (indented) lines.
+pub fn installation(calico_network: &str) -> String {
+    format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n{calico_network}")
+}
+
+/// A FelixConfiguration of an API version with the given (indented) spec lines.
+pub fn felix(api_version: &str, name: &str, spec: &str) -> String {
+    format!("apiVersion: {api_version}\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+/// A calico-node DaemonSet with literal environment variables.
+pub fn calico_node(env: &[(&str, &str)]) -> String {
+    let env: String = env.iter().map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
+    )
+}

@@ -1,0 +1,110 @@
+use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::steps;
+use crate::finding::Severity;
+use crate::kube_proxy::effective::modes;
+use crate::path::FieldPath;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// On Calico 3.31 and older, reports an Installation already patched to
+    /// `linuxDataplane: Nftables` while kube-proxy still runs in iptables mode: the steps of
+    /// the migration were taken in the wrong order. The finding is on kube-proxy's `mode`,
+    /// the step that should have come first. (Calico 3.32 and later is CX102; kube-proxy in
+    /// ipvs mode is CX106.)
+    ///
+    /// ## Why it matters
+    /// The migration guide moves kube-proxy first and patches the Installation after. Up to
+    /// operator v1.41 (Calico 3.31) the operator writes `nftablesMode: Enabled` for
+    /// `Nftables`, and Felix then programs nftables at once, without checking kube-proxy:
+    /// until kube-proxy is moved, Calico's nftables rules run beside kube-proxy's iptables
+    /// rules, which Calico's documentation does not support.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// apiVersion: operator.tigera.io/v1
+    /// kind: Installation
+    /// metadata:
+    ///   name: default
+    /// spec:
+    ///   calicoNetwork:
+    ///     linuxDataplane: Nftables   # Calico 3.31
+    /// ---
+    /// # ConfigMap kube-system/kube-proxy, key config.conf
+    /// mode: iptables
+    /// ```
+    ///
+    /// ## Fix
+    /// Complete the first step now: `mode: nftables` in `config.conf` of ConfigMap
+    /// kube-system/kube-proxy, `kubectl -n kube-system rollout restart daemonset kube-proxy`,
+    /// `kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier`. If kube-proxy
+    /// cannot move yet, patch the Installation back to `Iptables`.
+    ///
+    /// ## References
+    /// - Tigera, "From IPVS to NFTables: A Migration Guide for Kubernetes v1.35" (kube-proxy, then the Installation)
+    /// - tigera/operator `release-v1.40:pkg/controller/installation/core_controller.go:1828-1845` (Nftables → `nftablesMode: Enabled`)
+    /// - projectcalico/calico `felix/nftables/utils.go:96-192` (`Enabled` does not check kube-proxy)
+    /// - tigera/docs `calico/getting-started/kubernetes/nftables.mdx:18-26`
+    pub struct InstallationSwitchedBeforeKubeProxy {
+        code: "CX105",
+        name: "installation-switched-before-kube-proxy",
+        severity: Error,
+        category: Consistency,
+        summary: "Installation patched to Nftables (Calico 3.31 or older) before kube-proxy moved to nftables",
+    }
+}
+
+impl Rule for InstallationSwitchedBeforeKubeProxy {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+            return;
+        };
+        let mode = site.effective.mode.as_str();
+        if !calico.operator || mode == modes::NFTABLES || mode == modes::IPVS {
+            return;
+        }
+        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Forced)) {
+            let message = format!(
+                "kube-proxy is still in {mode} mode ({}) while {} already asks for Nftables: on Calico {} the operator writes nftablesMode: Enabled and Felix runs nftables beside kube-proxy's iptables rules; kube-proxy has to move first",
+                site.describe(),
+                scope.origin.describe(),
+                cx.target.calico
+            );
+            let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
+            out.on_field(
+                &Self::META,
+                Severity::Error,
+                site,
+                &FieldPath::parse("mode"),
+                message,
+                help,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::consistency::test_support::*;
+
+    #[test]
+    fn fires_on_kube_proxy_for_calico_3_31() {
+        let yaml = bundle(&[kube_proxy_cm("iptables"), installation("Nftables")]);
+        let f = only(check(&yaml, Some("3.31")), "CX105");
+        assert_eq!(f.len(), 1);
+        assert_eq!(on(&f[0]), ("ConfigMap", "kube-proxy", Some("mode")));
+        assert!(f[0].help.contains("mode: nftables"), "{}", f[0].help);
+    }
+
+    #[test]
+    fn silent_on_3_32_and_when_kube_proxy_moved() {
+        let yaml = bundle(&[kube_proxy_cm("iptables"), installation("Nftables")]);
+        assert!(only(check(&yaml, Some("3.32")), "CX105").is_empty());
+        let done = bundle(&[kube_proxy_cm("nftables"), installation("Nftables")]);
+        assert!(only(check(&done, Some("3.31")), "CX105").is_empty());
+    }
+}

@@ -1,0 +1,148 @@
+use super::facts::running_site;
+use super::steps::VERIFY_KUBE_PROXY;
+use crate::calico::model::Dataplane;
+use crate::finding::Severity;
+use crate::kube_proxy::effective::modes;
+use crate::path::FieldPath;
+use crate::rules::kube_proxy::migration::settings::non_default_settings;
+use crate::rules::{Context, Emitter, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Reports kube-proxy in iptables mode whose configuration still carries ipvs settings
+    /// (`ipvs.strictARP`, `ipvs.scheduler`, `ipvs.excludeCIDRs`, tuned timeouts): evidence that
+    /// the nodes ran IPVS and were moved to iptables, with Calico in the same input. A linter
+    /// cannot see node interfaces, so the finding says what to check on the nodes. It is on
+    /// kube-proxy's `mode`.
+    ///
+    /// ## Why it matters
+    /// kube-proxy removes IPVS state (the virtual servers, the `kube-ipvs0` dummy interface,
+    /// its ipsets) at start only in nftables mode: ipvs and iptables are both "iptables based",
+    /// so switching IPVS → iptables leaves `kube-ipvs0` on the node. Felix keeps its IPVS mode
+    /// as long as `kube-ipvs0` exists, and the eBPF docs require a node restart after leaving
+    /// IPVS before eBPF is enabled (IPVS → eBPF cut nodes off, projectcalico/calico#12476).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// # ConfigMap kube-system/kube-proxy, key config.conf
+    /// mode: iptables
+    /// ipvs:
+    ///   strictARP: true
+    ///   scheduler: rr
+    /// ```
+    ///
+    /// ## Fix
+    /// Restart every node (or drain and reboot them one by one), then check on each that
+    /// `ip link show kube-ipvs0` fails. Afterwards remove the `ipvs` settings, which iptables
+    /// mode ignores anyway; that also ends this finding.
+    ///
+    /// ## References
+    /// - kubernetes/kubernetes `cmd/kube-proxy/app/server_linux.go` `platformCleanup`/`isIPTablesBased` (IPVS cleanup only for non-iptables modes)
+    /// - kubernetes/kubernetes `pkg/proxy/ipvs` `CleanupLeftovers` (deletes the dummy device)
+    /// - projectcalico/calico `felix/dataplane/driver.go:79-91`, `felix/dataplane/linux/int_dataplane.go:1986-2000` (IPVS detected from `kube-ipvs0`)
+    /// - tigera/docs `calico/operations/ebpf/enabling-ebpf.mdx:274-278` (switch IPVS to iptables, then restart nodes)
+    pub struct IpvsLeftoversAfterIptablesSwitch {
+        code: "CX107",
+        name: "ipvs-leftovers-after-iptables-switch",
+        severity: Warning,
+        category: Consistency,
+        summary: "kube-proxy moved from ipvs to iptables: kube-ipvs0 stays until the nodes restart",
+    }
+}
+
+impl Rule for IpvsLeftoversAfterIptablesSwitch {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+            return;
+        };
+        if site.effective.mode != modes::IPTABLES {
+            return;
+        }
+        let leftovers: Vec<String> = non_default_settings(&site.decoded.config)
+            .into_iter()
+            .filter(|w| w.path.starts_with("ipvs."))
+            .map(|w| format!("{}: {}", w.path, w.value))
+            .collect();
+        if leftovers.is_empty() {
+            return;
+        }
+        let calico_effect = if calico.default.requested == Dataplane::Bpf {
+            format!(
+                "{} selects eBPF, which must not start on nodes that still carry IPVS state",
+                calico.default.origin.describe()
+            )
+        } else {
+            format!(
+                "Calico ({}) keeps its IPVS mode while kube-ipvs0 exists",
+                calico.default.origin.describe()
+            )
+        };
+        let message = format!(
+            "kube-proxy runs in iptables mode ({}) but still carries ipvs settings ({}): the nodes ran IPVS, and kube-proxy removes kube-ipvs0 and the IPVS virtual servers only when it starts in nftables mode; {calico_effect}",
+            site.describe(),
+            leftovers.join(", ")
+        );
+        let help = format!(
+            "Verify on every node:\n1. `{VERIFY_KUBE_PROXY}` prints \"Using iptables Proxier\".\n2. Restart the node (drain, reboot, uncordon), then `ip link show kube-ipvs0` must fail.\n3. `kubectl logs -n {} daemonset/calico-node -c calico-node | grep -i ipvs` shows no \"Kube-proxy in ipvs mode\" after the restart.\nThen remove the ipvs settings from the configuration (iptables mode ignores them); this finding goes away with them.",
+            if calico.operator {
+                "calico-system"
+            } else {
+                "kube-system"
+            }
+        );
+        out.on_field(
+            &Self::META,
+            Severity::Warning,
+            site,
+            &FieldPath::parse("mode"),
+            message,
+            help,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::consistency::test_support::*;
+
+    #[test]
+    fn fires_on_ipvs_settings_left_in_iptables_mode() {
+        let yaml = bundle(&[
+            kube_proxy_cm_with("iptables", "ipvs:\n  strictARP: true\n  scheduler: rr"),
+            installation("Iptables"),
+        ]);
+        let f = only(check(&yaml, None), "CX107");
+        assert_eq!(f.len(), 1);
+        assert_eq!(on(&f[0]), ("ConfigMap", "kube-proxy", Some("mode")));
+        assert!(f[0].message.contains("ipvs.strictARP: true"), "{}", f[0].message);
+        assert!(f[0].help.contains("ip link show kube-ipvs0"), "{}", f[0].help);
+    }
+
+    #[test]
+    fn silent_for_default_ipvs_sections_and_other_modes() {
+        let kubeadm_defaults =
+            "ipvs:\n  excludeCIDRs: null\n  minSyncPeriod: 0s\n  scheduler: \"\"\n  strictARP: false\n  syncPeriod: 0s";
+        let yaml = bundle(&[
+            kube_proxy_cm_with("iptables", kubeadm_defaults),
+            installation("Iptables"),
+        ]);
+        assert!(only(check(&yaml, None), "CX107").is_empty());
+        let nft = bundle(&[
+            kube_proxy_cm_with("nftables", "ipvs:\n  strictARP: true"),
+            installation("Nftables"),
+        ]);
+        assert!(only(check(&nft, None), "CX107").is_empty());
+        // Without Calico in the input it is kube-proxy's business (KP203).
+        assert!(
+            only(
+                check(&kube_proxy_cm_with("iptables", "ipvs:\n  strictARP: true"), None),
+                "CX107"
+            )
+            .is_empty()
+        );
+    }
+}
