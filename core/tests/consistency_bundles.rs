@@ -207,7 +207,7 @@ const STEPS: &[Step] = &[
         calico: None,
         findings: &[],
         handed_off: &[],
-        cluster: "kube-proxy: iptables (ConfigMap kube-system/kube-proxy (data key \"config.conf\")) · Calico: Iptables (FelixConfiguration default spec.bpfEnabled) · Kubernetes 1.35 · Calico 3.31",
+        cluster: "kube-proxy: iptables (ConfigMap kube-system/kube-proxy (data key \"config.conf\")) · Calico: Iptables (FelixConfiguration default (spec.nftablesMode unset)) · Kubernetes 1.35 · Calico 3.31",
     },
     Step {
         dir: "manifest-nftables-env/x-calico-first",
@@ -221,7 +221,7 @@ const STEPS: &[Step] = &[
         calico: None,
         findings: &["CX103 FelixConfiguration default"],
         handed_off: &[],
-        cluster: "kube-proxy: nftables (ConfigMap kube-system/kube-proxy (data key \"config.conf\")) · Calico: Iptables (FelixConfiguration default spec.bpfEnabled) · Kubernetes 1.35 · Calico 3.31",
+        cluster: "kube-proxy: nftables (ConfigMap kube-system/kube-proxy (data key \"config.conf\")) · Calico: Iptables (FelixConfiguration default (spec.nftablesMode unset)) · Kubernetes 1.35 · Calico 3.31",
     },
     Step {
         dir: "manifest-nftables-env/x-felix-patched-env-wins",

@@ -144,7 +144,11 @@ pub struct CalicoNodeContainer<'a> {
 impl<'a> CalicoNodeContainer<'a> {
     /// A Felix parameter set in the environment (`FELIX_BPFENABLED`, any case).
     pub fn felix_env(&self, param: &str) -> Option<&EnvVar<'a>> {
-        self.env.iter().rev().find(|e| e.name.len() == 6 + param.len() && e.name[..6].eq_ignore_ascii_case("FELIX_") && e.name[6..].eq_ignore_ascii_case(param))
+        // `get` rather than slicing: a non-ASCII name must not split inside a character.
+        self.env.iter().rev().find(|e| {
+            e.name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("FELIX_"))
+                && e.name.get(6..).is_some_and(|n| n.eq_ignore_ascii_case(param))
+        })
     }
 
     pub fn env(&self, name: &str) -> Option<&EnvVar<'a>> {

@@ -45,10 +45,10 @@ pub struct Origin<'a> {
 
 impl Origin<'_> {
     pub fn describe(&self) -> String {
-        if self.written {
-            format!("{} {}", self.object.meta.display(), self.field)
-        } else {
-            format!("{} (default)", self.object.meta.display())
+        match (self.written, self.field.is_empty()) {
+            (true, _) => format!("{} {}", self.object.meta.display(), self.field),
+            (false, false) => format!("{} ({} unset)", self.object.meta.display(), self.field),
+            (false, true) => format!("{} (default)", self.object.meta.display()),
         }
     }
 }
@@ -148,7 +148,7 @@ fn felix_dataplane<'a>(
     // Felix ≤ 3.31 only knows Enabled|Disabled and replaces anything else with Disabled.
     let effective_nft = nft.as_ref().map(|(m, _)| *m).map(|m| if m == NftablesMode::Auto && version < CalicoVersion::new(3, 32) { NftablesMode::Disabled } else { m });
     let default_nft = if version >= CalicoVersion::new(3, 32) { NftablesMode::Auto } else { NftablesMode::Disabled };
-    let default_origin = || Origin { object: anchor.clone(), node: anchor.node, field: String::new(), written: false };
+    let default_origin = || Origin { object: anchor.clone(), node: anchor.node, field: "spec.nftablesMode".to_string(), written: false };
     if let Some((true, origin)) = bpf {
         return ScopeDataplane { scope, requested: Dataplane::Bpf, nftables_mode: effective_nft, origin };
     }
@@ -156,7 +156,8 @@ fn felix_dataplane<'a>(
         return ScopeDataplane { scope, requested: Dataplane::Vpp, nftables_mode: effective_nft, origin };
     }
     let mode = effective_nft.unwrap_or(default_nft);
-    let origin = nft.map(|(_, o)| o).or(bpf.map(|(_, o)| o)).unwrap_or_else(default_origin);
+    // bpfEnabled: false does not decide between iptables and nftables; nftablesMode does.
+    let origin = nft.map(|(_, o)| o).unwrap_or_else(default_origin);
     let requested = if mode == NftablesMode::Enabled { Dataplane::Nftables } else { Dataplane::Iptables };
     ScopeDataplane { scope, requested, nftables_mode: Some(mode), origin }
 }

@@ -41,15 +41,33 @@ pub struct Param {
 }
 
 const fn param(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, kind, default, non_zero: false, die_on_fail: false }
+    Param {
+        name,
+        kind,
+        default,
+        non_zero: false,
+        die_on_fail: false,
+    }
 }
 
 const fn required(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, kind, default, non_zero: true, die_on_fail: true }
+    Param {
+        name,
+        kind,
+        default,
+        non_zero: true,
+        die_on_fail: true,
+    }
 }
 
 const fn non_zero(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param { name, kind, default, non_zero: true, die_on_fail: false }
+    Param {
+        name,
+        kind,
+        default,
+        non_zero: true,
+        die_on_fail: false,
+    }
 }
 
 /// Parameters whose parsing is the same in Calico 3.29–3.33 (`config_params.go` at HEAD and
@@ -58,20 +76,52 @@ const PARAMS: &[Param] = &[
     param("BPFEnabled", Kind::Bool, "false"),
     param("BPFKubeProxyIptablesCleanupEnabled", Kind::Bool, "true"),
     param("BPFConnectTimeLoadBalancingEnabled", Kind::Bool, "unset"),
-    non_zero("BPFConnectTimeLoadBalancing", Kind::OneOf(&["TCP", "Enabled", "Disabled"]), "TCP"),
-    non_zero("BPFHostNetworkedNATWithoutCTLB", Kind::OneOf(&["Enabled", "Disabled"]), "Enabled"),
+    non_zero(
+        "BPFConnectTimeLoadBalancing",
+        Kind::OneOf(&["TCP", "Enabled", "Disabled"]),
+        "TCP",
+    ),
+    non_zero(
+        "BPFHostNetworkedNATWithoutCTLB",
+        Kind::OneOf(&["Enabled", "Disabled"]),
+        "Enabled",
+    ),
     non_zero("BPFExternalServiceMode", Kind::OneOf(&["Tunnel", "DSR"]), "Tunnel"),
     param("BPFKubeProxyMinSyncPeriod", Kind::Seconds, "1"),
     param("IptablesBackend", Kind::OneOf(&["Legacy", "NFT", "Auto"]), "Auto"),
     param("KubeNodePortRanges", Kind::PortRangeList, "30000:32767"),
     required("ChainInsertMode", Kind::OneOf(&["Insert", "Append"]), "Insert"),
-    param("ServiceLoopPrevention", Kind::OneOf(&["Drop", "Reject", "Disabled"]), "Drop"),
-    required("DefaultEndpointToHostAction", Kind::OneOf(&["DROP", "RETURN", "ACCEPT"]), "DROP"),
-    required("IptablesFilterAllowAction", Kind::OneOf(&["ACCEPT", "RETURN"]), "ACCEPT"),
-    required("IptablesMangleAllowAction", Kind::OneOf(&["ACCEPT", "RETURN"]), "ACCEPT"),
+    param(
+        "ServiceLoopPrevention",
+        Kind::OneOf(&["Drop", "Reject", "Disabled"]),
+        "Drop",
+    ),
+    required(
+        "DefaultEndpointToHostAction",
+        Kind::OneOf(&["DROP", "RETURN", "ACCEPT"]),
+        "DROP",
+    ),
+    required(
+        "IptablesFilterAllowAction",
+        Kind::OneOf(&["ACCEPT", "RETURN"]),
+        "ACCEPT",
+    ),
+    required(
+        "IptablesMangleAllowAction",
+        Kind::OneOf(&["ACCEPT", "RETURN"]),
+        "ACCEPT",
+    ),
     required("IptablesFilterDenyAction", Kind::OneOf(&["DROP", "REJECT"]), "DROP"),
-    required("NftablesFilterAllowAction", Kind::OneOf(&["ACCEPT", "RETURN"]), "ACCEPT"),
-    required("NftablesMangleAllowAction", Kind::OneOf(&["ACCEPT", "RETURN"]), "ACCEPT"),
+    required(
+        "NftablesFilterAllowAction",
+        Kind::OneOf(&["ACCEPT", "RETURN"]),
+        "ACCEPT",
+    ),
+    required(
+        "NftablesMangleAllowAction",
+        Kind::OneOf(&["ACCEPT", "RETURN"]),
+        "ACCEPT",
+    ),
     required("NftablesFilterDenyAction", Kind::OneOf(&["DROP", "REJECT"]), "DROP"),
     required("IptablesMarkMask", Kind::MarkBitmask, "0xffff0000"),
     required("NftablesMarkMask", Kind::MarkBitmask, "0xffff0000"),
@@ -125,7 +175,11 @@ pub fn outcome(param: &Param, raw: &str) -> Outcome {
         Ok(()) => Outcome::Valid,
         Err(why) => {
             let error = format!("failed to parse config parameter {}; value {raw:?}: {why}", param.name);
-            if param.die_on_fail { Outcome::Fatal(error) } else { Outcome::Replaced(error) }
+            if param.die_on_fail {
+                Outcome::Fatal(error)
+            } else {
+                Outcome::Replaced(error)
+            }
         }
     }
 }
@@ -144,7 +198,9 @@ pub fn parse(kind: Kind, raw: &str) -> Result<(), String> {
             "true" | "1" | "yes" | "y" | "t" | "false" | "0" | "no" | "n" | "f" => Ok(()),
             _ => Err("invalid boolean".to_string()),
         },
-        Kind::Int => go_parse_int(raw, 64).map(|_| ()).ok_or_else(|| "invalid int".to_string()),
+        Kind::Int => go_parse_int(raw, 64)
+            .map(|_| ())
+            .ok_or_else(|| "invalid int".to_string()),
         Kind::PortRangeList => {
             for item in raw.split(',') {
                 port_from_string(item)?;
@@ -155,10 +211,18 @@ pub fn parse(kind: Kind, raw: &str) -> Result<(), String> {
             let value = go_parse_int(raw, 32)
                 .filter(|v| *v >= 0 && *v <= i128::from(u32::MAX))
                 .ok_or_else(|| "invalid mark: should be 32-bit int".to_string())?;
-            if value.count_ones() < 2 { Err("invalid mark: needs to have 2 bits set".to_string()) } else { Ok(()) }
+            if value.count_ones() < 2 {
+                Err("invalid mark: needs to have 2 bits set".to_string())
+            } else {
+                Ok(())
+            }
         }
         Kind::Seconds => {
-            if go_parse_float(raw) { Ok(()) } else { Err("invalid float".to_string()) }
+            if go_parse_float(raw) {
+                Ok(())
+            } else {
+                Err("invalid float".to_string())
+            }
         }
     }
 }
@@ -183,8 +247,14 @@ pub fn port_from_string(item: &str) -> Result<(), String> {
     }
     let name_ok = !item.is_empty()
         && item.len() <= 128
-        && item.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
-    if name_ok { Err(format!("{item} has port name set")) } else { Err(format!("{item} is not a valid port range")) }
+        && item
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if name_ok {
+        Err(format!("{item} has port name set"))
+    } else {
+        Err(format!("{item} is not a valid port range"))
+    }
 }
 
 /// Go's `strconv.ParseInt(raw, 0, bits)` (and `ParseUint` for marks): sign, `0x`/`0o`/`0b`
@@ -240,7 +310,9 @@ fn go_parse_float(raw: &str) -> bool {
     if matches!(lower.as_str(), "inf" | "infinity" | "nan") {
         return true;
     }
-    lower.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+    lower
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
         && lower.bytes().any(|b| b.is_ascii_digit())
         && lower.parse::<f64>().is_ok()
 }
@@ -258,7 +330,10 @@ mod tests {
         assert_eq!(parse(Kind::Int, "0x2810"), Ok(()));
         assert!(parse(Kind::Int, "10256s").is_err());
         assert_eq!(parse(Kind::PortRangeList, "30000:32767,8080"), Ok(()));
-        assert_eq!(parse(Kind::PortRangeList, "30000:32767,http"), Err("http has port name set".to_string()));
+        assert_eq!(
+            parse(Kind::PortRangeList, "30000:32767,http"),
+            Err("http has port name set".to_string())
+        );
         assert!(parse(Kind::PortRangeList, "30000:32767, 8080").is_err());
         assert!(parse(Kind::PortRangeList, "32767:30000").is_err());
         assert!(parse(Kind::PortRangeList, "70000").is_err());

@@ -49,13 +49,14 @@ pub struct Spec<'a> {
 impl<'a> Spec<'a> {
     /// A field of the spec and the document that sets it (the overlay wins, then later layers).
     pub fn get(&self, path: &str) -> Option<(&'a InstallationDoc<'a>, NodeRef<'a>)> {
-        let layers = self.overlay.into_iter().chain(std::iter::once(self.base)).chain(self.below.iter().rev().copied());
-        layers.into_iter().find_map(|doc| doc.field(path).map(|node| (doc, node)))
-    }
-
-    /// The `default` document to report on when no written field fits.
-    pub fn base(&self) -> &'a InstallationDoc<'a> {
-        self.base
+        let layers = self
+            .overlay
+            .into_iter()
+            .chain(std::iter::once(self.base))
+            .chain(self.below.iter().rev().copied());
+        layers
+            .into_iter()
+            .find_map(|doc| doc.field(path).map(|node| (doc, node)))
     }
 
     pub fn str(&self, path: &str) -> Option<&'a str> {
@@ -64,7 +65,11 @@ impl<'a> Spec<'a> {
 
     /// The TigeraStatus reason the operator degrades with for this view.
     pub fn reason(&self) -> &'static str {
-        if self.overlay.is_some() { "Invalid computed config" } else { "Invalid Installation provided" }
+        if self.overlay.is_some() {
+            "Invalid computed config"
+        } else {
+            "Invalid Installation provided"
+        }
     }
 
     /// `linuxDataplane`, `Iptables` when unset (`core_controller.go:482-486`).
@@ -95,12 +100,17 @@ impl<'a> Spec<'a> {
         if let Some(explicit) = self.str("calicoNetwork.bgp") {
             return explicit;
         }
-        if self.cni_type() == "Calico" && self.provider() != "EKS" { "Enabled" } else { "Disabled" }
+        if self.cni_type() == "Calico" && self.provider() != "EKS" {
+            "Enabled"
+        } else {
+            "Disabled"
+        }
     }
 
     /// `windowsDataplane` is set to something other than `Disabled` (`pkg/common/windows.go:43-47`).
     pub fn windows_enabled(&self) -> bool {
-        self.str("calicoNetwork.windowsDataplane").is_some_and(|v| v != "Disabled")
+        self.str("calicoNetwork.windowsDataplane")
+            .is_some_and(|v| v != "Disabled")
     }
 
     /// The IP pools (`calicoNetwork.ipPools`, replaced as a whole by the overlay).
@@ -134,16 +144,32 @@ fn views<'a>(cx: &Context<'a>) -> Vec<(usize, Spec<'a>)> {
     let overlay = calico.overlay_installation();
     let defaults = calico.installations.iter().filter(|i| i.name == "default");
     let mut helm: Vec<&InstallationDoc<'a>> = defaults.clone().filter(|i| i.prefix != "spec").collect();
-    let mut bases: Vec<(&InstallationDoc<'a>, Vec<&InstallationDoc<'a>>)> =
-        defaults.filter(|i| i.prefix == "spec").map(|i| (i, Vec::new())).collect();
+    let mut bases: Vec<(&InstallationDoc<'a>, Vec<&InstallationDoc<'a>>)> = defaults
+        .filter(|i| i.prefix == "spec")
+        .map(|i| (i, Vec::new()))
+        .collect();
     if let Some(last) = helm.pop() {
         bases.push((last, helm));
     }
     let mut out = Vec::new();
     for (index, (base, below)) in bases.into_iter().enumerate() {
-        out.push((index, Spec { base, below: below.clone(), overlay: None }));
+        out.push((
+            index,
+            Spec {
+                base,
+                below: below.clone(),
+                overlay: None,
+            },
+        ));
         if let Some(overlay) = overlay {
-            out.push((index, Spec { base, below, overlay: Some(overlay) }));
+            out.push((
+                index,
+                Spec {
+                    base,
+                    below,
+                    overlay: Some(overlay),
+                },
+            ));
         }
     }
     out
@@ -163,9 +189,22 @@ pub fn check_installations<'a>(
             if !seen.insert((index, problem.key.clone())) {
                 continue;
             }
-            let at = problem.at.as_deref().filter(|at| problem.doc.field(at).is_some()).unwrap_or(&problem.path);
+            let at = problem
+                .at
+                .as_deref()
+                .filter(|at| problem.doc.field(at).is_some())
+                .unwrap_or(&problem.path);
             let field = problem.doc.display_path(&problem.path);
-            report_installation_at(out, meta, problem.severity, problem.doc, at, field, problem.message, problem.help);
+            report_installation_at(
+                out,
+                meta,
+                problem.severity,
+                problem.doc,
+                at,
+                field,
+                problem.message,
+                problem.help,
+            );
         }
     }
 }
@@ -201,11 +240,28 @@ fn report_installation_at(
             let found = locate(spec, &FieldPath::parse(path));
             // Scalars are shown at their value; collections and missing fields at the key.
             let scalar = found.exact && found.node.scalar().is_some();
-            (if scalar { found.node } else { found.key.unwrap_or(found.node) }, found.exact)
+            (
+                if scalar {
+                    found.node
+                } else {
+                    found.key.unwrap_or(found.node)
+                },
+                found.exact,
+            )
         }
         None => (doc.object.node, false),
     };
-    report_node(out, meta, severity, &doc.object, node, exact, Some(field), message, help);
+    report_node(
+        out,
+        meta,
+        severity,
+        &doc.object,
+        node,
+        exact,
+        Some(field),
+        message,
+        help,
+    );
 }
 
 /// Reports on a node of an object.
@@ -221,7 +277,16 @@ pub fn report_node(
     message: String,
     help: String,
 ) {
-    if let Some(finding) = out.report(meta, severity, object.file, node.span(), exact, Some(object), message, help) {
+    if let Some(finding) = out.report(
+        meta,
+        severity,
+        object.file,
+        node.span(),
+        exact,
+        Some(object),
+        message,
+        help,
+    ) {
         finding.field = field;
     }
 }
@@ -241,7 +306,17 @@ pub fn report_felix(
         Some(found) if found.exact => (found.node, true),
         _ => (doc.object.node, false),
     };
-    report_node(out, meta, severity, &doc.object, node, exact, Some(format!("spec.{name}")), message, help);
+    report_node(
+        out,
+        meta,
+        severity,
+        &doc.object,
+        node,
+        exact,
+        Some(format!("spec.{name}")),
+        message,
+        help,
+    );
 }
 
 /// Reports on an environment variable of a calico-node container; `field` is `env NAME`, as
@@ -257,7 +332,16 @@ pub fn report_env(
 ) {
     let object = &container.object;
     let node = env.value_node();
-    if let Some(finding) = out.report(meta, severity, object.file, node.span(), true, Some(object), message, help) {
+    if let Some(finding) = out.report(
+        meta,
+        severity,
+        object.file,
+        node.span(),
+        true,
+        Some(object),
+        message,
+        help,
+    ) {
         finding.field = Some(format!("env {}", env.name));
         finding.container = Some(container.container.clone());
     }
@@ -297,15 +381,18 @@ pub fn case_match<'v>(values: &[&'v str], value: &str) -> Option<&'v str> {
 /// The tigera-operator minor version (`1.38`) from the operator Deployment's image tag, when the
 /// input has one: finer than the Calico version, which two operator lines can share.
 pub fn operator_minor(cx: &Context<'_>) -> Option<u32> {
-    cx.objects.iter().filter(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator")).find_map(|o| {
-        let spec = crate::kube_proxy::workload::pod_spec(o)?;
-        let image = spec.get("containers")?.items().find_map(|c| c.get_str("image"))?;
-        let tag = image.split('@').next()?.rsplit_once(':')?.1;
-        let mut parts = tag.trim_start_matches(['v', 'V']).split('.');
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts.next()?.parse().ok()?;
-        (major == 1).then_some(minor)
-    })
+    cx.objects
+        .iter()
+        .filter(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator"))
+        .find_map(|o| {
+            let spec = crate::kube_proxy::workload::pod_spec(o)?;
+            let image = spec.get("containers")?.items().find_map(|c| c.get_str("image"))?;
+            let tag = image.split('@').next()?.rsplit_once(':')?.1;
+            let mut parts = tag.trim_start_matches(['v', 'V']).split('.');
+            let major: u32 = parts.next()?.parse().ok()?;
+            let minor: u32 = parts.next()?.parse().ok()?;
+            (major == 1).then_some(minor)
+        })
 }
 
 /// The namespace of the operator Deployment in the input, else `tigera-operator`.

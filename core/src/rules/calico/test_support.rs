@@ -40,7 +40,9 @@ pub fn on_helm_layers(layers: &[&str], version: &str) -> Vec<Finding> {
 
 /// An Installation `default` with `calicoNetwork` set to the given (indented) lines.
 pub fn installation(calico_network: &str) -> String {
-    format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n{calico_network}")
+    format!(
+        "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n{calico_network}"
+    )
 }
 
 /// A FelixConfiguration of an API version with the given (indented) spec lines.
@@ -50,7 +52,10 @@ pub fn felix(api_version: &str, name: &str, spec: &str) -> String {
 
 /// A calico-node DaemonSet with literal environment variables.
 pub fn calico_node(env: &[(&str, &str)]) -> String {
-    let env: String = env.iter().map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n")).collect();
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
+        .collect();
     format!(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
     )

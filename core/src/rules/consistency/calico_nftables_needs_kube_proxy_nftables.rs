@@ -109,6 +109,25 @@ mod tests {
     }
 
     #[test]
+    fn help_follows_the_kubernetes_version() {
+        let kubeadm =
+            "apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nkubernetesVersion: v1.30.4\n".to_string();
+        let yaml = bundle(&[
+            kubeadm,
+            kube_proxy_cm("iptables"),
+            felix_default("nftablesMode: Enabled"),
+        ]);
+        let f = only(check(&yaml, None), "CX101");
+        assert!(f[0].help.contains("upgrade Kubernetes first"), "{}", f[0].help);
+        let current = bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Enabled")]);
+        assert!(
+            !only(check(&current, None), "CX101")[0]
+                .help
+                .contains("upgrade Kubernetes")
+        );
+    }
+
+    #[test]
     fn env_override_counts() {
         let yaml = bundle(&[
             kube_proxy_cm("iptables"),

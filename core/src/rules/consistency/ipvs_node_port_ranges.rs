@@ -65,7 +65,7 @@ fn parse_service_range(text: &str) -> Option<(u32, u32)> {
     }
     if let Some((base, size)) = text.split_once('+') {
         let base: u32 = base.trim().parse().ok()?;
-        return Some((base, base + size.trim().parse::<u32>().ok()?));
+        return Some((base, base.checked_add(size.trim().parse::<u32>().ok()?)?));
     }
     let port = text.parse().ok()?;
     Some((port, port))

@@ -55,7 +55,11 @@ impl Rule for FelixConfigurationUnused {
                 continue;
             }
             let node = doc.object.node.path("metadata.name").unwrap_or(doc.object.node);
-            let scoped = if version >= CALICO_3_32 { ", selector-scoped ones whose nodeSelector matches" } else { "" };
+            let scoped = if version >= CALICO_3_32 {
+                ", selector-scoped ones whose nodeSelector matches"
+            } else {
+                ""
+            };
             let message = format!(
                 "FelixConfiguration {:?} applies to no node: Felix reads \"default\", \"node.<its node name>\"{scoped}, and nothing else, so its settings are never used",
                 doc.name
@@ -63,9 +67,20 @@ impl Rule for FelixConfigurationUnused {
             let help = if version >= CALICO_3_32 {
                 "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>`, or add `spec.nodeSelector` (for example `all()`).".to_string()
             } else {
-                "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>` (one node).".to_string()
+                "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>` (one node)."
+                    .to_string()
             };
-            report_node(out, &Self::META, Severity::Warning, &doc.object, node, true, Some("metadata.name".to_string()), message, help);
+            report_node(
+                out,
+                &Self::META,
+                Severity::Warning,
+                &doc.object,
+                node,
+                true,
+                Some("metadata.name".to_string()),
+                message,
+                help,
+            );
         }
     }
 }
@@ -76,7 +91,13 @@ mod tests {
 
     #[test]
     fn other_names_without_selector() {
-        let f = only(on_calico(&felix("projectcalico.org/v3", "nftables", "  nftablesMode: Enabled\n"), "3.32"), "CF105");
+        let f = only(
+            on_calico(
+                &felix("projectcalico.org/v3", "nftables", "  nftablesMode: Enabled\n"),
+                "3.32",
+            ),
+            "CF105",
+        );
         assert_eq!((f.len(), f[0].line, f[0].column), (1, 4, 9));
         assert_eq!(f[0].field.as_deref(), Some("metadata.name"));
     }
@@ -84,9 +105,19 @@ mod tests {
     #[test]
     fn default_node_and_selector_scoped_are_silent() {
         for name in ["default", "node.worker-1"] {
-            assert!(only(on_calico(&felix("crd.projectcalico.org/v1", name, "  bpfEnabled: true\n"), "3.32"), "CF105").is_empty());
+            assert!(
+                only(
+                    on_calico(&felix("crd.projectcalico.org/v1", name, "  bpfEnabled: true\n"), "3.32"),
+                    "CF105"
+                )
+                .is_empty()
+            );
         }
-        let scoped = felix("projectcalico.org/v3", "gpu-nodes", "  nodeSelector: role == 'gpu'\n  bpfEnabled: true\n");
+        let scoped = felix(
+            "projectcalico.org/v3",
+            "gpu-nodes",
+            "  nodeSelector: role == 'gpu'\n  bpfEnabled: true\n",
+        );
         assert!(only(on_calico(&scoped, "3.32"), "CF105").is_empty());
         // Before 3.32 the selector itself is CF104's finding.
         assert!(only(on_calico(&scoped, "3.31"), "CF105").is_empty());

@@ -78,17 +78,21 @@ impl Rule for FelixNodeSelectorInvalid {
                     "Remove nodeSelector here (`default` applies to every node, `node.<name>` to one), and put node-scoped settings in a FelixConfiguration with another name that carries the nodeSelector.".to_string(),
                 )
             } else {
-                let lost = if fixed_scope {
-                    "the selector is lost and the settings apply to every node (default) or the named node".to_string()
+                let lost = if doc.scope == FelixScope::Default {
+                    "without the selector the settings apply to every node".to_string()
+                } else if fixed_scope {
+                    "without the selector the settings apply to the named node".to_string()
                 } else {
-                    "Felix of this version only reads `default` and `node.<name>`, so its settings apply to no node".to_string()
+                    "Felix of this version only reads `default` and `node.<name>`, so its settings apply to no node"
+                        .to_string()
                 };
                 (
                     format!(
                         "FelixConfiguration {name:?} has a nodeSelector, which does not exist before Calico 3.32 (target {version}, {}): `kubectl apply` refuses the unknown field, other clients have it dropped, and {lost}",
                         cx.target.calico_source
                     ),
-                    "Use one FelixConfiguration `node.<nodename>` per node until Calico 3.32, or upgrade first.".to_string(),
+                    "Use one FelixConfiguration `node.<nodename>` per node until Calico 3.32, or upgrade first."
+                        .to_string(),
                 )
             };
             report_felix(out, &Self::META, Severity::Error, doc, "nodeSelector", message, help);
@@ -105,22 +109,54 @@ mod tests {
     #[test]
     fn default_and_node_configurations_refuse_selectors() {
         for name in ["default", "node.worker-1"] {
-            let f = only(on_calico(&felix("crd.projectcalico.org/v1", name, SELECTOR), "3.32"), "CF104");
+            let f = only(
+                on_calico(&felix("crd.projectcalico.org/v1", name, SELECTOR), "3.32"),
+                "CF104",
+            );
             assert_eq!(f.len(), 1, "{name}");
-            assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (6, 17, Some("spec.nodeSelector")));
-            assert!(f[0].message.contains("nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration"));
+            assert_eq!(
+                (f[0].line, f[0].column, f[0].field.as_deref()),
+                (6, 17, Some("spec.nodeSelector"))
+            );
+            assert!(
+                f[0].message.contains(
+                    "nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration"
+                )
+            );
         }
     }
 
     #[test]
     fn selectors_do_not_exist_before_3_32() {
-        let f = only(on_calico(&felix("projectcalico.org/v3", "gpu-nodes", SELECTOR), "3.31"), "CF104");
-        assert!(f[0].message.contains("applies to no node") || f[0].message.contains("apply to no node"), "{}", f[0].message);
+        let f = only(
+            on_calico(&felix("projectcalico.org/v3", "gpu-nodes", SELECTOR), "3.31"),
+            "CF104",
+        );
+        assert!(
+            f[0].message.contains("applies to no node") || f[0].message.contains("apply to no node"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn selector_scoped_configurations_are_fine_on_3_32() {
-        assert!(only(on_calico(&felix("projectcalico.org/v3", "gpu-nodes", SELECTOR), "3.32"), "CF104").is_empty());
-        assert!(only(on_calico(&felix("projectcalico.org/v3", "default", "  bpfEnabled: true\n"), "3.31"), "CF104").is_empty());
+        assert!(
+            only(
+                on_calico(&felix("projectcalico.org/v3", "gpu-nodes", SELECTOR), "3.32"),
+                "CF104"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(
+                    &felix("projectcalico.org/v3", "default", "  bpfEnabled: true\n"),
+                    "3.31"
+                ),
+                "CF104"
+            )
+            .is_empty()
+        );
     }
 }

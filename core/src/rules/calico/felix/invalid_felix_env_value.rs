@@ -65,15 +65,28 @@ impl Rule for InvalidFelixEnvValue {
         let version = cx.target.calico;
         for container in &cx.calico.nodes {
             for env in &container.env {
-                let Some(raw) = env.value.filter(|v| !v.is_empty() && !is_templated(v)) else { continue };
-                if env.name.len() <= 6 || !env.name[..6].eq_ignore_ascii_case("FELIX_") {
+                let Some(raw) = env.value.filter(|v| !v.is_empty() && !is_templated(v)) else {
                     continue;
-                }
-                let Some(param) = lookup(&env.name[6..], version) else { continue };
+                };
+                // `get` keeps a non-ASCII name from splitting inside a character.
+                let prefixed = env.name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("FELIX_"));
+                let Some(param) = env
+                    .name
+                    .get(6..)
+                    .filter(|_| prefixed)
+                    .and_then(|name| lookup(name, version))
+                else {
+                    continue;
+                };
                 if param.name == "NFTablesMode" && version < CALICO_3_32 && raw.eq_ignore_ascii_case("auto") {
                     continue;
                 }
-                let where_ = format!("{}={raw} on container {:?} of {}", env.name, container.container, container.object.meta.display());
+                let where_ = format!(
+                    "{}={raw} on container {:?} of {}",
+                    env.name,
+                    container.container,
+                    container.object.meta.display()
+                );
                 let (severity, message) = match outcome(&param, raw) {
                     Outcome::Valid => continue,
                     Outcome::Replaced(error) => (
@@ -85,7 +98,9 @@ impl Rule for InvalidFelixEnvValue {
                     ),
                     Outcome::Fatal(error) => (
                         Severity::Error,
-                        format!("Felix {version} cannot parse {where_} ({error}) and treats it as a configuration error: Felix does not start and calico-node stays unready"),
+                        format!(
+                            "Felix {version} cannot parse {where_} ({error}) and treats it as a configuration error: Felix does not start and calico-node stays unready"
+                        ),
                     ),
                 };
                 let help = match param.kind {
@@ -109,18 +124,34 @@ mod tests {
 
     #[test]
     fn unparsable_values_are_replaced() {
-        let f = only(on_calico(&calico_node(&[("FELIX_BPFENABLED", "enabled")]), "3.32"), "CF106");
+        let f = only(
+            on_calico(&calico_node(&[("FELIX_BPFENABLED", "enabled")]), "3.32"),
+            "CF106",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column, f[0].severity), (14, 18, Severity::Warning));
-        assert_eq!((f[0].field.as_deref(), f[0].container.as_deref()), (Some("env FELIX_BPFENABLED"), Some("calico-node")));
-        assert!(f[0].message.contains("Replacing invalid value with default"), "{}", f[0].message);
-        let sync = only(on_calico(&calico_node(&[("FELIX_BPFKUBEPROXYMINSYNCPERIOD", "1s")]), "3.32"), "CF106");
+        assert_eq!(
+            (f[0].field.as_deref(), f[0].container.as_deref()),
+            (Some("env FELIX_BPFENABLED"), Some("calico-node"))
+        );
+        assert!(
+            f[0].message.contains("Replacing invalid value with default"),
+            "{}",
+            f[0].message
+        );
+        let sync = only(
+            on_calico(&calico_node(&[("FELIX_BPFKUBEPROXYMINSYNCPERIOD", "1s")]), "3.32"),
+            "CF106",
+        );
         assert!(sync[0].message.contains("invalid float"), "{}", sync[0].message);
     }
 
     #[test]
     fn required_parameters_stop_felix() {
-        let f = only(on_calico(&calico_node(&[("felix_chaininsertmode", "prepend")]), "3.32"), "CF106");
+        let f = only(
+            on_calico(&calico_node(&[("felix_chaininsertmode", "prepend")]), "3.32"),
+            "CF106",
+        );
         assert_eq!(f[0].severity, Severity::Error);
         assert!(f[0].message.contains("does not start"), "{}", f[0].message);
     }
@@ -131,7 +162,25 @@ mod tests {
         assert!(only(on_calico(&auto, "3.32"), "CF106").is_empty());
         // CF103 reports Auto before 3.32.
         assert!(only(on_calico(&auto, "3.31"), "CF106").is_empty());
-        assert_eq!(only(on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "on")]), "3.31"), "CF106").len(), 1);
+        assert_eq!(
+            only(
+                on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "on")]), "3.31"),
+                "CF106"
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn odd_names_do_not_panic() {
+        let env = [
+            ("FELIXé_BPFENABLED", "x"),
+            ("FELIX_", "x"),
+            ("FELIX_BPFENABLEDé", "x"),
+            ("é", "x"),
+        ];
+        assert!(only(on_calico(&calico_node(&env), "3.32"), "CF106").is_empty());
     }
 
     #[test]
@@ -146,7 +195,10 @@ mod tests {
             ("FELIX_KUBENODEPORTRANGES", "30000:32767,40000"),
             ("FELIX_LOGSEVERITYSCREEN", "info"),
             ("FELIX_BPFKUBEPROXYHEALTHZPORT", "0"),
-            ("FELIX_IPTABLESBACKEND", "{{ default .CalicoIptablesBackend .Params.iptablesBackend }}"),
+            (
+                "FELIX_IPTABLESBACKEND",
+                "{{ default .CalicoIptablesBackend .Params.iptablesBackend }}",
+            ),
         ];
         assert!(only(on_calico(&calico_node(&env), "3.31"), "CF106").is_empty());
     }

@@ -100,13 +100,55 @@ fn up_to_3_32(v: CalicoVersion) -> bool {
 }
 
 const FIELDS: &[EnumField] = &[
-    EnumField { name: "nftablesMode", values: &["Disabled", "Enabled", "Auto"], pattern: None, crd_enum: always, validator: never },
-    EnumField { name: "iptablesBackend", values: &["Legacy", "NFT", "Auto"], pattern: Some("^(?i)(Auto|Legacy|NFT)?$"), crd_enum: from_3_32, validator: up_to_3_32 },
-    EnumField { name: "bpfConnectTimeLoadBalancing", values: &["TCP", "Enabled", "Disabled"], pattern: None, crd_enum: always, validator: always },
-    EnumField { name: "bpfHostNetworkedNATWithoutCTLB", values: &["Enabled", "Disabled"], pattern: None, crd_enum: always, validator: always },
-    EnumField { name: "bpfExternalServiceMode", values: &["Tunnel", "DSR"], pattern: Some("^(?i)(Tunnel|DSR)?$"), crd_enum: never, validator: up_to_3_32 },
-    EnumField { name: "serviceLoopPrevention", values: &["Drop", "Reject", "Disabled"], pattern: Some("^(?i)(Drop|Reject|Disabled)?$"), crd_enum: never, validator: always },
-    EnumField { name: "chainInsertMode", values: &["Insert", "Append"], pattern: Some("^(?i)(Insert|Append)?$"), crd_enum: never, validator: never },
+    EnumField {
+        name: "nftablesMode",
+        values: &["Disabled", "Enabled", "Auto"],
+        pattern: None,
+        crd_enum: always,
+        validator: never,
+    },
+    EnumField {
+        name: "iptablesBackend",
+        values: &["Legacy", "NFT", "Auto"],
+        pattern: Some("^(?i)(Auto|Legacy|NFT)?$"),
+        crd_enum: from_3_32,
+        validator: up_to_3_32,
+    },
+    EnumField {
+        name: "bpfConnectTimeLoadBalancing",
+        values: &["TCP", "Enabled", "Disabled"],
+        pattern: None,
+        crd_enum: always,
+        validator: always,
+    },
+    EnumField {
+        name: "bpfHostNetworkedNATWithoutCTLB",
+        values: &["Enabled", "Disabled"],
+        pattern: None,
+        crd_enum: always,
+        validator: always,
+    },
+    EnumField {
+        name: "bpfExternalServiceMode",
+        values: &["Tunnel", "DSR"],
+        pattern: Some("^(?i)(Tunnel|DSR)?$"),
+        crd_enum: never,
+        validator: up_to_3_32,
+    },
+    EnumField {
+        name: "serviceLoopPrevention",
+        values: &["Drop", "Reject", "Disabled"],
+        pattern: Some("^(?i)(Drop|Reject|Disabled)?$"),
+        crd_enum: never,
+        validator: always,
+    },
+    EnumField {
+        name: "chainInsertMode",
+        values: &["Insert", "Append"],
+        pattern: Some("^(?i)(Insert|Append)?$"),
+        crd_enum: never,
+        validator: never,
+    },
 ];
 
 const HEALTHZ: &str = "bpfKubeProxyHealthzPort";
@@ -117,18 +159,28 @@ fn refusal(field: &EnumField, value: &Resolved<'_>, v3: bool, version: CalicoVer
     let text = match value {
         Resolved::Str(text) if is_templated(text) => return None,
         Resolved::Str(text) => *text,
-        other => return Some(format!("spec.{name}: Invalid value: \"{}\": spec.{name} must be of type string", json_type(other))),
+        other => {
+            return Some(format!(
+                "`spec.{name}: Invalid value: \"{}\": spec.{name} must be of type string`",
+                json_type(other)
+            ));
+        }
     };
     if field.values.contains(&text) {
         return None;
     }
     let crd_enum = field.pattern.is_none() || (field.crd_enum)(version);
-    let unsupported = format!("spec.{name}: Unsupported value: {text:?}: supported values: {}", quoted_list(field.values));
+    let unsupported = format!(
+        "`spec.{name}: Unsupported value: {text:?}: supported values: {}`",
+        quoted_list(field.values)
+    );
     if case_match(field.values, text).is_some() {
         return if crd_enum {
             Some(unsupported)
         } else if v3 && (field.validator)(version) {
-            Some(format!("the Calico API server's validation of {name} compares exactly and refuses {text:?}"))
+            Some(format!(
+                "the Calico API server's validation of {name} compares exactly and refuses {text:?}"
+            ))
         } else {
             None
         };
@@ -137,13 +189,17 @@ fn refusal(field: &EnumField, value: &Resolved<'_>, v3: bool, version: CalicoVer
         return None;
     }
     Some(match field.pattern.filter(|_| !crd_enum) {
-        Some(pattern) => format!("spec.{name}: Invalid value: {text:?}: spec.{name} in body should match '{pattern}'"),
+        Some(pattern) => {
+            format!("`spec.{name}: Invalid value: {text:?}: spec.{name} in body should match '{pattern}'`")
+        }
         None => unsupported,
     })
 }
 
 fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'_>, meta: &'static RuleMeta) {
-    let Some(value) = doc.field(HEALTHZ).and_then(resolved) else { return };
+    let Some(value) = doc.field(HEALTHZ).and_then(resolved) else {
+        return;
+    };
     let v3 = is_v3(doc);
     let (severity, why) = match value {
         Resolved::Int(port) if (1..=65535).contains(&port) => return,
@@ -151,19 +207,34 @@ fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'
         Resolved::Str(text) if is_templated(text) => return,
         Resolved::Int(0) => (
             Severity::Error,
-            format!("the Calico API server of Calico {version} refuses 0 (`gte=1`; 0 to switch the health server off is allowed from 3.32)"),
+            format!(
+                "the Calico API server of Calico {version} refuses 0 (`gte=1`; 0 to switch the health server off is allowed from 3.32)"
+            ),
         ),
-        Resolved::Int(port) if v3 => (Severity::Error, format!("{port} is not a port: the Calico API server refuses it (`gte=0,lte=65535`)")),
+        Resolved::Int(port) if v3 => (
+            Severity::Error,
+            format!("{port} is not a port: the Calico API server refuses it (`gte=0,lte=65535`)"),
+        ),
         Resolved::Int(port) => (
             Severity::Warning,
-            format!("{port} is not a port: the CRD only checks the type, and Felix's kube-proxy health server cannot bind it"),
+            format!(
+                "{port} is not a port: the CRD only checks the type, and Felix's kube-proxy health server cannot bind it"
+            ),
         ),
         other => (
             Severity::Error,
-            format!("spec.{HEALTHZ}: Invalid value: \"{}\": spec.{HEALTHZ} must be of type integer", json_type(&other)),
+            format!(
+                "the API server refuses it with `spec.{HEALTHZ}: Invalid value: \"{}\": spec.{HEALTHZ} must be of type integer`",
+                json_type(&other)
+            ),
         ),
     };
-    let message = format!("{HEALTHZ} of FelixConfiguration {:?}: {why}", doc.name);
+    let stored = if severity == Severity::Error {
+        "; the FelixConfiguration is not stored"
+    } else {
+        ""
+    };
+    let message = format!("{HEALTHZ} of FelixConfiguration {:?}: {why}{stored}", doc.name);
     let help = if version < CALICO_3_32 && v3 {
         "Use a port number (default 10256). To switch the health server off on Calico 3.31 or older (needed when kube-proxy still runs next to eBPF), set 0 through crd.projectcalico.org/v1 or `FELIX_BPFKUBEPROXYHEALTHZPORT=0` on calico-node, or upgrade to 3.32.".to_string()
     } else {
@@ -182,8 +253,12 @@ impl Rule for InvalidFelixValue {
         for doc in &cx.calico.felix {
             let v3 = is_v3(doc);
             for field in FIELDS {
-                let Some(value) = doc.field(field.name).and_then(resolved) else { continue };
-                let Some(refused) = refusal(field, &value, v3, version) else { continue };
+                let Some(value) = doc.field(field.name).and_then(resolved) else {
+                    continue;
+                };
+                let Some(refused) = refusal(field, &value, v3, version) else {
+                    continue;
+                };
                 let right = match value {
                     Resolved::Str(text) => case_match(field.values, text),
                     _ => None,
@@ -193,7 +268,7 @@ impl Rule for InvalidFelixValue {
                     None => format!("; it takes one of {}", quoted_list(field.values)),
                 };
                 let message = format!(
-                    "FelixConfiguration {:?} ({}) is refused by the API server ({refused}){hint}: it is not stored and Felix keeps its previous configuration",
+                    "FelixConfiguration {:?} ({}) is refused by the API server: {refused}{hint}; it is not stored and Felix keeps its previous configuration",
                     doc.name,
                     doc.object.meta.api_version.as_deref().unwrap_or_default()
                 );
@@ -230,8 +305,16 @@ mod tests {
         for api in [V3, V1] {
             let f = only(on_calico(&fc(api, "nftablesMode: enabled"), "3.32"), "CF102");
             assert_eq!(f.len(), 1, "{api}");
-            assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (6, 17, Some("spec.nftablesMode")));
-            assert!(f[0].message.contains("Unsupported value: \"enabled\": supported values: \"Disabled\", \"Enabled\", \"Auto\""), "{}", f[0].message);
+            assert_eq!(
+                (f[0].line, f[0].column, f[0].field.as_deref()),
+                (6, 17, Some("spec.nftablesMode"))
+            );
+            assert!(
+                f[0].message
+                    .contains("Unsupported value: \"enabled\": supported values: \"Disabled\", \"Enabled\", \"Auto\""),
+                "{}",
+                f[0].message
+            );
             assert!(f[0].message.contains("write \"Enabled\""), "{}", f[0].message);
         }
     }
@@ -241,31 +324,70 @@ mod tests {
         let v1 = fc(V1, "iptablesBackend: nft");
         assert!(only(on_calico(&v1, "3.31"), "CF102").is_empty());
         assert_eq!(only(on_calico(&v1, "3.32"), "CF102").len(), 1);
-        assert_eq!(only(on_calico(&fc(V3, "iptablesBackend: nft"), "3.31"), "CF102").len(), 1);
+        assert_eq!(
+            only(on_calico(&fc(V3, "iptablesBackend: nft"), "3.31"), "CF102").len(),
+            1
+        );
         let unknown = only(on_calico(&fc(V1, "iptablesBackend: nftables"), "3.31"), "CF102");
-        assert!(unknown[0].message.contains("should match '^(?i)(Auto|Legacy|NFT)?$'"), "{}", unknown[0].message);
+        assert!(
+            unknown[0].message.contains("should match '^(?i)(Auto|Legacy|NFT)?$'"),
+            "{}",
+            unknown[0].message
+        );
     }
 
     #[test]
     fn patterns_accept_any_case_outside_the_v3_validator() {
         assert!(only(on_calico(&fc(V1, "serviceLoopPrevention: drop"), "3.32"), "CF102").is_empty());
-        assert_eq!(only(on_calico(&fc(V3, "serviceLoopPrevention: drop"), "3.32"), "CF102").len(), 1);
+        assert_eq!(
+            only(on_calico(&fc(V3, "serviceLoopPrevention: drop"), "3.32"), "CF102").len(),
+            1
+        );
         assert!(only(on_calico(&fc(V3, "chainInsertMode: append"), "3.32"), "CF102").is_empty());
-        assert_eq!(only(on_calico(&fc(V3, "chainInsertMode: Prepend"), "3.32"), "CF102").len(), 1);
-        assert_eq!(only(on_calico(&fc(V3, "bpfExternalServiceMode: dsr"), "3.32"), "CF102").len(), 1);
+        assert_eq!(
+            only(on_calico(&fc(V3, "chainInsertMode: Prepend"), "3.32"), "CF102").len(),
+            1
+        );
+        assert_eq!(
+            only(on_calico(&fc(V3, "bpfExternalServiceMode: dsr"), "3.32"), "CF102").len(),
+            1
+        );
         assert!(only(on_calico(&fc(V3, "bpfExternalServiceMode: dsr"), "3.33"), "CF102").is_empty());
-        assert_eq!(only(on_calico(&fc(V1, "bpfConnectTimeLoadBalancing: tcp"), "3.32"), "CF102").len(), 1);
-        assert_eq!(only(on_calico(&fc(V1, "bpfHostNetworkedNATWithoutCTLB: On"), "3.32"), "CF102").len(), 1);
+        assert_eq!(
+            only(on_calico(&fc(V1, "bpfConnectTimeLoadBalancing: tcp"), "3.32"), "CF102").len(),
+            1
+        );
+        assert_eq!(
+            only(
+                on_calico(&fc(V1, "bpfHostNetworkedNATWithoutCTLB: On"), "3.32"),
+                "CF102"
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn healthz_port() {
-        assert_eq!(only(on_calico(&fc(V3, "bpfKubeProxyHealthzPort: 0"), "3.31"), "CF102")[0].severity, Severity::Error);
+        assert_eq!(
+            only(on_calico(&fc(V3, "bpfKubeProxyHealthzPort: 0"), "3.31"), "CF102")[0].severity,
+            Severity::Error
+        );
         assert!(only(on_calico(&fc(V3, "bpfKubeProxyHealthzPort: 0"), "3.32"), "CF102").is_empty());
         assert!(only(on_calico(&fc(V1, "bpfKubeProxyHealthzPort: 0"), "3.31"), "CF102").is_empty());
-        assert_eq!(only(on_calico(&fc(V1, "bpfKubeProxyHealthzPort: 70000"), "3.32"), "CF102")[0].severity, Severity::Warning);
-        let quoted = only(on_calico(&fc(V1, "bpfKubeProxyHealthzPort: \"10256\""), "3.32"), "CF102");
-        assert!(quoted[0].message.contains("must be of type integer"), "{}", quoted[0].message);
+        assert_eq!(
+            only(on_calico(&fc(V1, "bpfKubeProxyHealthzPort: 70000"), "3.32"), "CF102")[0].severity,
+            Severity::Warning
+        );
+        let quoted = only(
+            on_calico(&fc(V1, "bpfKubeProxyHealthzPort: \"10256\""), "3.32"),
+            "CF102",
+        );
+        assert!(
+            quoted[0].message.contains("must be of type integer"),
+            "{}",
+            quoted[0].message
+        );
     }
 
     #[test]

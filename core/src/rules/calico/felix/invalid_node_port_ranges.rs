@@ -64,22 +64,38 @@ impl Rule for InvalidNodePortRanges {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.felix {
-            let Some(list) = doc.field(FIELD).filter(|n| n.is_seq()) else { continue };
+            let Some(list) = doc.field(FIELD).filter(|n| n.is_seq()) else {
+                continue;
+            };
             let v3 = is_v3(doc);
             let name = &doc.name;
             let items: Vec<_> = list.items().collect();
             if items.len() > 7 {
                 let (severity, why) = if v3 {
-                    (Severity::Error, "the Calico API server rejects it (\"node port ranges list is too long (max 7)\")".to_string())
+                    (
+                        Severity::Error,
+                        "the Calico API server rejects it (\"node port ranges list is too long (max 7)\")".to_string(),
+                    )
                 } else if version >= CALICO_3_33 {
-                    (Severity::Error, format!("the API server rejects it (\"spec.kubeNodePortRanges: Too many: {}: must have at most 7 items\")", items.len()))
+                    (
+                        Severity::Error,
+                        format!(
+                            "the API server rejects it (\"spec.kubeNodePortRanges: Too many: {}: must have at most 7 items\")",
+                            items.len()
+                        ),
+                    )
                 } else {
                     (
                         Severity::Warning,
-                        format!("the crd.projectcalico.org/v1 CRD of Calico {version} does not cap it, but iptables' multiport match takes at most 15 ports (a range counts twice), which is why the Calico API allows 7"),
+                        format!(
+                            "the crd.projectcalico.org/v1 CRD of Calico {version} does not cap it, but iptables' multiport match takes at most 15 ports (a range counts twice), which is why the Calico API allows 7"
+                        ),
                     )
                 };
-                let message = format!("FelixConfiguration {name:?} lists {} kubeNodePortRanges: {why}", items.len());
+                let message = format!(
+                    "FelixConfiguration {name:?} lists {} kubeNodePortRanges: {why}",
+                    items.len()
+                );
                 let help = "Merge the entries into at most 7 numeric ports or `min:max` ranges that cover kube-apiserver's --service-node-port-range.".to_string();
                 report_felix(out, &Self::META, severity, doc, FIELD, message, help);
             }
@@ -92,20 +108,48 @@ impl Rule for InvalidNodePortRanges {
                     Resolved::Str(s) => s.to_string(),
                     _ => continue,
                 };
-                let Err(felix_error) = port_from_string(&text) else { continue };
+                let Err(felix_error) = port_from_string(&text) else {
+                    continue;
+                };
                 let named = felix_error.ends_with("has port name set");
                 let (severity, why) = match (named, v3) {
-                    (true, true) => (Severity::Error, "the Calico API server rejects it (\"node port ranges should not contain named ports\")".to_string()),
+                    (true, true) => (
+                        Severity::Error,
+                        "the Calico API server rejects it (\"node port ranges should not contain named ports\")"
+                            .to_string(),
+                    ),
                     (true, false) => (
                         Severity::Warning,
-                        format!("named ports are not allowed; Felix logs \"Replacing invalid value with default\" ({felix_error}) and uses 30000:32767 instead of the whole list"),
+                        format!(
+                            "named ports are not allowed; Felix logs \"Replacing invalid value with default\" ({felix_error}) and uses 30000:32767 instead of the whole list"
+                        ),
                     ),
-                    (false, true) => (Severity::Error, format!("{text:?} is not a port (0-65535) or a min:max range, so the Calico API server cannot decode the resource")),
-                    (false, false) => (Severity::Error, format!("{text:?} is not a port (0-65535) or a min:max range, so Calico cannot decode the FelixConfiguration")),
+                    (false, true) => (
+                        Severity::Error,
+                        format!(
+                            "{text:?} is not a port (0-65535) or a min:max range, so the Calico API server cannot decode the resource"
+                        ),
+                    ),
+                    (false, false) => (
+                        Severity::Error,
+                        format!(
+                            "{text:?} is not a port (0-65535) or a min:max range, so Calico cannot decode the FelixConfiguration"
+                        ),
+                    ),
                 };
                 let message = format!("kubeNodePortRanges[{index}] of FelixConfiguration {name:?}: {why}");
-                let help = "Write numeric ports or `min:max` ranges (min ≤ max ≤ 65535), for example `\"30000:32767\"`.".to_string();
-                report_felix(out, &Self::META, severity, doc, &format!("{FIELD}[{index}]"), message, help);
+                let help =
+                    "Write numeric ports or `min:max` ranges (min ≤ max ≤ 65535), for example `\"30000:32767\"`."
+                        .to_string();
+                report_felix(
+                    out,
+                    &Self::META,
+                    severity,
+                    doc,
+                    &format!("{FIELD}[{index}]"),
+                    message,
+                    help,
+                );
             }
         }
     }
@@ -126,23 +170,46 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column, f[0].severity), (6, 39, Severity::Error));
         assert_eq!(f[0].field.as_deref(), Some("spec.kubeNodePortRanges[1]"));
-        assert!(f[0].message.contains("should not contain named ports"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("should not contain named ports"),
+            "{}",
+            f[0].message
+        );
         let v1 = only(on_calico(&felix(V1, "default", spec), "3.32"), "CF101");
         assert_eq!(v1[0].severity, Severity::Warning);
-        assert!(v1[0].message.contains("Replacing invalid value with default"), "{}", v1[0].message);
+        assert!(
+            v1[0].message.contains("Replacing invalid value with default"),
+            "{}",
+            v1[0].message
+        );
     }
 
     #[test]
     fn too_many_entries() {
         let spec = "  kubeNodePortRanges: [1, 2, 3, 4, 5, 6, 7, 8]\n";
-        assert_eq!(only(on_calico(&felix(V3, "default", spec), "3.31"), "CF101")[0].severity, Severity::Error);
-        assert_eq!(only(on_calico(&felix(V1, "default", spec), "3.32"), "CF101")[0].severity, Severity::Warning);
-        assert_eq!(only(on_calico(&felix(V1, "default", spec), "3.33"), "CF101")[0].severity, Severity::Error);
+        assert_eq!(
+            only(on_calico(&felix(V3, "default", spec), "3.31"), "CF101")[0].severity,
+            Severity::Error
+        );
+        assert_eq!(
+            only(on_calico(&felix(V1, "default", spec), "3.32"), "CF101")[0].severity,
+            Severity::Warning
+        );
+        assert_eq!(
+            only(on_calico(&felix(V1, "default", spec), "3.33"), "CF101")[0].severity,
+            Severity::Error
+        );
     }
 
     #[test]
     fn invalid_ranges_are_errors() {
-        let f = only(on_calico(&felix(V1, "default", "  kubeNodePortRanges: [\"32767:30000\", 70000]\n"), "3.32"), "CF101");
+        let f = only(
+            on_calico(
+                &felix(V1, "default", "  kubeNodePortRanges: [\"32767:30000\", 70000]\n"),
+                "3.32",
+            ),
+            "CF101",
+        );
         assert_eq!(f.len(), 2);
         assert!(f.iter().all(|f| f.severity == Severity::Error));
     }

@@ -58,7 +58,11 @@ impl Rule for NftablesAutoUnsupported {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
-        if version >= CALICO_3_32 {
+        // With kube-proxy in nftables mode in a manifest install, CX104 reports the same value
+        // with its consequence for the pair.
+        let reported_by_cx104 =
+            cx.cluster.calico.as_ref().is_some_and(|c| !c.operator) && cx.cluster.kube_proxy.mode() == Some("nftables");
+        if version >= CALICO_3_32 || reported_by_cx104 {
             return;
         }
         let because = format!(
@@ -75,11 +79,24 @@ impl Rule for NftablesAutoUnsupported {
             } else {
                 ""
             };
-            let message = format!("FelixConfiguration {:?} sets nftablesMode: Auto{owned}; {because}", doc.name);
-            report_felix(out, &Self::META, Severity::Error, doc, "nftablesMode", message, HELP.to_string());
+            let message = format!(
+                "FelixConfiguration {:?} sets nftablesMode: Auto{owned}; {because}",
+                doc.name
+            );
+            report_felix(
+                out,
+                &Self::META,
+                Severity::Error,
+                doc,
+                "nftablesMode",
+                message,
+                HELP.to_string(),
+            );
         }
         for container in &cx.calico.nodes {
-            let Some(env) = container.felix_env("NFTABLESMODE") else { continue };
+            let Some(env) = container.felix_env("NFTABLESMODE") else {
+                continue;
+            };
             if !env.value.is_some_and(|v| v.eq_ignore_ascii_case("auto")) {
                 continue;
             }
@@ -90,7 +107,15 @@ impl Rule for NftablesAutoUnsupported {
                 env.value.unwrap_or_default(),
                 container.container
             );
-            report_env(out, &Self::META, Severity::Error, container, env, message, HELP.to_string());
+            report_env(
+                out,
+                &Self::META,
+                Severity::Error,
+                container,
+                env,
+                message,
+                HELP.to_string(),
+            );
         }
     }
 }
@@ -100,22 +125,71 @@ mod tests {
     use crate::rules::calico::test_support::{calico_node, felix, on_calico, only};
 
     #[test]
+    fn leaves_the_kube_proxy_nftables_case_to_cx104() {
+        let kube_proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n---\n";
+        let yaml = format!("{kube_proxy}{}", felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n"));
+        let findings = on_calico(&yaml, "3.31");
+        assert!(only(findings.clone(), "CF103").is_empty());
+        assert_eq!(only(findings, "CX104").len(), 1);
+    }
+
+    #[test]
     fn auto_fires_on_3_31() {
         for api in ["projectcalico.org/v3", "crd.projectcalico.org/v1"] {
-            let f = only(on_calico(&felix(api, "default", "  nftablesMode: Auto\n"), "3.31"), "CF103");
+            let f = only(
+                on_calico(&felix(api, "default", "  nftablesMode: Auto\n"), "3.31"),
+                "CF103",
+            );
             assert_eq!(f.len(), 1, "{api}");
-            assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (6, 17, Some("spec.nftablesMode")));
-            assert!(f[0].message.contains("Replacing invalid value with default"), "{}", f[0].message);
+            assert_eq!(
+                (f[0].line, f[0].column, f[0].field.as_deref()),
+                (6, 17, Some("spec.nftablesMode"))
+            );
+            assert!(
+                f[0].message.contains("Replacing invalid value with default"),
+                "{}",
+                f[0].message
+            );
         }
-        let node = only(on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "auto")]), "3.30"), "CF103");
-        assert_eq!((node.len(), node[0].line, node[0].container.as_deref()), (1, 14, Some("calico-node")));
+        let node = only(
+            on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "auto")]), "3.30"),
+            "CF103",
+        );
+        assert_eq!(
+            (node.len(), node[0].line, node[0].container.as_deref()),
+            (1, 14, Some("calico-node"))
+        );
         assert_eq!(node[0].field.as_deref(), Some("env FELIX_NFTABLESMODE"));
     }
 
     #[test]
     fn silent_on_3_32_and_for_other_values() {
-        assert!(only(on_calico(&felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n"), "3.32"), "CF103").is_empty());
-        assert!(only(on_calico(&felix("projectcalico.org/v3", "default", "  nftablesMode: Enabled\n"), "3.31"), "CF103").is_empty());
-        assert!(only(on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "Enabled")]), "3.31"), "CF103").is_empty());
+        assert!(
+            only(
+                on_calico(
+                    &felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n"),
+                    "3.32"
+                ),
+                "CF103"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(
+                    &felix("projectcalico.org/v3", "default", "  nftablesMode: Enabled\n"),
+                    "3.31"
+                ),
+                "CF103"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(&calico_node(&[("FELIX_NFTABLESMODE", "Enabled")]), "3.31"),
+                "CF103"
+            )
+            .is_empty()
+        );
     }
 }

@@ -60,7 +60,9 @@ declare_rule! {
 const ERROR: &str = "kubernetes service endpoint is defined by the kubernetes-service-endpoints ConfigMap";
 
 fn problems<'a>(spec: &Spec<'a>, configmap: Option<String>) -> Vec<Problem<'a>> {
-    let Some((doc, node)) = spec.get("calicoNetwork.bpfNetworkBootstrap") else { return Vec::new() };
+    let Some((doc, node)) = spec.get("calicoNetwork.bpfNetworkBootstrap") else {
+        return Vec::new();
+    };
     if node.as_str() != Some("Enabled") || spec.dataplane() != "BPF" {
         return Vec::new();
     }
@@ -71,12 +73,22 @@ fn problems<'a>(spec: &Spec<'a>, configmap: Option<String>) -> Vec<Problem<'a>> 
         .and_then(|n: NodeRef<'_>| n.as_str())
         .filter(|h| !h.trim().is_empty())
         .map(|h| format!("kubernetesServiceEndpoint.host ({h:?}) in these Helm values, which makes the chart create ConfigMap kubernetes-services-endpoint"));
-    let Some(defined_by) = configmap.or(helm_host) else { return Vec::new() };
+    let Some(defined_by) = configmap.or(helm_host) else {
+        return Vec::new();
+    };
     let message = format!(
         "bpfNetworkBootstrap is Enabled and the API server endpoint is also set by {defined_by}: the operator stops with the calico TigeraStatus degraded (\"bpfNetworkBootstrap is Enabled but the requirements are not met: {ERROR}\") and does not roll out eBPF"
     );
     let help = "Use one of the two: delete the ConfigMap (`kubectl -n tigera-operator delete configmap kubernetes-services-endpoint`, or empty kubernetesServiceEndpoint.host in the Helm values) and let the operator bootstrap, or keep it and set `bpfNetworkBootstrap: Disabled`.".to_string();
-    vec![Problem { at: None, key: "configmap".to_string(), severity: Severity::Error, doc, path: "calicoNetwork.bpfNetworkBootstrap".to_string(), message, help }]
+    vec![Problem {
+        at: None,
+        key: "configmap".to_string(),
+        severity: Severity::Error,
+        doc,
+        path: "calicoNetwork.bpfNetworkBootstrap".to_string(),
+        message,
+        help,
+    }]
 }
 
 impl Rule for BpfBootstrapWithEndpointConfigmap {
@@ -112,22 +124,35 @@ mod tests {
     const BPF: &str = "    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n";
 
     fn configmap(namespace: &str) -> String {
-        format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: 10.0.0.10\n  KUBERNETES_SERVICE_PORT: \"6443\"\n")
+        format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: 10.0.0.10\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
+        )
     }
 
     #[test]
     fn fires_with_the_operator_configmap() {
         let yaml = format!("{}{}", installation(BPF), configmap("tigera-operator"));
         let f = only(on_calico(&yaml, "3.31"), "CA111");
-        assert_eq!((f.len(), f[0].line, f[0].field.as_deref()), (1, 8, Some("spec.calicoNetwork.bpfNetworkBootstrap")));
-        assert!(f[0].message.contains("ConfigMap tigera-operator/kubernetes-services-endpoint (test.yaml:"), "{}", f[0].message);
+        assert_eq!(
+            (f.len(), f[0].line, f[0].field.as_deref()),
+            (1, 8, Some("spec.calicoNetwork.bpfNetworkBootstrap"))
+        );
+        assert!(
+            f[0].message
+                .contains("ConfigMap tigera-operator/kubernetes-services-endpoint (test.yaml:"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn fires_with_helm_values_that_create_it() {
         let values = "installation:\n  calicoNetwork:\n    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\nkubernetesServiceEndpoint:\n  host: api.example.com\n  port: \"6443\"\n";
         let f = only(on_helm_values(values, "3.32"), "CA111");
-        assert_eq!((f.len(), f[0].field.as_deref()), (1, Some("installation.calicoNetwork.bpfNetworkBootstrap")));
+        assert_eq!(
+            (f.len(), f[0].field.as_deref()),
+            (1, Some("installation.calicoNetwork.bpfNetworkBootstrap"))
+        );
         let empty = values.replace("api.example.com", "\"\"");
         assert!(only(on_helm_values(&empty, "3.32"), "CA111").is_empty());
     }

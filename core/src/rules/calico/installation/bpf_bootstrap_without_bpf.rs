@@ -45,7 +45,9 @@ declare_rule! {
 }
 
 fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
-    let Some((doc, node)) = spec.get("calicoNetwork.bpfNetworkBootstrap") else { return Vec::new() };
+    let Some((doc, node)) = spec.get("calicoNetwork.bpfNetworkBootstrap") else {
+        return Vec::new();
+    };
     let dataplane = spec.dataplane();
     if node.as_str() != Some("Enabled") || dataplane == "BPF" {
         return Vec::new();
@@ -86,17 +88,54 @@ mod tests {
 
     #[test]
     fn fires_without_bpf() {
-        let f = only(on_calico(&installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Enabled\n"), "3.31"), "CA110");
+        let f = only(
+            on_calico(
+                &installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Enabled\n"),
+                "3.31",
+            ),
+            "CA110",
+        );
         assert_eq!((f.len(), f[0].line, f[0].column), (1, 8, 26));
         assert_eq!(f[0].field.as_deref(), Some("spec.calicoNetwork.bpfNetworkBootstrap"));
         // Unset linuxDataplane is Iptables.
-        assert_eq!(only(on_calico(&installation("    bpfNetworkBootstrap: Enabled\n"), "3.32"), "CA110").len(), 1);
+        assert_eq!(
+            only(
+                on_calico(&installation("    bpfNetworkBootstrap: Enabled\n"), "3.32"),
+                "CA110"
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn silent_with_bpf_disabled_or_old_calico() {
-        assert!(only(on_calico(&installation("    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n"), "3.32"), "CA110").is_empty());
-        assert!(only(on_calico(&installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Disabled\n"), "3.32"), "CA110").is_empty());
-        assert!(only(on_calico(&installation("    bpfNetworkBootstrap: Enabled\n"), "3.30"), "CA110").is_empty());
+        assert!(
+            only(
+                on_calico(
+                    &installation("    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n"),
+                    "3.32"
+                ),
+                "CA110"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(
+                    &installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Disabled\n"),
+                    "3.32"
+                ),
+                "CA110"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(&installation("    bpfNetworkBootstrap: Enabled\n"), "3.30"),
+                "CA110"
+            )
+            .is_empty()
+        );
     }
 }

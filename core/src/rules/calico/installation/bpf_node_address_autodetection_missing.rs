@@ -65,7 +65,9 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         return Vec::new();
     };
     let cidr = pool.get_str("cidr").unwrap_or_default();
-    let doc = spec.get("calicoNetwork.linuxDataplane").map_or(spec.base(), |(doc, _)| doc);
+    let doc = spec
+        .get("calicoNetwork.linuxDataplane")
+        .map_or(spec.base, |(doc, _)| doc);
     let message = format!(
         "linuxDataplane is BPF and ipPools[{index}] is the IPv6 pool {cidr}, but nodeAddressAutodetectionV6 is not set: the operator refuses the Installation (\"{}: {ERROR}\") and, on a new cluster, never creates the pool that would let it default the field, so nothing is installed",
         spec.reason()
@@ -106,15 +108,24 @@ mod tests {
         let yaml = installation(&format!("    linuxDataplane: BPF\n{POOLS}"));
         let f = only(on_calico(&yaml, "3.32"), "CA103");
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].field.as_deref(), Some("spec.calicoNetwork.nodeAddressAutodetectionV6"));
+        assert_eq!(
+            f[0].field.as_deref(),
+            Some("spec.calicoNetwork.nodeAddressAutodetectionV6")
+        );
         // Not written: the finding points at `calicoNetwork:`.
         assert_eq!((f[0].line, f[0].exact), (6, false));
-        assert!(f[0].message.contains("is required for the BPF dataplane"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("is required for the BPF dataplane"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn silent_with_autodetection_ipv4_only_or_other_dataplanes() {
-        let with = installation(&format!("    linuxDataplane: BPF\n    nodeAddressAutodetectionV6:\n      firstFound: true\n{POOLS}"));
+        let with = installation(&format!(
+            "    linuxDataplane: BPF\n    nodeAddressAutodetectionV6:\n      firstFound: true\n{POOLS}"
+        ));
         assert!(only(on_calico(&with, "3.32"), "CA103").is_empty());
         let v4 = installation("    linuxDataplane: BPF\n    ipPools:\n    - cidr: 10.244.0.0/16\n");
         assert!(only(on_calico(&v4, "3.32"), "CA103").is_empty());
@@ -128,7 +139,10 @@ mod tests {
         let bpf = "installation:\n  calicoNetwork:\n    linuxDataplane: BPF\n    ipPools:\n    - cidr: 192.168.0.0/16\n    - cidr: fd00:10:244::/64\n";
         assert!(only(on_helm_layers(&[base, bpf], "3.32"), "CA103").is_empty());
         let f = only(on_helm_layers(&[bpf], "3.32"), "CA103");
-        assert_eq!((f.len(), f[0].field.as_deref()), (1, Some("installation.calicoNetwork.nodeAddressAutodetectionV6")));
+        assert_eq!(
+            (f.len(), f[0].field.as_deref()),
+            (1, Some("installation.calicoNetwork.nodeAddressAutodetectionV6"))
+        );
     }
 
     #[test]
@@ -137,7 +151,11 @@ mod tests {
         let overlay = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: overlay\nspec:\n  calicoNetwork:\n    nodeAddressAutodetectionV6:\n      firstFound: true\n";
         let f = only(on_calico(&format!("{base}---\n{overlay}"), "3.32"), "CA103");
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.contains("Invalid Installation provided"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("Invalid Installation provided"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

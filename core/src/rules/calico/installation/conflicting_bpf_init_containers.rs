@@ -48,10 +48,18 @@ declare_rule! {
 const INIT_CONTAINERS: &str = "calicoNodeDaemonSet.spec.template.spec.initContainers";
 
 fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
-    let Some((doc, list)) = spec.get(INIT_CONTAINERS) else { return Vec::new() };
-    let names: Vec<(usize, &str)> = list.items().enumerate().filter_map(|(i, c)| Some((i, c.get_str("name")?))).collect();
+    let Some((doc, list)) = spec.get(INIT_CONTAINERS) else {
+        return Vec::new();
+    };
+    let names: Vec<(usize, &str)> = list
+        .items()
+        .enumerate()
+        .filter_map(|(i, c)| Some((i, c.get_str("name")?)))
+        .collect();
     let has = |name: &str| names.iter().find(|(_, n)| *n == name).map(|(i, _)| *i);
-    let (Some(_), Some(second)) = (has("mount-bpffs"), has("ebpf-bootstrap")) else { return Vec::new() };
+    let (Some(_), Some(second)) = (has("mount-bpffs"), has("ebpf-bootstrap")) else {
+        return Vec::new();
+    };
     let message = format!(
         "the calico-node overrides name both init containers mount-bpffs and ebpf-bootstrap: the operator refuses the Installation (\"{}: installation spec.CalicoNodeDaemonSet is not valid: init container names mount-bpffs and ebpf-bootstrap are mutually exclusive, please remove one of them\") and does not roll out calico-node",
         spec.reason()
@@ -87,20 +95,34 @@ mod tests {
 
     fn overrides(names: &[&str]) -> String {
         let items: String = names.iter().map(|n| format!("          - name: {n}\n")).collect();
-        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n{items}")
+        format!(
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n{items}"
+        )
     }
 
     #[test]
     fn both_names_are_rejected() {
-        let f = only(on_calico(&overrides(&["mount-bpffs", "ebpf-bootstrap"]), "3.31"), "CA109");
+        let f = only(
+            on_calico(&overrides(&["mount-bpffs", "ebpf-bootstrap"]), "3.31"),
+            "CA109",
+        );
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column), (12, 19));
-        assert_eq!(f[0].field.as_deref(), Some("spec.calicoNodeDaemonSet.spec.template.spec.initContainers[1].name"));
+        assert_eq!(
+            f[0].field.as_deref(),
+            Some("spec.calicoNodeDaemonSet.spec.template.spec.initContainers[1].name")
+        );
     }
 
     #[test]
     fn one_name_or_old_versions_are_silent() {
         assert!(only(on_calico(&overrides(&["ebpf-bootstrap"]), "3.32"), "CA109").is_empty());
-        assert!(only(on_calico(&overrides(&["mount-bpffs", "ebpf-bootstrap"]), "3.30"), "CA109").is_empty());
+        assert!(
+            only(
+                on_calico(&overrides(&["mount-bpffs", "ebpf-bootstrap"]), "3.30"),
+                "CA109"
+            )
+            .is_empty()
+        );
     }
 }

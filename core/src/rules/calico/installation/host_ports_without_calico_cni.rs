@@ -40,7 +40,9 @@ declare_rule! {
 const ERROR: &str = "spec.calicoNetwork.hostPorts is supported only for Calico CNI";
 
 fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
-    let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") else { return Vec::new() };
+    let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") else {
+        return Vec::new();
+    };
     let cni = spec.cni_type();
     if node.as_str() != Some("Enabled") || cni == "Calico" {
         return Vec::new();
@@ -50,7 +52,15 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         spec.reason()
     );
     let help = "Remove `calicoNetwork.hostPorts`: host ports are provided by the Calico CNI plugin, which this cluster does not use.".to_string();
-    vec![Problem { at: None, key: "hostPorts".to_string(), severity: Severity::Error, doc, path: "calicoNetwork.hostPorts".to_string(), message, help }]
+    vec![Problem {
+        at: None,
+        key: "hostPorts".to_string(),
+        severity: Severity::Error,
+        doc,
+        path: "calicoNetwork.hostPorts".to_string(),
+        message,
+        help,
+    }]
 }
 
 impl Rule for HostPortsWithoutCalicoCni {
@@ -73,15 +83,45 @@ mod tests {
 
     #[test]
     fn fires_with_another_cni() {
-        let f = only(on_calico(&spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"), "CA106");
-        assert_eq!((f.len(), f[0].line, f[0].field.as_deref()), (1, 9, Some("spec.calicoNetwork.hostPorts")));
-        let aks = only(on_calico(&spec("  kubernetesProvider: AKS\n  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"), "CA106");
+        let f = only(
+            on_calico(
+                &spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    hostPorts: Enabled\n"),
+                "3.32",
+            ),
+            "CA106",
+        );
+        assert_eq!(
+            (f.len(), f[0].line, f[0].field.as_deref()),
+            (1, 9, Some("spec.calicoNetwork.hostPorts"))
+        );
+        let aks = only(
+            on_calico(
+                &spec("  kubernetesProvider: AKS\n  calicoNetwork:\n    hostPorts: Enabled\n"),
+                "3.32",
+            ),
+            "CA106",
+        );
         assert!(aks[0].message.contains("AzureVNET"), "{}", aks[0].message);
     }
 
     #[test]
     fn silent_with_calico_cni_or_disabled() {
-        assert!(only(on_calico(&spec("  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"), "CA106").is_empty());
-        assert!(only(on_calico(&spec("  cni:\n    type: GKE\n  calicoNetwork:\n    hostPorts: Disabled\n"), "3.32"), "CA106").is_empty());
+        assert!(
+            only(
+                on_calico(&spec("  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"),
+                "CA106"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                on_calico(
+                    &spec("  cni:\n    type: GKE\n  calicoNetwork:\n    hostPorts: Disabled\n"),
+                    "3.32"
+                ),
+                "CA106"
+            )
+            .is_empty()
+        );
     }
 }

@@ -85,10 +85,22 @@ mod tests {
     fn both_fields_are_too_new_for_3_30() {
         let f = only(on_calico(&installation(AUTO), "3.30"), "CA113");
         assert_eq!(f.len(), 2);
-        assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (8, 26, Some("spec.calicoNetwork.bpfNetworkBootstrap")));
+        assert_eq!(
+            (f[0].line, f[0].column, f[0].field.as_deref()),
+            (8, 26, Some("spec.calicoNetwork.bpfNetworkBootstrap"))
+        );
         assert_eq!(f[1].field.as_deref(), Some("spec.calicoNetwork.kubeProxyManagement"));
-        let helm = only(on_helm_values("installation:\n  calicoNetwork:\n    kubeProxyManagement: Enabled\n", "3.29"), "CA113");
-        assert_eq!(helm[0].field.as_deref(), Some("installation.calicoNetwork.kubeProxyManagement"));
+        let helm = only(
+            on_helm_values(
+                "installation:\n  calicoNetwork:\n    kubeProxyManagement: Enabled\n",
+                "3.29",
+            ),
+            "CA113",
+        );
+        assert_eq!(
+            helm[0].field.as_deref(),
+            Some("installation.calicoNetwork.kubeProxyManagement")
+        );
     }
 
     #[test]

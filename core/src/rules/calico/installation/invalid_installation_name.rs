@@ -36,8 +36,9 @@ declare_rule! {
     /// (or `overlay` for settings merged on top of `default`).
     ///
     /// ## References
-    /// - tigera/operator `api/v1/installation_types.go:36` (CEL rule; commit 73cfac47b, first
-    ///   released in v1.42 / Calico 3.32)
+    /// - tigera/operator `api/v1/installation_types.go:36` (CEL rule; commit 73cfac47b, in
+    ///   v1.41.0 and later; v1.41 pins a pre-release Calico, so the first Calico release with it
+    ///   is 3.32, operator v1.42)
     /// - tigera/operator `pkg/controller/installation/core_controller.go:870-877` (overlay),
     ///   `pkg/controller/utils/utils.go` `DefaultInstanceKey`, `OverlayInstanceKey`
     pub struct InvalidInstallationName {
@@ -88,7 +89,17 @@ impl Rule for InvalidInstallationName {
                 )
             };
             let help = "Name the Installation `default` (or `overlay` for settings merged on top of `default`):\n```yaml\nmetadata:\n  name: default\n```".to_string();
-            report_node(out, &Self::META, severity, &doc.object, node, true, Some("metadata.name".to_string()), message, help);
+            report_node(
+                out,
+                &Self::META,
+                severity,
+                &doc.object,
+                node,
+                true,
+                Some("metadata.name".to_string()),
+                message,
+                help,
+            );
         }
     }
 }
@@ -99,16 +110,26 @@ mod tests {
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn named(name: &str) -> String {
-        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: {name}\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n")
+        format!(
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: {name}\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n"
+        )
     }
 
     #[test]
     fn other_names_are_rejected_from_3_32() {
         let f = only(on_calico(&named("calico"), "3.32"), "CA101");
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (4, 9, Some("metadata.name")));
+        assert_eq!(
+            (f[0].line, f[0].column, f[0].field.as_deref()),
+            (4, 9, Some("metadata.name"))
+        );
         assert_eq!(f[0].severity, Severity::Error);
-        assert!(f[0].message.contains("resource name must be 'default', 'tigera-secure', or 'overlay'"), "{}", f[0].message);
+        assert!(
+            f[0].message
+                .contains("resource name must be 'default', 'tigera-secure', or 'overlay'"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
@@ -116,7 +137,10 @@ mod tests {
         let f = only(on_calico(&named("calico"), "3.31"), "CA101");
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].message.contains("never read"), "{}", f[0].message);
-        assert_eq!(only(on_calico(&named("tigera-secure"), "3.32"), "CA101")[0].severity, Severity::Warning);
+        assert_eq!(
+            only(on_calico(&named("tigera-secure"), "3.32"), "CA101")[0].severity,
+            Severity::Warning
+        );
     }
 
     #[test]

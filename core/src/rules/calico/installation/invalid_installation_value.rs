@@ -1,7 +1,8 @@
 use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
 use crate::rules::calico::support::{
-    BPF_AUTO_INSTALL, NFTABLES_DATAPLANE, case_match, is_templated, json_type, quoted_list, report_installation, resolved,
+    BPF_AUTO_INSTALL, NFTABLES_DATAPLANE, case_match, is_templated, json_type, quoted_list, report_installation,
+    resolved,
 };
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 use crate::yaml::resolve::Resolved;
@@ -63,13 +64,41 @@ struct EnumField {
 }
 
 const FIELDS: &[EnumField] = &[
-    EnumField { path: "calicoNetwork.linuxDataplane", values: &["Iptables", "BPF", "VPP", "Nftables"], since: None },
-    EnumField { path: "calicoNetwork.windowsDataplane", values: &["HNS", "Disabled"], since: None },
-    EnumField { path: "calicoNetwork.bpfNetworkBootstrap", values: &["Disabled", "Enabled"], since: Some(BPF_AUTO_INSTALL) },
-    EnumField { path: "calicoNetwork.kubeProxyManagement", values: &["Disabled", "Enabled"], since: Some(BPF_AUTO_INSTALL) },
-    EnumField { path: "calicoNetwork.hostPorts", values: &["Enabled", "Disabled"], since: None },
-    EnumField { path: "calicoNetwork.bgp", values: &["Enabled", "Disabled"], since: None },
-    EnumField { path: "calicoNetwork.linuxPodInterfaceType", values: &["Veth", "Netkit"], since: None },
+    EnumField {
+        path: "calicoNetwork.linuxDataplane",
+        values: &["Iptables", "BPF", "VPP", "Nftables"],
+        since: None,
+    },
+    EnumField {
+        path: "calicoNetwork.windowsDataplane",
+        values: &["HNS", "Disabled"],
+        since: None,
+    },
+    EnumField {
+        path: "calicoNetwork.bpfNetworkBootstrap",
+        values: &["Disabled", "Enabled"],
+        since: Some(BPF_AUTO_INSTALL),
+    },
+    EnumField {
+        path: "calicoNetwork.kubeProxyManagement",
+        values: &["Disabled", "Enabled"],
+        since: Some(BPF_AUTO_INSTALL),
+    },
+    EnumField {
+        path: "calicoNetwork.hostPorts",
+        values: &["Enabled", "Disabled"],
+        since: None,
+    },
+    EnumField {
+        path: "calicoNetwork.bgp",
+        values: &["Enabled", "Disabled"],
+        since: None,
+    },
+    EnumField {
+        path: "calicoNetwork.linuxPodInterfaceType",
+        values: &["Veth", "Netkit"],
+        since: None,
+    },
 ];
 
 impl Rule for InvalidInstallationValue {
@@ -94,28 +123,49 @@ impl Rule for InvalidInstallationValue {
                 let (error, why, replacement) = match value {
                     Resolved::Str(text) if values.contains(&text) || is_templated(text) => continue,
                     Resolved::Str(text) => {
-                        let error = format!("{display}: Unsupported value: {text:?}: supported values: {}", quoted_list(&values));
+                        let error = format!(
+                            "{display}: Unsupported value: {text:?}: supported values: {}",
+                            quoted_list(&values)
+                        );
                         match case_match(&values, text) {
-                            Some(right) => (error, format!("the values are case-sensitive, write {right:?}"), right.to_string()),
+                            Some(right) => (
+                                error,
+                                format!("the values are case-sensitive, write {right:?}"),
+                                right.to_string(),
+                            ),
                             None if text == "Nftables" => (
                                 error,
-                                format!("the Nftables dataplane needs Calico 3.29 (operator v1.36) or later; the target is Calico {version} ({})", cx.target.calico_source),
+                                format!(
+                                    "the Nftables dataplane needs Calico 3.29 (operator v1.36) or later; the target is Calico {version} ({})",
+                                    cx.target.calico_source
+                                ),
                                 "Iptables".to_string(),
                             ),
                             None => (error, format!("{text:?} is not one of them"), values[0].to_string()),
                         }
                     }
                     other => (
-                        format!("{display}: Invalid value: \"{}\": {display} must be of type string", json_type(&other)),
-                        format!("YAML reads the value as a {}, and the field takes one of {}", json_type(&other), quoted_list(&values)),
+                        format!(
+                            "{display}: Invalid value: \"{}\": {display} must be of type string",
+                            json_type(&other)
+                        ),
+                        format!(
+                            "YAML reads the value as a {}, and the field takes one of {}",
+                            json_type(&other),
+                            quoted_list(&values)
+                        ),
                         values[0].to_string(),
                     ),
                 };
                 let message = format!(
-                    "the API server rejects the Installation {:?} (\"{error}\"): {why}; the apply fails and the dataplane is not changed",
+                    "the API server rejects the Installation {:?} with `{error}`: {why}; the apply fails and the dataplane is not changed",
                     doc.name
                 );
-                let help = format!("Write one of {} exactly, for example `{}: {replacement}`.", quoted_list(&values), field.path.rsplit('.').next().unwrap_or(field.path));
+                let help = format!(
+                    "Write one of {} exactly, for example `{}: {replacement}`.",
+                    quoted_list(&values),
+                    field.path.rsplit('.').next().unwrap_or(field.path)
+                );
                 report_installation(out, &Self::META, Severity::Error, doc, field.path, message, help);
             }
         }
@@ -128,12 +178,30 @@ mod tests {
 
     #[test]
     fn wrong_case_is_rejected_with_the_right_spelling() {
-        let f = only(on_calico(&installation("    linuxDataplane: nftables\n"), "3.32"), "CA102");
+        let f = only(
+            on_calico(&installation("    linuxDataplane: nftables\n"), "3.32"),
+            "CA102",
+        );
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (7, 21, Some("spec.calicoNetwork.linuxDataplane")));
-        assert!(f[0].message.contains("Unsupported value: \"nftables\": supported values: \"Iptables\", \"BPF\", \"VPP\", \"Nftables\""), "{}", f[0].message);
+        assert_eq!(
+            (f[0].line, f[0].column, f[0].field.as_deref()),
+            (7, 21, Some("spec.calicoNetwork.linuxDataplane"))
+        );
+        assert!(
+            f[0].message.contains(
+                "Unsupported value: \"nftables\": supported values: \"Iptables\", \"BPF\", \"VPP\", \"Nftables\""
+            ),
+            "{}",
+            f[0].message
+        );
         assert!(f[0].message.contains("write \"Nftables\""), "{}", f[0].message);
-        let bpf = only(on_calico(&installation("    linuxDataplane: bpf\n    bgp: enabled\n    kubeProxyManagement: Enabled\n"), "3.32"), "CA102");
+        let bpf = only(
+            on_calico(
+                &installation("    linuxDataplane: bpf\n    bgp: enabled\n    kubeProxyManagement: Enabled\n"),
+                "3.32",
+            ),
+            "CA102",
+        );
         assert_eq!(bpf.len(), 2);
     }
 
@@ -161,12 +229,17 @@ mod tests {
     fn helm_values_are_located_under_installation() {
         let values = "installation:\n  enabled: true\n  calicoNetwork:\n    linuxDataplane: NFTables\n";
         let f = only(on_helm_values(values, "3.32"), "CA102");
-        assert_eq!((f[0].line, f[0].field.as_deref()), (4, Some("installation.calicoNetwork.linuxDataplane")));
+        assert_eq!(
+            (f[0].line, f[0].field.as_deref()),
+            (4, Some("installation.calicoNetwork.linuxDataplane"))
+        );
     }
 
     #[test]
     fn valid_values_are_silent() {
-        let yaml = installation("    linuxDataplane: BPF\n    windowsDataplane: Disabled\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n    hostPorts: Enabled\n    bgp: Disabled\n    linuxPodInterfaceType: Netkit\n");
+        let yaml = installation(
+            "    linuxDataplane: BPF\n    windowsDataplane: Disabled\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n    hostPorts: Enabled\n    bgp: Disabled\n    linuxPodInterfaceType: Netkit\n",
+        );
         assert!(only(on_calico(&yaml, "3.32"), "CA102").is_empty());
     }
 }

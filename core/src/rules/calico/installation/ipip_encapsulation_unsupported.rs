@@ -82,17 +82,28 @@ mod tests {
 
     #[test]
     fn fires_on_the_ipv6_pool_encapsulation() {
-        let yaml = installation("    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n    - cidr: fd00:10:244::/64\n      encapsulation: IPIPCrossSubnet\n");
+        let yaml = installation(
+            "    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n    - cidr: fd00:10:244::/64\n      encapsulation: IPIPCrossSubnet\n",
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA104");
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column), (11, 22));
-        assert_eq!(f[0].field.as_deref(), Some("spec.calicoNetwork.ipPools[1].encapsulation"));
-        assert!(f[0].message.contains("but it is set for fd00:10:244::/64"), "{}", f[0].message);
+        assert_eq!(
+            f[0].field.as_deref(),
+            Some("spec.calicoNetwork.ipPools[1].encapsulation")
+        );
+        assert!(
+            f[0].message.contains("but it is set for fd00:10:244::/64"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn silent_for_ipv6_vxlan_and_ipv4_ipip() {
-        let yaml = installation("    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n    - cidr: fd00:10:244::/64\n      encapsulation: VXLAN\n");
+        let yaml = installation(
+            "    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n    - cidr: fd00:10:244::/64\n      encapsulation: VXLAN\n",
+        );
         assert!(only(on_calico(&yaml, "3.32"), "CA104").is_empty());
     }
 }

@@ -94,18 +94,26 @@ fn is_kube_system_kube_proxy(ds: &KubeProxyDaemonSet<'_>) -> bool {
 }
 
 fn is_linux(ds: &KubeProxyDaemonSet<'_>) -> bool {
-    kube_proxy_containers(&ds.object, Os::Linux).iter().all(|w| w.os == Os::Linux)
+    kube_proxy_containers(&ds.object, Os::Linux)
+        .iter()
+        .all(|w| w.os == Os::Linux)
 }
 
 /// Why the input says kube-proxy is not deployed at all, from kubeadm.
 fn kubeadm_skips_kube_proxy(cx: &Context<'_>) -> Option<String> {
-    cx.objects.iter().filter(|o| o.meta.group() == "kubeadm.k8s.io").find_map(|o| {
-        if o.node.path("proxy.disabled").and_then(|n| n.as_str()) == Some("true") {
-            return Some(format!("{} sets proxy.disabled: true", o.meta.display()));
-        }
-        let skipped = o.node.get("skipPhases").is_some_and(|p| p.items().any(|i| i.as_str() == Some("addon/kube-proxy")));
-        skipped.then(|| format!("{} skips the addon/kube-proxy phase", o.meta.display()))
-    })
+    cx.objects
+        .iter()
+        .filter(|o| o.meta.group() == "kubeadm.k8s.io")
+        .find_map(|o| {
+            if o.node.path("proxy.disabled").and_then(|n| n.as_str()) == Some("true") {
+                return Some(format!("{} sets proxy.disabled: true", o.meta.display()));
+            }
+            let skipped = o
+                .node
+                .get("skipPhases")
+                .is_some_and(|p| p.items().any(|i| i.as_str() == Some("addon/kube-proxy")));
+            skipped.then(|| format!("{} skips the addon/kube-proxy phase", o.meta.display()))
+        })
 }
 
 const PATH: &str = "calicoNetwork.kubeProxyManagement";
@@ -121,7 +129,8 @@ impl Rule for KubeProxyNotManageable {
         if cx.target.calico < BPF_AUTO_INSTALL {
             return;
         }
-        let linux: Vec<&KubeProxyDaemonSet<'_>> = cx.calico.kube_proxy_daemonsets.iter().filter(|d| is_linux(d)).collect();
+        let linux: Vec<&KubeProxyDaemonSet<'_>> =
+            cx.calico.kube_proxy_daemonsets.iter().filter(|d| is_linux(d)).collect();
         let target = linux.iter().copied().find(|d| is_kube_system_kube_proxy(d));
         let skipped = kubeadm_skips_kube_proxy(cx);
         let enabled_somewhere = Cell::new(false);
@@ -157,13 +166,25 @@ impl Rule for KubeProxyNotManageable {
                 )],
             }
         });
-        let Some(ds) = target.filter(|_| enabled_somewhere.get()) else { return };
+        let Some(ds) = target.filter(|_| enabled_somewhere.get()) else {
+            return;
+        };
         if let Some((node, error, field)) = managed_by(ds) {
             let message = format!(
                 "kubeProxyManagement is Enabled but {} carries a management marker: the operator refuses to patch it (kube-proxy TigeraStatus degraded: \"failed to validate kube-proxy DaemonSet: {error}\"), so kube-proxy keeps running next to eBPF, and the managing tool would undo the operator's change anyway",
                 ds.object.meta.display()
             );
-            report_node(out, &Self::META, Severity::Warning, &ds.object, node, true, Some(field.to_string()), message, HELP_DISABLE.to_string());
+            report_node(
+                out,
+                &Self::META,
+                Severity::Warning,
+                &ds.object,
+                node,
+                true,
+                Some(field.to_string()),
+                message,
+                HELP_DISABLE.to_string(),
+            );
         }
     }
 }
@@ -172,7 +193,8 @@ impl Rule for KubeProxyNotManageable {
 mod tests {
     use crate::rules::calico::test_support::{installation, on_calico, only};
 
-    const MANAGED: &str = "    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n";
+    const MANAGED: &str =
+        "    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n";
 
     fn kube_proxy(namespace: &str, name: &str, labels: &str) -> String {
         format!(
@@ -182,36 +204,89 @@ mod tests {
 
     #[test]
     fn managed_daemonsets_are_reported_on_the_label() {
-        let yaml = format!("{}{}", installation(MANAGED), kube_proxy("kube-system", "kube-proxy", "  labels:\n    app.kubernetes.io/managed-by: Helm\n"));
+        let yaml = format!(
+            "{}{}",
+            installation(MANAGED),
+            kube_proxy(
+                "kube-system",
+                "kube-proxy",
+                "  labels:\n    app.kubernetes.io/managed-by: Helm\n"
+            )
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA112");
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert_eq!((f[0].line, f[0].column, f[0].field.as_deref()), (17, 5, Some("metadata.labels")));
-        assert!(f[0].message.contains("DaemonSet is likely managed by: Helm"), "{}", f[0].message);
-        let argo = format!("{}{}", installation(MANAGED), kube_proxy("kube-system", "kube-proxy", "  annotations:\n    argocd.argoproj.io/tracking-id: infra:apps/DaemonSet:kube-system/kube-proxy\n"));
-        assert!(only(on_calico(&argo, "3.32"), "CA112")[0].message.contains("argocd.argoproj.io/tracking-id: infra:"));
+        assert_eq!(
+            (f[0].line, f[0].column, f[0].field.as_deref()),
+            (17, 5, Some("metadata.labels"))
+        );
+        assert!(
+            f[0].message.contains("DaemonSet is likely managed by: Helm"),
+            "{}",
+            f[0].message
+        );
+        let argo = format!(
+            "{}{}",
+            installation(MANAGED),
+            kube_proxy(
+                "kube-system",
+                "kube-proxy",
+                "  annotations:\n    argocd.argoproj.io/tracking-id: infra:apps/DaemonSet:kube-system/kube-proxy\n"
+            )
+        );
+        assert!(
+            only(on_calico(&argo, "3.32"), "CA112")[0]
+                .message
+                .contains("argocd.argoproj.io/tracking-id: infra:")
+        );
     }
 
     #[test]
     fn other_daemonsets_are_not_found() {
-        let yaml = format!("{}{}", installation(MANAGED), kube_proxy("networking", "kube-proxy", ""));
+        let yaml = format!(
+            "{}{}",
+            installation(MANAGED),
+            kube_proxy("networking", "kube-proxy", "")
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA112");
-        assert_eq!((f.len(), f[0].field.as_deref()), (1, Some("spec.calicoNetwork.kubeProxyManagement")));
-        assert!(f[0].message.contains("DaemonSet networking/kube-proxy"), "{}", f[0].message);
+        assert_eq!(
+            (f.len(), f[0].field.as_deref()),
+            (1, Some("spec.calicoNetwork.kubeProxyManagement"))
+        );
+        assert!(
+            f[0].message.contains("DaemonSet networking/kube-proxy"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn kubeadm_without_kube_proxy() {
         let kubeadm = "---\napiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n";
-        let f = only(on_calico(&format!("{}{kubeadm}", installation(MANAGED)), "3.32"), "CA112");
+        let f = only(
+            on_calico(&format!("{}{kubeadm}", installation(MANAGED)), "3.32"),
+            "CA112",
+        );
         assert!(f[0].message.contains("proxy.disabled: true"), "{}", f[0].message);
     }
 
     #[test]
     fn silent_when_manageable_ambiguous_or_disabled() {
-        let plain = format!("{}{}", installation(MANAGED), kube_proxy("kube-system", "kube-proxy", "  labels:\n    k8s-app: kube-proxy\n"));
+        let plain = format!(
+            "{}{}",
+            installation(MANAGED),
+            kube_proxy("kube-system", "kube-proxy", "  labels:\n    k8s-app: kube-proxy\n")
+        );
         assert!(only(on_calico(&plain, "3.32"), "CA112").is_empty());
         assert!(only(on_calico(&installation(MANAGED), "3.32"), "CA112").is_empty());
-        let off = format!("{}{}", installation("    linuxDataplane: BPF\n"), kube_proxy("kube-system", "kube-proxy", "  labels:\n    app.kubernetes.io/managed-by: Helm\n"));
+        let off = format!(
+            "{}{}",
+            installation("    linuxDataplane: BPF\n"),
+            kube_proxy(
+                "kube-system",
+                "kube-proxy",
+                "  labels:\n    app.kubernetes.io/managed-by: Helm\n"
+            )
+        );
         assert!(only(on_calico(&off, "3.32"), "CA112").is_empty());
     }
 }

@@ -58,8 +58,7 @@ declare_rule! {
 }
 
 const PATH: &str = "calicoNetwork.linuxPolicySetupTimeoutSeconds";
-const NULL_PATCH: &str =
-    "kubectl patch installation default --type merge -p '{\"spec\":{\"calicoNetwork\":{\"linuxPolicySetupTimeoutSeconds\":null}}}'";
+const NULL_PATCH: &str = "kubectl patch installation default --type merge -p '{\"spec\":{\"calicoNetwork\":{\"linuxPolicySetupTimeoutSeconds\":null}}}'";
 
 /// Whether the operator that ships `version` refuses the timeout with Nftables: v1.36–v1.38
 /// (Calico 3.29–3.30); v1.39 (also Calico 3.30) has the fix.
@@ -92,7 +91,8 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
             }
         }
     }
-    let rejected_for = |dataplane: &str| dataplane == "VPP" || (dataplane == "Nftables" && old_operator(version, operator));
+    let rejected_for =
+        |dataplane: &str| dataplane == "VPP" || (dataplane == "Nftables" && old_operator(version, operator));
     if !rejected_for(dataplane) {
         return out;
     }
@@ -109,7 +109,11 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
     };
     let help = format!(
         "Remove linuxPolicySetupTimeoutSeconds from the Installation and null it in the cluster together with the dataplane switch:\n```sh\n{NULL_PATCH}\n```{}",
-        if dataplane == "Nftables" { "\nOr upgrade to tigera-operator v1.39 or later, which accepts it for Nftables." } else { "" }
+        if dataplane == "Nftables" {
+            "\nOr upgrade to tigera-operator v1.39 or later, which accepts it for Nftables."
+        } else {
+            ""
+        }
     );
     match written {
         Some((doc, _)) => out.push(Problem {
@@ -126,7 +130,7 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
         }),
         // Only Calico CNI Iptables installs get the operator-written 0 (core_controller.go:622-627).
         None if dataplane == "Nftables" && spec.cni_type() == "Calico" => {
-            let doc = spec.get("calicoNetwork.linuxDataplane").map_or(spec.base(), |(doc, _)| doc);
+            let doc = spec.get("calicoNetwork.linuxDataplane").map_or(spec.base, |(doc, _)| doc);
             out.push(Problem {
                 at: Some("calicoNetwork.linuxDataplane".to_string()),
                 key: "defaulted".to_string(),
@@ -169,15 +173,33 @@ mod tests {
         let f = only(on_calico(&installation(NFT_WITH_TIMEOUT), "3.30"), "CA107");
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column, f[0].severity), (8, 37, Severity::Error));
-        assert_eq!(f[0].field.as_deref(), Some("spec.calicoNetwork.linuxPolicySetupTimeoutSeconds"));
-        assert!(f[0].message.contains("supported only for the Iptables and BPF Linux dataplanes"), "{}", f[0].message);
-        assert!(f[0].help.contains("\"linuxPolicySetupTimeoutSeconds\":null"), "{}", f[0].help);
-        assert_eq!(only(on_calico(&installation(NFT_WITH_TIMEOUT), "3.29"), "CA107").len(), 1);
+        assert_eq!(
+            f[0].field.as_deref(),
+            Some("spec.calicoNetwork.linuxPolicySetupTimeoutSeconds")
+        );
+        assert!(
+            f[0].message
+                .contains("supported only for the Iptables and BPF Linux dataplanes"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].help.contains("\"linuxPolicySetupTimeoutSeconds\":null"),
+            "{}",
+            f[0].help
+        );
+        assert_eq!(
+            only(on_calico(&installation(NFT_WITH_TIMEOUT), "3.29"), "CA107").len(),
+            1
+        );
     }
 
     #[test]
     fn the_operator_written_default_is_a_warning() {
-        let f = only(on_calico(&installation("    linuxDataplane: Nftables\n"), "3.30"), "CA107");
+        let f = only(
+            on_calico(&installation("    linuxDataplane: Nftables\n"), "3.30"),
+            "CA107",
+        );
         assert_eq!((f.len(), f[0].severity, f[0].line), (1, Severity::Warning, 7));
     }
 
@@ -193,10 +215,27 @@ mod tests {
 
     #[test]
     fn vpp_and_negative_values_fail_everywhere() {
-        let vpp = only(on_calico(&installation("    linuxDataplane: VPP\n    linuxPolicySetupTimeoutSeconds: 5\n"), "3.32"), "CA107");
-        assert!(vpp[0].message.contains("Iptables, Nftables and BPF"), "{}", vpp[0].message);
+        let vpp = only(
+            on_calico(
+                &installation("    linuxDataplane: VPP\n    linuxPolicySetupTimeoutSeconds: 5\n"),
+                "3.32",
+            ),
+            "CA107",
+        );
+        assert!(
+            vpp[0].message.contains("Iptables, Nftables and BPF"),
+            "{}",
+            vpp[0].message
+        );
         assert!(only(on_calico(&installation("    linuxDataplane: VPP\n"), "3.32"), "CA107").is_empty());
-        let negative = only(on_calico(&installation("    linuxPolicySetupTimeoutSeconds: -1\n"), "3.32"), "CA107");
-        assert!(negative[0].message.contains("negative value is not valid"), "{}", negative[0].message);
+        let negative = only(
+            on_calico(&installation("    linuxPolicySetupTimeoutSeconds: -1\n"), "3.32"),
+            "CA107",
+        );
+        assert!(
+            negative[0].message.contains("negative value is not valid"),
+            "{}",
+            negative[0].message
+        );
     }
 }

@@ -56,7 +56,9 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
     if spec.dataplane() != "VPP" {
         return Vec::new();
     }
-    let dataplane_doc = spec.get("calicoNetwork.linuxDataplane").map_or(spec.base(), |(doc, _)| doc);
+    let dataplane_doc = spec
+        .get("calicoNetwork.linuxDataplane")
+        .map_or(spec.base, |(doc, _)| doc);
     let mut out = Vec::new();
     let mut push = |key: &str, doc, path: &str, error: String, why: &str, help: &str| {
         out.push(Problem {
@@ -76,7 +78,14 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         let variant = node.as_str().unwrap_or_default();
         if variant != "Calico" {
             let error = format!("the VPP dataplane only supports the Calico variant (configured: {variant})");
-            push("variant", doc, "variant", error, &format!("the variant is {variant}"), "VPP is only available in Calico (`variant: Calico`); use another dataplane for Calico Enterprise.");
+            push(
+                "variant",
+                doc,
+                "variant",
+                error,
+                &format!("the variant is {variant}"),
+                "VPP is only available in Calico (`variant: Calico`); use another dataplane for Calico Enterprise.",
+            );
         }
     }
     let cni = spec.cni_type();
@@ -86,17 +95,41 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
             Some((doc, _)) => (doc, "cni.type", format!("the CNI is {cni}")),
             None => {
                 let doc = spec.get("kubernetesProvider").map_or(dataplane_doc, |(doc, _)| doc);
-                (doc, "kubernetesProvider", format!("the CNI defaults to {cni} for kubernetesProvider {}", spec.provider()))
+                (
+                    doc,
+                    "kubernetesProvider",
+                    format!("the CNI defaults to {cni} for kubernetesProvider {}", spec.provider()),
+                )
             }
         };
-        push("cni", doc, path, error, &why, "Set `cni.type: Calico` (with Calico IPAM) for VPP.");
+        push(
+            "cni",
+            doc,
+            path,
+            error,
+            &why,
+            "Set `cni.type: Calico` (with Calico IPAM) for VPP.",
+        );
     }
     if spec.bgp() == "Disabled" {
         let (doc, why) = match spec.get("calicoNetwork.bgp") {
             Some((doc, _)) => (doc, "bgp is Disabled".to_string()),
-            None => (dataplane_doc, format!("bgp is not set and defaults to Disabled (CNI {cni}, provider {:?})", spec.provider())),
+            None => (
+                dataplane_doc,
+                format!(
+                    "bgp is not set and defaults to Disabled (CNI {cni}, provider {:?})",
+                    spec.provider()
+                ),
+            ),
         };
-        push("bgp", doc, "calicoNetwork.bgp", "VPP requires BGP to be enabled".to_string(), &why, "Set `calicoNetwork.bgp: Enabled`.");
+        push(
+            "bgp",
+            doc,
+            "calicoNetwork.bgp",
+            "VPP requires BGP to be enabled".to_string(),
+            &why,
+            "Set `calicoNetwork.bgp: Enabled`.",
+        );
     }
     if let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") {
         if node.as_str() == Some("Disabled") {
@@ -136,15 +169,24 @@ mod tests {
         let yaml = vpp("  kubernetesProvider: EKS\n  calicoNetwork:\n    linuxDataplane: VPP\n");
         let f = only(on_calico(&yaml, "3.32"), "CA105");
         assert_eq!(f.len(), 2, "{f:#?}");
-        assert!(f.iter().any(|f| f.message.contains("only supports the Calico CNI (configured: AmazonVPC)") && f.field.as_deref() == Some("spec.kubernetesProvider")));
+        assert!(f.iter().any(|f| {
+            f.message
+                .contains("only supports the Calico CNI (configured: AmazonVPC)")
+                && f.field.as_deref() == Some("spec.kubernetesProvider")
+        }));
         assert!(f.iter().any(|f| f.message.contains("VPP requires BGP to be enabled")));
     }
 
     #[test]
     fn explicit_settings_are_located() {
-        let yaml = vpp("  variant: TigeraSecure\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n");
+        let yaml = vpp(
+            "  variant: TigeraSecure\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n",
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA105");
-        let fields: Vec<_> = f.iter().map(|f| (f.field.as_deref().unwrap_or_default(), f.line)).collect();
+        let fields: Vec<_> = f
+            .iter()
+            .map(|f| (f.field.as_deref().unwrap_or_default(), f.line))
+            .collect();
         assert!(fields.contains(&("spec.variant", 6)), "{fields:?}");
         assert!(fields.contains(&("spec.calicoNetwork.bgp", 9)), "{fields:?}");
         assert!(fields.contains(&("spec.calicoNetwork.hostPorts", 10)), "{fields:?}");
@@ -152,8 +194,16 @@ mod tests {
 
     #[test]
     fn the_vpp_project_installations_are_valid() {
-        let eks = vpp("  kubernetesProvider: EKS\n  cni:\n    type: Calico\n  calicoNetwork:\n    bgp: Enabled\n    linuxDataplane: VPP\n");
+        let eks = vpp(
+            "  kubernetesProvider: EKS\n  cni:\n    type: Calico\n  calicoNetwork:\n    bgp: Enabled\n    linuxDataplane: VPP\n",
+        );
         assert!(only(on_calico(&eks, "3.32"), "CA105").is_empty());
-        assert!(only(on_calico(&vpp("  calicoNetwork:\n    linuxDataplane: VPP\n"), "3.32"), "CA105").is_empty());
+        assert!(
+            only(
+                on_calico(&vpp("  calicoNetwork:\n    linuxDataplane: VPP\n"), "3.32"),
+                "CA105"
+            )
+            .is_empty()
+        );
     }
 }

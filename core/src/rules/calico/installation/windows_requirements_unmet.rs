@@ -80,7 +80,9 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
         }
         return out;
     }
-    let windows_doc = spec.get("calicoNetwork.windowsDataplane").map_or(spec.base(), |(doc, _)| doc);
+    let windows_doc = spec
+        .get("calicoNetwork.windowsDataplane")
+        .map_or(spec.base, |(doc, _)| doc);
     if let Some(cm) = endpoint {
         let blank = |v: Option<&str>| v.is_none_or(|v| v.trim().is_empty());
         if blank(cm.host) || blank(cm.port) {
@@ -99,7 +101,10 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
     if spec.cni_type() != "Calico" {
         return out;
     }
-    if spec.get("serviceCIDRs").is_none_or(|(_, node)| node.items().next().is_none()) {
+    if spec
+        .get("serviceCIDRs")
+        .is_none_or(|(_, node)| node.items().next().is_none())
+    {
         out.push(problem(
             "serviceCIDRs",
             windows_doc,
@@ -109,9 +114,15 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
         ));
     }
     // The operator checks the first IPv4 pool (render.GetIPv4Pool).
-    let first_v4 = spec.ip_pools().into_iter().find(|(_, _, pool)| pool.get_str("cidr").is_some_and(is_ipv4_cidr));
+    let first_v4 = spec
+        .ip_pools()
+        .into_iter()
+        .find(|(_, _, pool)| pool.get_str("cidr").is_some_and(is_ipv4_cidr));
     if let Some((doc, index, pool)) = first_v4 {
-        if let Some(encapsulation) = pool.get_str("encapsulation").filter(|e| !matches!(*e, "VXLAN" | "None")) {
+        if let Some(encapsulation) = pool
+            .get_str("encapsulation")
+            .filter(|e| !matches!(*e, "VXLAN" | "None"))
+        {
             out.push(problem(
                 "encapsulation",
                 doc,
@@ -137,9 +148,11 @@ impl Rule for WindowsRequirementsUnmet {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let namespace = operator_namespace(cx);
-        let endpoint = cx.calico.endpoints.iter().find(|e| {
-            !e.is_calico_config && e.object.meta.namespace.as_deref().is_none_or(|ns| ns == namespace)
-        });
+        let endpoint = cx
+            .calico
+            .endpoints
+            .iter()
+            .find(|e| !e.is_calico_config && e.object.meta.namespace.as_deref().is_none_or(|ns| ns == namespace));
         check_installations(cx, out, &Self::META, |spec| problems(spec, endpoint));
     }
 }
@@ -154,32 +167,59 @@ mod tests {
 
     #[test]
     fn hns_needs_service_cidrs_and_vxlan() {
-        let yaml = spec("  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n");
+        let yaml = spec(
+            "  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n",
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA108");
         assert_eq!(f.len(), 2, "{f:#?}");
-        assert!(f.iter().any(|f| f.message.contains("ServiceCIDRs must be provided") && f.field.as_deref() == Some("spec.serviceCIDRs")));
-        assert!(f.iter().any(|f| f.message.contains("encapsulation IPIP is not supported by Calico for Windows") && f.line == 10));
+        assert!(
+            f.iter().any(|f| f.message.contains("ServiceCIDRs must be provided")
+                && f.field.as_deref() == Some("spec.serviceCIDRs"))
+        );
+        assert!(f.iter().any(|f| {
+            f.message
+                .contains("encapsulation IPIP is not supported by Calico for Windows")
+                && f.line == 10
+        }));
     }
 
     #[test]
     fn endpoint_configmap_without_port() {
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: tigera-operator\ndata:\n  KUBERNETES_SERVICE_HOST: api.example.com\n";
-        let yaml = format!("{}---\n{cm}", spec("  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n"));
+        let yaml = format!(
+            "{}---\n{cm}",
+            spec("  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n")
+        );
         let f = only(on_calico(&yaml, "3.32"), "CA108");
         assert_eq!(f.len(), 1, "{f:#?}");
-        assert!(f[0].message.contains("does not have all required information"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("does not have all required information"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]
     fn windows_nodes_without_windows() {
-        let f = only(on_calico(&spec("  windowsNodes:\n    cniBinDir: /opt/cni/bin\n"), "3.32"), "CA108");
+        let f = only(
+            on_calico(&spec("  windowsNodes:\n    cniBinDir: /opt/cni/bin\n"), "3.32"),
+            "CA108",
+        );
         assert_eq!((f.len(), f[0].line), (1, 6));
     }
 
     #[test]
     fn valid_windows_is_silent() {
-        let yaml = spec("  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: VXLAN\n");
+        let yaml = spec(
+            "  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: VXLAN\n",
+        );
         assert!(only(on_calico(&yaml, "3.32"), "CA108").is_empty());
-        assert!(only(on_calico(&spec("  calicoNetwork:\n    windowsDataplane: Disabled\n"), "3.32"), "CA108").is_empty());
+        assert!(
+            only(
+                on_calico(&spec("  calicoNetwork:\n    windowsDataplane: Disabled\n"), "3.32"),
+                "CA108"
+            )
+            .is_empty()
+        );
     }
 }
