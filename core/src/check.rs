@@ -20,6 +20,11 @@ pub struct CheckOptions {
     pub kubernetes_version: Option<(KubeVersion, String)>,
     /// The Calico version to check for, when the user named one, and where.
     pub calico_version: Option<(CalicoVersion, String)>,
+    /// The Kubernetes version to assume when neither `kubernetes_version` nor the input names
+    /// one (the webhook's `--kubernetes-version`: a default for when the cluster does not tell).
+    pub kubernetes_version_fallback: Option<(KubeVersion, String)>,
+    /// The Calico version to assume when neither `calico_version` nor the input names one.
+    pub calico_version_fallback: Option<(CalicoVersion, String)>,
     pub os: Os,
     pub node_kernels: Vec<KernelVersion>,
     pub limits: Limits,
@@ -54,7 +59,10 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
         })
         .collect();
     let kube_proxy = discover(files, &objects, &embedded, options.os);
-    let calico = crate::calico::model::discover(files, &objects);
+    let mut calico = crate::calico::model::discover(files, &objects);
+    calico
+        .installations
+        .extend(crate::calico::model::embedded_installations(&embedded));
     let target = resolve_target(options, &kube_proxy.stated_versions, &calico.stated_versions);
     let cluster = crate::cluster::build(&kube_proxy, &calico, &target);
     let cx = Context {
@@ -85,14 +93,20 @@ fn resolve_target(
         Some((version, source)) => (*version, source.clone()),
         None => match stated.iter().max_by_key(|s| s.version) {
             Some(s) => (s.version, s.source.clone()),
-            None => (KubeVersion::DEFAULT, "default".to_string()),
+            None => options
+                .kubernetes_version_fallback
+                .clone()
+                .unwrap_or((KubeVersion::DEFAULT, "default".to_string())),
         },
     };
     let (calico, calico_source) = match &options.calico_version {
         Some((version, source)) => (*version, source.clone()),
         None => match stated_calico.iter().max_by_key(|s| s.version) {
             Some(s) => (s.version, s.source.clone()),
-            None => (crate::cluster::DEFAULT_CALICO, "default: newest known".to_string()),
+            None => options
+                .calico_version_fallback
+                .clone()
+                .unwrap_or((crate::cluster::DEFAULT_CALICO, "default: newest known".to_string())),
         },
     };
     Target {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::calico::model::{CalicoFindings, Dataplane, KubeProxyDaemonSet};
 use crate::calico::picture::{CalicoPicture, NftablesMode, picture};
 use crate::calico::version::CalicoVersion;
+use crate::installers::InstallerOff;
 use crate::kube_proxy::discover::KubeProxyFindings;
 use crate::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::Target;
@@ -21,6 +22,9 @@ pub enum KubeProxyOff<'a> {
     Kubeadm { reason: String },
     /// The operator's kubeProxyManagement switches kube-proxy off for the eBPF dataplane.
     Operator,
+    /// An installer does not deploy kube-proxy (kind `kubeProxyMode: none`, kops
+    /// `kubeProxy.enabled: false`, Cilium's kube-proxy replacement, …).
+    Installer { off: &'a InstallerOff<'a> },
 }
 
 impl KubeProxyOff<'_> {
@@ -31,6 +35,7 @@ impl KubeProxyOff<'_> {
             }
             KubeProxyOff::Kubeadm { reason } => reason.clone(),
             KubeProxyOff::Operator => "the operator (kubeProxyManagement: Enabled with the BPF dataplane)".to_string(),
+            KubeProxyOff::Installer { off } => off.reason.clone(),
         }
     }
 }
@@ -72,6 +77,7 @@ fn rank(site: &KubeProxySite<'_>) -> u8 {
         (Origin::Flags { .. }, false) => 3,
         (Origin::Document, _) => 4,
         (Origin::LegacyKubeadm, _) => 5,
+        (Origin::Installer { .. }, _) => 4,
         (Origin::Embedded { .. }, _) => 6,
     }
 }
@@ -88,7 +94,10 @@ pub fn build<'a>(kube_proxy: &'a KubeProxyFindings<'a>, calico: &'a CalicoFindin
     } else if operator_off {
         Some(KubeProxyOff::Operator)
     } else if site.is_none() {
-        kubeadm_off.map(|reason| KubeProxyOff::Kubeadm { reason })
+        match kube_proxy.installer_off.first() {
+            Some(off) => Some(KubeProxyOff::Installer { off }),
+            None => kubeadm_off.map(|reason| KubeProxyOff::Kubeadm { reason }),
+        }
     } else {
         None
     };

@@ -10,6 +10,7 @@ pub mod check;
 pub mod cluster;
 pub mod embedded;
 pub mod finding;
+pub mod installers;
 pub mod kube_proxy;
 pub mod location;
 pub mod net;

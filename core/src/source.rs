@@ -72,6 +72,14 @@ const RELEVANT_WORDS: &[&str] = &[
     "kubernetes-services-endpoint",
     "proxymode",
     "proxy-mode",
+    // Installers' own shapes (`core/src/installers/`): AKS `ipvsConfig`, Talos `cluster.proxy`
+    // and `KubeProxyConfig`, kubespray's Calico eBPF switch, OpenShift's `deployKubeProxy`
+    // (`kubeProxyMode`, `kube_proxy_mode`, `kube-proxy-arg`, `kubeProxyConfig`,
+    // `kubeProxyReplacement`, `kube-proxy-replacement` already match the words above).
+    "ipvsconfig",
+    "  proxy:",
+    "calico_bpf_enabled",
+    "deploykubeproxy",
     // Node objects (node kernels, Windows nodes) and kube-apiserver's NodePort range, which
     // the consistency rules compare with Calico's settings.
     "kernelversion",
@@ -96,6 +104,9 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
     let pieces = split_documents(bytes);
+    // One validation of the whole input (fast); only input with invalid UTF-8 is validated
+    // document by document, to find the bad byte and keep the other documents.
+    let whole = std::str::from_utf8(bytes).ok();
     for (index, piece) in pieces.iter().enumerate() {
         let index = index as u32;
         let raw = &bytes[piece.start..piece.end];
@@ -112,7 +123,9 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
             });
             continue;
         }
-        let text = match std::str::from_utf8(raw) {
+        // Pieces start and end at line starts, so they are character boundaries.
+        let valid = whole.and_then(|whole| whole.get(piece.start..piece.end));
+        let text = match valid.map_or_else(|| std::str::from_utf8(raw), Ok) {
             Ok(text) => text,
             Err(err) => {
                 let (line, column) = line_column_of(raw, err.valid_up_to());
@@ -139,7 +152,10 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
     SourceFile {
         name: name.to_string(),
         role: SourceRole::Manifest,
-        text: String::from_utf8_lossy(bytes).into_owned(),
+        text: match whole {
+            Some(text) => text.to_owned(),
+            None => String::from_utf8_lossy(bytes).into_owned(),
+        },
         documents,
         errors,
         document_count: pieces.len() as u32,

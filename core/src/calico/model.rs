@@ -273,6 +273,42 @@ fn helm_installation<'a>(file_index: usize, file: &'a SourceFile) -> Vec<Install
     out
 }
 
+/// The `installation:` block of tigera-operator Helm values carried in a string: the
+/// `valuesContent` of an RKE2/K3s `HelmChartConfig` or `HelmChart` (`rke2-calico`; rancher/rke2-docs
+/// `docs/networking/basic_network_options.md`, Calico sections). RKE2's `rke2-calico` chart
+/// wraps tigera-operator and passes `installation` on as the `default` Installation's spec
+/// (rancher/rke2-charts `charts/rke2-calico`). Positions map through the string
+/// (`crate::embedded`); findings name the HelmChartConfig.
+pub fn embedded_installations<'a>(
+    embedded: &'a [crate::kube_proxy::discover::EmbeddedValue<'a>],
+) -> Vec<InstallationDoc<'a>> {
+    let mut out = Vec::new();
+    for value in embedded
+        .iter()
+        .filter(|v| v.key == "spec.valuesContent" && v.object.meta.group() == "helm.cattle.io")
+    {
+        for doc in &value.parsed.docs {
+            let Some(block) = doc.root().get("installation").filter(|n| n.is_map()) else {
+                continue;
+            };
+            if block.get_str("enabled") == Some("false") {
+                continue;
+            }
+            let object = Object {
+                node: block,
+                ..value.object.clone()
+            };
+            out.push(InstallationDoc {
+                object,
+                name: "default".to_string(),
+                spec: Some(block),
+                prefix: "installation",
+            });
+        }
+    }
+    out
+}
+
 /// Finds Calico configuration in `objects` (and Helm values among `files`).
 pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFindings<'a> {
     let mut found = CalicoFindings::default();

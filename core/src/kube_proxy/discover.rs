@@ -35,6 +35,8 @@ pub struct KubeProxyFindings<'a> {
     pub sites: Vec<KubeProxySite<'a>>,
     pub workloads: Vec<KubeProxyWorkload<'a>>,
     pub stated_versions: Vec<StatedVersion>,
+    /// Installer settings that keep kube-proxy off (kind `kubeProxyMode: none`, …).
+    pub installer_off: Vec<crate::installers::InstallerOff<'a>>,
 }
 
 pub fn is_kube_proxy_configuration(node: NodeRef<'_>) -> bool {
@@ -66,6 +68,11 @@ pub fn embedded_candidates<'a>(object: &Object<'a>) -> Vec<(String, NodeRef<'a>)
         return out;
     }
     collect_strings(object.node, String::new(), &mut out, 0);
+    for candidate in crate::installers::embedded_candidates(object) {
+        if !out.iter().any(|(key, _)| *key == candidate.0) {
+            out.push(candidate);
+        }
+    }
     out
 }
 
@@ -169,6 +176,20 @@ pub fn discover<'a>(
         }
     }
 
+    let installers = crate::installers::discover(files, objects, embedded, os);
+    found.sites.extend(installers.sites);
+    found.installer_off = installers.off;
+    for site in &mut found.sites {
+        // An installer setting that switches kube-proxy off wins over its other settings
+        // (kops `kubeProxy.enabled: false` next to `proxyMode`).
+        let off = found
+            .installer_off
+            .iter()
+            .find(|o| o.object.file == site.object.file && o.object.document == site.object.document);
+        if let (Origin::Installer { .. }, Some(off)) = (&site.origin, off) {
+            site.disabled_by = Some(off.reason.clone());
+        }
+    }
     for site in &mut found.sites {
         if let Some((_, reason)) = disabled_files.iter().find(|(f, _)| *f == site.object.file) {
             if matches!(site.origin, Origin::Document) {

@@ -31,7 +31,9 @@ impl std::str::FromStr for Format {
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
             "github" => Ok(Format::Github),
-            other => Err(format!("unknown format {other:?} (expected text, json, sarif, junit or github)")),
+            other => Err(format!(
+                "unknown format {other:?} (expected text, json, sarif, junit or github)"
+            )),
         }
     }
 }
@@ -103,9 +105,20 @@ impl From<&Target> for TargetInfo {
 }
 
 impl Report {
-    pub fn new(findings: Vec<Finding>, mut summary: Summary, target: TargetInfo, cluster: crate::cluster::ClusterSummary) -> Self {
+    pub fn new(
+        findings: Vec<Finding>,
+        mut summary: Summary,
+        target: TargetInfo,
+        cluster: crate::cluster::ClusterSummary,
+    ) -> Self {
         crate::check::count(&findings, &mut summary);
-        Report { version: crate::VERSION, findings, summary, target, cluster }
+        Report {
+            version: crate::VERSION,
+            findings,
+            summary,
+            target,
+            cluster,
+        }
     }
 
     /// Whether any finding is at or above `threshold`.

@@ -134,7 +134,7 @@ impl<'a> Emitter<'a> {
         let (span, exact) = site.locate(field);
         let data_key = site.data_key().map(str::to_string);
         let container = site.container().map(str::to_string);
-        let field = (!field.is_root()).then(|| field.to_string());
+        let field = (!field.is_root()).then(|| site.display_field(field));
         if let Some(finding) = self.report(rule, severity, site.object.file, span, exact, Some(&site.object), message, help) {
             finding.field = field;
             finding.data_key = data_key;

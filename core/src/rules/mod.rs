@@ -128,7 +128,13 @@ pub fn catalog_markdown() -> String {
         let m = rule.meta();
         let docs = m.documentation().replace("\n## ", "\n### ");
         let docs = docs.strip_prefix("## ").map(|d| format!("### {d}")).unwrap_or(docs);
-        out.push_str(&format!("\n## {}\n\n`{}` · default severity: {}\n\n{}\n", m.code, m.name, m.severity.as_str(), docs.trim_end()));
+        out.push_str(&format!(
+            "\n## {}\n\n`{}` · default severity: {}\n\n{}\n",
+            m.code,
+            m.name,
+            m.severity.as_str(),
+            docs.trim_end()
+        ));
     }
     out
 }
@@ -146,9 +152,23 @@ mod tests {
             let meta = rule.meta();
             assert!(codes.insert(meta.code), "duplicate code {}", meta.code);
             assert!(names.insert(meta.name), "duplicate name {}", meta.name);
-            assert!(meta.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{} is not kebab-case", meta.name);
-            for section in ["## What it does", "## Why it matters", "## Example", "## Fix", "## References"] {
-                assert!(meta.docs.contains(section), "{} documentation lacks {section:?}", meta.code);
+            assert!(
+                meta.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{} is not kebab-case",
+                meta.name
+            );
+            for section in [
+                "## What it does",
+                "## Why it matters",
+                "## Example",
+                "## Fix",
+                "## References",
+            ] {
+                assert!(
+                    meta.docs.contains(section),
+                    "{} documentation lacks {section:?}",
+                    meta.code
+                );
             }
         }
     }

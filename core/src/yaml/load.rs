@@ -43,7 +43,10 @@ impl Builder<'_> {
     }
 
     fn error(&self, marker: &Marker, message: impl Into<String>) -> LoadError {
-        LoadError { message: message.into(), at: self.position(marker) }
+        LoadError {
+            message: message.into(),
+            at: self.position(marker),
+        }
     }
 
     fn push_node(&mut self, kind: NodeKind, span: Span, tag: Option<Box<str>>) -> NodeId {
@@ -93,7 +96,13 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn open(&mut self, kind: NodeKind, anchor: usize, tag: Option<Box<str>>, span: &ParserSpan) -> Result<(), LoadError> {
+    fn open(
+        &mut self,
+        kind: NodeKind,
+        anchor: usize,
+        tag: Option<Box<str>>,
+        span: &ParserSpan,
+    ) -> Result<(), LoadError> {
         if self.stack.len() >= self.limits.max_depth as usize {
             return Err(self.error(
                 &span.start,
@@ -106,7 +115,11 @@ impl Builder<'_> {
         let span = self.span(span);
         let id = self.push_node(kind, span, tag);
         self.register_anchor(anchor, id);
-        self.stack.push(Open { id, pending_key: None, expanded: 1 });
+        self.stack.push(Open {
+            id,
+            pending_key: None,
+            expanded: 1,
+        });
         Ok(())
     }
 
@@ -117,6 +130,12 @@ impl Builder<'_> {
         let end = self.position(&span.end);
         let node = &mut self.nodes[open.id as usize];
         node.span.end = end;
+        // Documents stay in memory until every rule has run: give back what growing took.
+        match &mut node.kind {
+            NodeKind::Map(entries) => entries.shrink_to_fit(),
+            NodeKind::Seq(items) => items.shrink_to_fit(),
+            _ => {}
+        }
         self.expanded[open.id as usize] = open.expanded;
         self.attach(open.id, &span.end)
     }
@@ -126,23 +145,39 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 let tag = tag.map(|t| t.to_string().into_boxed_str());
                 let sp = self.span(&span);
-                let id = self.push_node(NodeKind::Scalar(Scalar { text: text.into(), style }), sp, tag);
+                let id = self.push_node(
+                    NodeKind::Scalar(Scalar {
+                        text: text.into(),
+                        style,
+                    }),
+                    sp,
+                    tag,
+                );
                 self.register_anchor(anchor, id);
                 self.attach(id, &span.start)
             }
-            Event::SequenceStart(anchor, tag) => {
-                self.open(NodeKind::Seq(Vec::new()), anchor, tag.map(|t| t.to_string().into_boxed_str()), &span)
-            }
-            Event::MappingStart(anchor, tag) => {
-                self.open(NodeKind::Map(Vec::new()), anchor, tag.map(|t| t.to_string().into_boxed_str()), &span)
-            }
+            Event::SequenceStart(anchor, tag) => self.open(
+                NodeKind::Seq(Vec::new()),
+                anchor,
+                tag.map(|t| t.to_string().into_boxed_str()),
+                &span,
+            ),
+            Event::MappingStart(anchor, tag) => self.open(
+                NodeKind::Map(Vec::new()),
+                anchor,
+                tag.map(|t| t.to_string().into_boxed_str()),
+                &span,
+            ),
             Event::SequenceEnd | Event::MappingEnd => self.close(&span),
             Event::Alias(anchor) => {
                 let Some(&target) = self.anchors.get(&anchor) else {
                     return Err(self.error(&span.start, "alias refers to an unknown anchor"));
                 };
                 if self.stack.iter().any(|open| open.id == target) {
-                    return Err(self.error(&span.start, "alias refers to an anchor that contains it (recursive alias)"));
+                    return Err(self.error(
+                        &span.start,
+                        "alias refers to an anchor that contains it (recursive alias)",
+                    ));
                 }
                 let sp = self.span(&span);
                 let id = self.push_node(NodeKind::Alias(target), sp, None);
@@ -159,7 +194,8 @@ impl Builder<'_> {
         self.anchors.clear();
         self.stack.clear();
         let root = self.root.take()?;
-        let nodes = std::mem::take(&mut self.nodes);
+        let mut nodes = std::mem::take(&mut self.nodes);
+        nodes.shrink_to_fit();
         self.expanded.clear();
         Some(Document { nodes, root })
     }
@@ -181,7 +217,10 @@ fn scan_error(map: &PositionMap, err: &ScanError) -> LoadError {
         }
         other => other.to_string(),
     };
-    LoadError { message, at: map.map(m.line() as u32, m.col() as u32 + 1) }
+    LoadError {
+        message,
+        at: map.map(m.line() as u32, m.col() as u32 + 1),
+    }
 }
 
 /// Reads every document of `text`. Positions are mapped through `map`.
@@ -287,7 +326,10 @@ pub fn validate_syntax(text: &str, map: PositionMap, limits: &Limits) -> Option<
             None => completed,
         };
         if total > limit {
-            return Some(LoadError { message: expansion_message(limit), at: at(&marker) });
+            return Some(LoadError {
+                message: expansion_message(limit),
+                at: at(&marker),
+            });
         }
     }
     None
@@ -321,7 +363,10 @@ mod tests {
 
     #[test]
     fn validation_accepts_aliases_within_the_limit() {
-        let limits = Limits { max_expanded_nodes: 200, ..Limits::default() };
+        let limits = Limits {
+            max_expanded_nodes: 200,
+            ..Limits::default()
+        };
         assert_eq!(both(&bomb(2), &limits), (None, None));
         let (loaded, validated) = both(&bomb(3), &limits);
         assert!(loaded.is_some());
@@ -330,7 +375,10 @@ mod tests {
 
     #[test]
     fn anchors_do_not_leak_into_the_next_document_size() {
-        let limits = Limits { max_expanded_nodes: 15, ..Limits::default() };
+        let limits = Limits {
+            max_expanded_nodes: 15,
+            ..Limits::default()
+        };
         let text = "a: &a [x, x, x, x, x]\nb: *a\n---\nc: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
         assert_eq!(both(text, &limits), (None, None));
     }
@@ -338,7 +386,10 @@ mod tests {
     #[test]
     fn validation_rejects_recursive_aliases_like_loading() {
         let (loaded, validated) = both("a: &a [b, *a]\n", &Limits::default());
-        assert!(loaded.as_ref().is_some_and(|e| e.message.contains("recursive")), "{loaded:?}");
+        assert!(
+            loaded.as_ref().is_some_and(|e| e.message.contains("recursive")),
+            "{loaded:?}"
+        );
         assert_eq!(validated, loaded);
     }
 

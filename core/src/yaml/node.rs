@@ -47,7 +47,10 @@ pub struct Document {
 
 impl Document {
     pub fn root(&self) -> NodeRef<'_> {
-        NodeRef { doc: self, id: self.root }
+        NodeRef {
+            doc: self,
+            id: self.root,
+        }
     }
 
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
@@ -133,7 +136,8 @@ impl<'d> NodeRef<'d> {
     }
 
     pub fn is_null(&self) -> bool {
-        self.scalar().is_some_and(|s| s.is_plain() && matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL"))
+        self.scalar()
+            .is_some_and(|s| s.is_plain() && matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL"))
     }
 
     pub fn is_map(&self) -> bool {
@@ -246,7 +250,9 @@ mod tests {
     use crate::yaml::{Limits, load_documents};
 
     fn doc(text: &str) -> crate::yaml::Document {
-        load_documents(text, PositionMap::IDENTITY, &Limits::default()).0.remove(0)
+        load_documents(text, PositionMap::IDENTITY, &Limits::default())
+            .0
+            .remove(0)
     }
 
     #[test]

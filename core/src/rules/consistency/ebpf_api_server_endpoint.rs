@@ -71,6 +71,20 @@ fn filled(value: Option<&str>) -> bool {
 }
 
 /// The Installation field as the operator sees it (the `overlay` Installation wins).
+fn helm_chart_config_endpoint(cx: &Context<'_>) -> bool {
+    cx.calico.default_installation().is_some_and(|doc| {
+        doc.object.meta.group() == "helm.cattle.io"
+            && doc
+                .object
+                .node
+                .document()
+                .root()
+                .path("kubernetesServiceEndpoint.host")
+                .and_then(|h| h.as_str())
+                .is_some_and(|h| !h.trim().is_empty())
+    })
+}
+
 fn installation_field<'a>(cx: &Context<'a>, path: &str) -> Option<(&'a InstallationDoc<'a>, &'a str)> {
     let overlay = cx
         .calico
@@ -155,6 +169,9 @@ impl Rule for EbpfApiServerEndpoint {
                     self.check_filled(out, endpoint, &selects);
                 }
                 (None, Some(_)) => {}
+                // An RKE2/K3s HelmChartConfig's values that set kubernetesServiceEndpoint make
+                // the chart create the ConfigMap in the operator's namespace.
+                (None, None) if helm_chart_config_endpoint(cx) => {}
                 (None, None) => {
                     if let Some(elsewhere) = services_endpoints().next() {
                         let message = format!(

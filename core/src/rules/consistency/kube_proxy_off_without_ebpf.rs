@@ -131,6 +131,28 @@ impl Rule for KubeProxyOffWithoutEbpf {
                 );
                 report_origin(out, &Self::META, Severity::Error, &calico.default.origin, message, help);
             }
+            Some(KubeProxyOff::Installer { off }) => {
+                let message = format!(
+                    "kube-proxy does not run ({}), but Calico is not on eBPF ({dataplane}): no node implements Services",
+                    off.reason
+                );
+                let help = format!(
+                    "Let {} deploy kube-proxy again (change {}), or {}",
+                    off.installer,
+                    off.field,
+                    steps::ebpf_step(cx, calico.operator)
+                );
+                report_on(
+                    out,
+                    &Self::META,
+                    Severity::Error,
+                    &off.object,
+                    off.node,
+                    Some(off.field.clone()),
+                    message,
+                    help,
+                );
+            }
             Some(KubeProxyOff::Operator) | None => {}
         }
     }

@@ -6,6 +6,9 @@ use crate::path::{FieldPath, Segment};
 
 /// How to write `path: value` where this configuration lives.
 pub fn set_field(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
+    if let Some(setting) = site.installer_setting(&FieldPath::parse(path), value) {
+        return setting;
+    }
     if site.is_flags() {
         return match flag_for(path, &site.effective.mode) {
             Some(flag) => format!("`--{flag}={value}`"),
@@ -59,5 +62,6 @@ pub fn rollout(site: &KubeProxySite<'_>) -> String {
         Origin::Document => "Change the KubeProxyConfiguration; for a running kubeadm cluster, change `config.conf` in ConfigMap kube-system/kube-proxy and restart the kube-proxy DaemonSet.".to_string(),
         Origin::LegacyKubeadm => format!("Change kubeProxy.config in {object}."),
         Origin::Embedded { field } => format!("Change the configuration in {field} of {object}."),
+        Origin::Installer { installer, apply, .. } => format!("Change it in the {installer} configuration ({}): {apply}", site.describe()),
     }
 }

@@ -39,6 +39,32 @@ impl Rule for DuplicateField {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        // Installers that take the same setting twice (Talos `mode` and `extraArgs.proxy-mode`)
+        // keep one of them, as kube-proxy keeps the last duplicate.
+        for site in cx.all_sites() {
+            for o in &site.installer_overrides {
+                let message = format!(
+                    "{} {:?} has no effect: {} {:?} sets the same kube-proxy field ({}) and wins, so kube-proxy runs with {:?}",
+                    o.ignored_path, o.ignored_value, o.winner_path, o.winner_value, o.path, o.winner_value
+                );
+                let help = format!(
+                    "Set the value once: delete {} or {}, and keep the value you want.",
+                    o.ignored_path, o.winner_path
+                );
+                if let Some(finding) = out.report(
+                    &Self::META,
+                    Severity::Warning,
+                    site.object.file,
+                    o.ignored.span(),
+                    site.positions_exact,
+                    Some(&site.object),
+                    message,
+                    help,
+                ) {
+                    finding.field = Some(o.ignored_path.clone());
+                }
+            }
+        }
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
             for issue in site.decoded.issues.iter().filter(|i| i.kind == DecodeIssueKind::DuplicateField) {
                 let field = issue.path.to_string();

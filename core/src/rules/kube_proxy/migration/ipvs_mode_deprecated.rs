@@ -97,6 +97,12 @@ impl Rule for IpvsModeDeprecated {
                     format!("ipvs mode is removed in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"),
                 ),
             };
+            // Installers have their own spelling (AKS `IPVS`); say which setting means ipvs.
+            let written = site.installer_field(&FieldPath::parse("mode")).and_then(|f| f.written.as_ref().map(|w| (f, w)));
+            let what = match written {
+                Some((field, written)) => format!("{} {written:?} runs kube-proxy in ipvs mode; {what}", field.installer_path),
+                None => what,
+            };
             let old_kernel = cx.target.node_kernels.iter().find(|k| !k.at_least(NFTABLES_MIN_KERNEL.0, NFTABLES_MIN_KERNEL.1));
             let target_mode = if old_kernel.is_some() { modes::IPTABLES } else { modes::NFTABLES };
             let mut help = format!("Switch to {target_mode} mode:{}", fix::set_field(site, "mode", target_mode));
