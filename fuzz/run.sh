@@ -6,7 +6,8 @@
 # Installs nothing: it needs cargo-fuzz (`cargo install cargo-fuzz --locked`). cargo-fuzz passes
 # nightly-only flags (-Zsanitizer=address) to rustc, which stable accepts with RUSTC_BOOTSTRAP=1.
 # The corpus (fuzz/corpus/check) and crashes (fuzz/artifacts/check) are not committed; the corpus
-# is seeded from fuzz/seeds/ and every example under examples/ at each run.
+# is seeded at each run from fuzz/seeds/, every example under examples/, and the real-world files
+# of ../shared/corpus when that folder is there.
 set -euo pipefail
 
 duration="${1:-60}"
@@ -38,11 +39,12 @@ seed() {
   done
 }
 seed "$here"/seeds/*
-if [ -d "$root/examples" ]; then
+for dir in "$root/examples" "$root/../shared/corpus/raw"; do
+  [ -d "$dir" ] || continue
   while IFS= read -r -d '' file; do seed "$file"; done < <(
-    find "$root/examples" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -print0 | sort -z
+    find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -print0 | sort -z
   )
-fi
+done
 echo "fuzz: corpus $corpus has $(find "$corpus" -type f | wc -l) inputs; running for ${duration}s"
 
 export RUSTC_BOOTSTRAP=1

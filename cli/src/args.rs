@@ -29,6 +29,79 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print a JSON Schema (the settings file, or KubeProxyConfiguration v1alpha1).
     Schema(SchemaArgs),
+    /// Run the validating admission webhook (HTTPS) with health and metrics (plain HTTP).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// PEM certificate chain of the admission server (reloaded when it changes).
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert_file: PathBuf,
+
+    /// PEM private key of the certificate (reloaded when it changes).
+    #[arg(long, value_name = "FILE")]
+    pub tls_private_key_file: PathBuf,
+
+    /// Address of the admission server (HTTPS, `POST /validate`).
+    #[arg(long, value_name = "HOST:PORT", default_value = "0.0.0.0:8443")]
+    pub listen: String,
+
+    /// Address of `/healthz`, `/readyz` and `/metrics` (plain HTTP, no admission).
+    #[arg(long, value_name = "HOST:PORT", default_value = "0.0.0.0:8080")]
+    pub health_listen: String,
+
+    /// The policy: a `.dplint.yaml` settings file, reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// kubeconfig for the cluster cache (default: in-cluster, else `KUBECONFIG`).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_cluster_state")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Judge each object on its own (single-object rules only); no Kubernetes API access.
+    #[arg(long)]
+    pub no_cluster_state: bool,
+
+    /// Kubernetes version to assume when neither the settings nor the cluster tell.
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+
+    /// Calico version to assume when neither the settings nor the cluster tell.
+    #[arg(long, value_name = "VERSION")]
+    pub calico_version: Option<String>,
+
+    /// What findings of a severity do: SEVERITY=ACTION with severity error, warning or info and
+    /// action deny, warn, audit or ignore (repeatable; default error=deny, warning=warn,
+    /// info=audit).
+    #[arg(long = "action", value_name = "SEVERITY=ACTION")]
+    pub actions: Vec<String>,
+
+    /// The answer when an object cannot be checked (unreadable, internal error, deadline).
+    #[arg(long, value_enum, default_value_t = FailureArg::Allow)]
+    pub failure_action: FailureArg,
+
+    /// A namespace whose requests are allowed without a check (repeatable).
+    #[arg(long = "exempt-namespace", value_name = "NAMESPACE")]
+    pub exempt_namespaces: Vec<String>,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = dplint_webhook::config::DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
+    /// Seconds between looks at the certificate and settings files.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub reload_interval: f64,
+
+    /// Seconds SIGTERM waits for requests in flight before closing connections.
+    #[arg(long, value_name = "SECONDS", default_value_t = 25.0)]
+    pub shutdown_grace: f64,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureArg {
+    Allow,
+    Deny,
 }
 
 #[derive(Args, Debug)]

@@ -12,7 +12,13 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<u8> {
             let mut out = String::new();
             for rule in registry() {
                 let m = rule.meta();
-                out.push_str(&format!("{:<6} {:<40} {:<8} {}\n", m.code, m.name, m.severity.as_str(), m.summary));
+                out.push_str(&format!(
+                    "{:<6} {:<40} {:<8} {}\n",
+                    m.code,
+                    m.name,
+                    m.severity.as_str(),
+                    m.summary
+                ));
             }
             out
         }
@@ -31,7 +37,14 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
         bail!("no rule {:?}; `dplint rules` lists them", args.rule);
     };
     let m = rule.meta();
-    println!("{} {} ({})\n\n{}\n\n{}", m.code, m.name, m.severity.as_str(), m.summary, m.documentation());
+    println!(
+        "{} {} ({})\n\n{}\n\n{}",
+        m.code,
+        m.name,
+        m.severity.as_str(),
+        m.summary,
+        m.documentation()
+    );
     Ok(EXIT_OK)
 }
 

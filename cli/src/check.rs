@@ -4,11 +4,11 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use dplint_core::CheckOptions;
+use dplint_core::Report;
+use dplint_core::calico::version::CalicoVersion;
 use dplint_core::kube_proxy::effective::Os;
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
-use dplint_core::Report;
-use dplint_core::calico::version::CalicoVersion;
 use dplint_core::source::{SourceFile, SourceRole};
 use dplint_core::version::{KernelVersion, KubeVersion};
 use rayon::prelude::*;
@@ -23,10 +23,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     apply_args(&args, &mut options)?;
 
     if let Some(jobs) = args.jobs {
-        rayon::ThreadPoolBuilder::new().num_threads(jobs.max(1)).build_global().ok();
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build_global()
+            .ok();
     }
     let ignore = inputs::ignore_set(settings.ignore_paths.as_deref().unwrap_or_default())?;
-    let paths = if args.paths.is_empty() { vec![".".into()] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![".".into()]
+    } else {
+        args.paths.clone()
+    };
     let mut unreadable = Vec::new();
     let found = inputs::collect(&paths, &ignore, &mut unreadable);
     let (mut files, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
@@ -76,7 +83,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 /// Checks every file as its own cluster and merges the reports (the cluster picture of a
 /// per-file run is left empty: there is none for the run as a whole).
 fn check_each(files: &[SourceFile], options: &CheckOptions) -> Report {
-    let reports: Vec<Report> = files.par_iter().map(|file| dplint_core::check(std::slice::from_ref(file), options)).collect();
+    let reports: Vec<Report> = files
+        .par_iter()
+        .map(|file| dplint_core::check(std::slice::from_ref(file), options))
+        .collect();
     let mut merged = dplint_core::check(&[], options);
     for report in reports {
         merged.findings.extend(report.findings);
@@ -135,7 +145,10 @@ fn apply_args(args: &CheckArgs, options: &mut CheckOptions) -> anyhow::Result<()
         options.node_kernels = args
             .node_kernels
             .iter()
-            .map(|k| KernelVersion::parse(k).with_context(|| format!("--node-kernel {k:?} is not a kernel release such as 5.15.0-1034-azure")))
+            .map(|k| {
+                KernelVersion::parse(k)
+                    .with_context(|| format!("--node-kernel {k:?} is not a kernel release such as 5.15.0-1034-azure"))
+            })
             .collect::<anyhow::Result<_>>()?;
     }
     Ok(())

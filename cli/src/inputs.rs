@@ -52,7 +52,10 @@ pub fn collect(paths: &[PathBuf], ignore: &GlobSet, unreadable: &mut Vec<Unreada
                 out.push(InputPath::File(path.clone()));
             }
         } else {
-            unreadable.push(Unreadable { name: path.display().to_string(), reason: "no such file or directory".to_string() });
+            unreadable.push(Unreadable {
+                name: path.display().to_string(),
+                reason: "no such file or directory".to_string(),
+            });
         }
     }
     out
@@ -62,7 +65,10 @@ fn walk(dir: &Path, ignore: &GlobSet, out: &mut Vec<InputPath>, unreadable: &mut
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(err) => {
-            unreadable.push(Unreadable { name: dir.display().to_string(), reason: err.to_string() });
+            unreadable.push(Unreadable {
+                name: dir.display().to_string(),
+                reason: err.to_string(),
+            });
             return;
         }
     };
@@ -71,7 +77,10 @@ fn walk(dir: &Path, ignore: &GlobSet, out: &mut Vec<InputPath>, unreadable: &mut
         if is_ignored(&path, ignore) {
             continue;
         }
-        let is_hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let is_hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         let file_type = match std::fs::symlink_metadata(&path) {
             Ok(m) => m.file_type(),
             Err(_) => continue,
@@ -83,7 +92,11 @@ fn walk(dir: &Path, ignore: &GlobSet, out: &mut Vec<InputPath>, unreadable: &mut
         }
         if file_type.is_dir() {
             walk(&path, ignore, out, unreadable);
-        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())) {
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
             out.push(InputPath::File(path));
         }
     }
@@ -96,7 +109,10 @@ fn read_bytes(input: &InputPath) -> Result<Vec<u8>, String> {
     match input {
         InputPath::Stdin => {
             let mut bytes = Vec::new();
-            std::io::stdin().take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+            std::io::stdin()
+                .take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
             if bytes.len() as u64 > MAX_FILE_BYTES {
                 return Err(format!("standard input is larger than {MAX_FILE_BYTES} bytes"));
             }

@@ -4,6 +4,7 @@ mod args;
 mod catalog;
 mod check;
 mod inputs;
+mod serve;
 mod settings;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => catalog::rules(args),
         Command::Explain(args) => catalog::explain(args),
         Command::Schema(args) => catalog::schema(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -5,10 +5,6 @@
 //! Documents no rule can concern (see [`relevance`]) are only checked for well-formedness,
 //! which keeps large manifest sets fast.
 
-use std::sync::OnceLock;
-
-use aho_corasick::AhoCorasick;
-
 use crate::location::{MapBase, Position, PositionMap};
 use crate::yaml::split::{line_column_of, split_documents};
 use crate::yaml::{Document, Limits, load_documents, validate_syntax};
@@ -55,12 +51,16 @@ pub struct SourceFile {
 impl SourceFile {
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: u32) -> Option<&str> {
-        self.text.split('\n').nth(line.checked_sub(1)? as usize).map(|l| l.trim_end_matches('\r'))
+        self.text
+            .split('\n')
+            .nth(line.checked_sub(1)? as usize)
+            .map(|l| l.trim_end_matches('\r'))
     }
 }
 
 /// Words that appear in every document a rule may look at. Anything else cannot carry
 /// kube-proxy, kubeadm or Calico settings.
+#[cfg_attr(not(test), allow(dead_code, reason = "the tests check the scan against it"))]
 const RELEVANT_WORDS: &[&str] = &[
     "kube-proxy",
     "kubeproxy",
@@ -86,16 +86,78 @@ const RELEVANT_WORDS: &[&str] = &[
     "service-node-port-range",
 ];
 
-fn relevance() -> &'static AhoCorasick {
-    static MATCHER: OnceLock<AhoCorasick> = OnceLock::new();
-    MATCHER.get_or_init(|| {
-        AhoCorasick::builder().ascii_case_insensitive(true).build(RELEVANT_WORDS).expect("static patterns build")
+/// The scan behind [`is_relevant`]: each word is found from its anchor, one byte of it that is
+/// rare in manifests (compared after `| 0x20`, which lower-cases ASCII letters), at an offset
+/// in the word. Words that contain another word (`calico_bpf_enabled`, `deploykubeproxy`) need
+/// no entry of their own. The tests check this table against [`RELEVANT_WORDS`].
+type Anchored = &'static [(&'static [u8], usize)];
+const BY_X: Anchored = &[(b"felix", 4)];
+const BY_Y: Anchored = &[
+    (b"kube-proxy", 9),
+    (b"kubeproxy", 8),
+    (b"kube_proxy", 9),
+    (b"proxymode", 4),
+    (b"proxy-mode", 4),
+    (b"  proxy:", 6),
+];
+const BY_K: Anchored = &[
+    (b"kubeadm", 0),
+    (b"kubernetes-services-endpoint", 0),
+    (b"kernelversion", 0),
+];
+const BY_G: Anchored = &[(b"tigera", 2), (b"ipvsconfig", 9), (b"service-node-port-range", 21)];
+/// `calico` is anchored on `ca`: no byte of it is rare.
+const BY_CA: Anchored = &[(b"calico", 0)];
+
+/// Bit `j` is set when `chunk[j]` may be the anchor of a word (`next` is `chunk` shifted by one
+/// byte). Written to be vectorised: x86-64 compares 16 bytes at once.
+#[inline(always)]
+fn anchor_candidates(chunk: &[u8; 16], next: &[u8; 16]) -> u16 {
+    let mut mask = 0u16;
+    for j in 0..16 {
+        let b = chunk[j] | 0x20;
+        let hit = (b == b'x') | (b == b'y') | (b == b'k') | (b == b'g') | ((b == b'c') & ((next[j] | 0x20) == b'a'));
+        mask |= u16::from(hit) << j;
+    }
+    mask
+}
+
+/// Whether one of the words anchored at `bytes[at]` is written around it.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> bool {
+    let group = match bytes[at] | 0x20 {
+        b'x' => BY_X,
+        b'y' => BY_Y,
+        b'k' => BY_K,
+        b'g' => BY_G,
+        b'c' => BY_CA,
+        _ => return false,
+    };
+    group.iter().any(|&(word, offset)| {
+        at.checked_sub(offset)
+            .and_then(|start| bytes.get(start..start + word.len()))
+            .is_some_and(|written| written.eq_ignore_ascii_case(word))
     })
 }
 
-/// Whether a rule might look at a document with this text.
+/// Whether a rule might look at a document with this text: whether it holds one of
+/// [`RELEVANT_WORDS`], in any ASCII case.
 pub fn is_relevant(text: &str) -> bool {
-    relevance().is_match(text)
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let (Some(chunk), Some(next)) = (bytes.get(i..i + 16), bytes.get(i + 1..i + 17)) {
+        let chunk: &[u8; 16] = chunk.try_into().expect("16 bytes");
+        let next: &[u8; 16] = next.try_into().expect("16 bytes");
+        let mut mask = anchor_candidates(chunk, next);
+        while mask != 0 {
+            if word_at(bytes, i + mask.trailing_zeros() as usize) {
+                return true;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+    (i..bytes.len()).any(|at| word_at(bytes, at))
 }
 
 /// Reads all documents of `bytes`.
@@ -110,7 +172,10 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
     for (index, piece) in pieces.iter().enumerate() {
         let index = index as u32;
         let raw = &bytes[piece.start..piece.end];
-        let map = PositionMap { line_offset: piece.line_offset, base: MapBase::Identity };
+        let map = PositionMap {
+            line_offset: piece.line_offset,
+            base: MapBase::Identity,
+        };
         if raw.len() as u64 > limits.max_document_bytes {
             errors.push(ReadError {
                 message: format!(
@@ -130,7 +195,10 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
             Err(err) => {
                 let (line, column) = line_column_of(raw, err.valid_up_to());
                 errors.push(ReadError {
-                    message: format!("invalid UTF-8 (byte {:#04x}); YAML and JSON must be UTF-8", raw[err.valid_up_to()]),
+                    message: format!(
+                        "invalid UTF-8 (byte {:#04x}); YAML and JSON must be UTF-8",
+                        raw[err.valid_up_to()]
+                    ),
                     at: map.map(line, column),
                     document: index,
                 });
@@ -139,14 +207,22 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
         };
         if !is_relevant(text) {
             if let Some(err) = validate_syntax(text, map, limits) {
-                errors.push(ReadError { message: err.message, at: err.at, document: index });
+                errors.push(ReadError {
+                    message: err.message,
+                    at: err.at,
+                    document: index,
+                });
             }
             continue;
         }
         let (docs, err) = load_documents(text, map, limits);
         documents.extend(docs.into_iter().map(|doc| SourceDocument { index, doc }));
         if let Some(err) = err {
-            errors.push(ReadError { message: err.message, at: err.at, document: index });
+            errors.push(ReadError {
+                message: err.message,
+                at: err.at,
+                document: index,
+            });
         }
     }
     SourceFile {
@@ -159,5 +235,144 @@ pub fn read_source(name: &str, bytes: &[u8], limits: &Limits) -> SourceFile {
         documents,
         errors,
         document_count: pieces.len() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        RELEVANT_WORDS.iter().any(|word| lower.contains(word))
+    }
+
+    const GROUPS: [(&[u8], Anchored); 5] = [(b"x", BY_X), (b"y", BY_Y), (b"k", BY_K), (b"g", BY_G), (b"ca", BY_CA)];
+
+    #[test]
+    fn anchors_match_the_word_list() {
+        let anchored: Vec<&[u8]> = GROUPS
+            .iter()
+            .flat_map(|(_, group)| group.iter().map(|(word, _)| *word))
+            .collect();
+        for (anchor, group) in GROUPS {
+            for (word, offset) in group {
+                assert!(word[*offset..].starts_with(anchor), "{}", String::from_utf8_lossy(word));
+                assert!(RELEVANT_WORDS.contains(&std::str::from_utf8(word).unwrap()));
+            }
+        }
+        for word in RELEVANT_WORDS {
+            assert!(
+                anchored
+                    .iter()
+                    .any(|a| word.as_bytes().windows(a.len()).any(|w| w == *a)),
+                "{word} is not scanned for"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_every_word_anywhere_in_any_case() {
+        for word in RELEVANT_WORDS {
+            let variants = [
+                word.to_string(),
+                word.to_ascii_uppercase(),
+                word.chars()
+                    .enumerate()
+                    .map(|(i, c)| if i % 2 == 0 { c.to_ascii_uppercase() } else { c })
+                    .collect(),
+            ];
+            for variant in &variants {
+                for before in 0..40 {
+                    for after in [0, 1, 7, 16, 17] {
+                        let text = format!("{}{variant}{}", "a".repeat(before), "z".repeat(after));
+                        assert!(is_relevant(&text), "{text:?}");
+                        // One letter less is no longer the word (unless what remains still is one).
+                        let cut = &text[..before + variant.len() - 1];
+                        assert_eq!(is_relevant(cut), reference(cut), "{cut:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_plain_search() {
+        let pieces = [
+            "kube",
+            "proxy",
+            "-",
+            "_",
+            " ",
+            "  ",
+            ":",
+            "mode",
+            "adm",
+            "ca",
+            "lico",
+            "cal",
+            "fel",
+            "ix",
+            "tig",
+            "era",
+            "ipvs",
+            "config",
+            "kernel",
+            "version",
+            "service",
+            "-node-port-",
+            "range",
+            "deploy",
+            "rnetes",
+            "-services-",
+            "endpoint",
+            "\n",
+            "é",
+            "X",
+            "Y",
+            "K",
+            "G",
+            "C",
+            "A",
+            "apiVersion: v1\n",
+            "metadata:\n  name: x\n",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut relevant = 0;
+        for _ in 0..20_000 {
+            let count = (next() % 24) as usize;
+            let mut text = String::new();
+            for _ in 0..count {
+                let piece = pieces[(next() % pieces.len() as u64) as usize];
+                if next() % 3 == 0 {
+                    text.push_str(&piece.to_ascii_uppercase())
+                } else {
+                    text.push_str(piece)
+                }
+            }
+            assert_eq!(is_relevant(&text), reference(&text), "{text:?}");
+            relevant += usize::from(reference(&text));
+        }
+        assert!(relevant > 1000 && relevant < 19_000, "{relevant}");
+        for text in [
+            "",
+            "k",
+            "calic",
+            "CALICO",
+            "  proxy",
+            " proxy:",
+            "\tproxy:",
+            "  Proxy:",
+            "kube proxy",
+            "felix",
+        ] {
+            assert_eq!(is_relevant(text), reference(text), "{text:?}");
+        }
     }
 }

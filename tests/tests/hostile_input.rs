@@ -154,12 +154,15 @@ impl Unreadable {
     }
 }
 
+/// Writes a generated input.
+type Generate = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()>>;
+
 /// The contents of an input file.
 enum Input {
     Bytes(Vec<u8>),
     /// Written piece by piece, so that the test process never holds it: a child's peak RSS
     /// starts from its parent's peak (Linux carries it over `exec`), so the parent stays small.
-    Stream(Box<dyn Fn(&mut dyn Write) -> std::io::Result<()>>),
+    Stream(Generate),
 }
 
 impl Input {
@@ -319,7 +322,7 @@ const KUBE_PROXY_HEADER: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nk
 /// "Billion laughs": `a0` holds ten strings and each further level ten aliases of the one
 /// before, so `a9` expands to 10^10 nodes. One line per level.
 fn laughs(levels: usize) -> Vec<String> {
-    let mut lines = vec![format!("a0: &a0 [{}]", vec!["\"lol\""; 10].join(", "))];
+    let mut lines = vec![format!("a0: &a0 [{}]", ["\"lol\""; 10].join(", "))];
     for i in 1..levels {
         lines.push(format!("a{i}: &a{i} [{}]", vec![format!("*a{}", i - 1); 10].join(", ")));
     }
@@ -580,7 +583,7 @@ fn cases() -> Vec<Case> {
         files: vec![(
             "huge.yaml",
             stream(|out| {
-                write!(out, "{UNKNOWN_FIELD}---\n")?;
+                writeln!(out, "{UNKNOWN_FIELD}---")?;
                 write_wide_config_map(out, 850_000)
             }),
         )],

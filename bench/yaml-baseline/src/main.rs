@@ -61,7 +61,10 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>) {
         };
         entries.sort();
         for entry in entries {
-            let hidden = entry.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let hidden = entry
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if entry.is_dir() {
                 if !hidden {
                     walk(&entry, out);
@@ -115,7 +118,10 @@ fn count_tree(text: &str) -> Counts {
             items: docs.iter().map(nodes).sum(),
             ..Counts::default()
         },
-        Err(_) => Counts { errors: 1, ..Counts::default() },
+        Err(_) => Counts {
+            errors: 1,
+            ..Counts::default()
+        },
     }
 }
 
@@ -124,12 +130,22 @@ fn process(path: &Path, mode: Mode) -> Counts {
         Ok(bytes) => bytes,
         Err(err) => {
             eprintln!("yaml-baseline: cannot read {}: {err}", path.display());
-            return Counts { errors: 1, ..Counts::default() };
+            return Counts {
+                errors: 1,
+                ..Counts::default()
+            };
         }
     };
-    let base = Counts { files: 1, bytes: bytes.len() as u64, ..Counts::default() };
+    let base = Counts {
+        files: 1,
+        bytes: bytes.len() as u64,
+        ..Counts::default()
+    };
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        return base.add(Counts { errors: 1, ..Counts::default() });
+        return base.add(Counts {
+            errors: 1,
+            ..Counts::default()
+        });
     };
     base.add(match mode {
         Mode::Events => count_events(text),
@@ -169,9 +185,15 @@ fn main() -> ExitCode {
     for path in &paths {
         walk(path, &mut files);
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("thread pool");
     let counts = pool.install(|| {
-        files.par_iter().map(|path| process(path, mode)).reduce(Counts::default, Counts::add)
+        files
+            .par_iter()
+            .map(|path| process(path, mode))
+            .reduce(Counts::default, Counts::add)
     });
     println!(
         "{{\"mode\":\"{}\",\"jobs\":{jobs},\"files\":{},\"bytes\":{},\"documents\":{},\"{}\":{},\"errors\":{}}}",

@@ -8,7 +8,6 @@
 
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::KubeProxyConfiguration;
@@ -58,18 +57,21 @@ pub fn decode_value(mut json: Value, mut issues: Vec<DecodeIssue>) -> Decoded {
                 detail: "the configuration must be a mapping of fields".to_string(),
             },
         });
-        return Decoded { config: KubeProxyConfiguration::default(), issues };
+        return Decoded {
+            config: KubeProxyConfiguration::default(),
+            issues,
+        };
     }
     for _ in 0..MAX_TYPE_ERRORS {
-        let mut ignored = Vec::new();
         let mut track = serde_path_to_error::Track::new();
-        let de = serde_path_to_error::Deserializer::new(&json, &mut track);
-        let result = serde_ignored::deserialize(de, |path| ignored.push(ignored_path(&path)));
-        match result {
+        match deserialize(&json, &mut track) {
             Ok(config) => {
-                for path in ignored {
+                for path in schema::unknown_fields(&json) {
                     let suggestion = schema::suggest_field(&path);
-                    issues.push(DecodeIssue { path, kind: DecodeIssueKind::UnknownField { suggestion } });
+                    issues.push(DecodeIssue {
+                        path,
+                        kind: DecodeIssueKind::UnknownField { suggestion },
+                    });
                 }
                 return Decoded { config, issues };
             }
@@ -77,7 +79,9 @@ pub fn decode_value(mut json: Value, mut issues: Vec<DecodeIssue>) -> Decoded {
                 let path = error_path(&track.path());
                 issues.push(DecodeIssue {
                     path: path.clone(),
-                    kind: DecodeIssueKind::InvalidValue { detail: clean_serde_message(&err.to_string()) },
+                    kind: DecodeIssueKind::InvalidValue {
+                        detail: clean_serde_message(&err.to_string()),
+                    },
                 });
                 if path.is_root() || !remove_value(&mut json, &path) {
                     break;
@@ -85,8 +89,19 @@ pub fn decode_value(mut json: Value, mut issues: Vec<DecodeIssue>) -> Decoded {
             }
         }
     }
-    let config = KubeProxyConfiguration::deserialize(&json).unwrap_or_default();
+    let config = deserialize(&json, &mut serde_path_to_error::Track::new()).unwrap_or_default();
     Decoded { config, issues }
+}
+
+/// Deserializes `json`, tracking the path of an error. Every decoding goes through this one
+/// function, so the deserializers of the configuration's types are compiled once (for the
+/// WebAssembly module's size). Unknown fields are found by [`schema::unknown_fields`], not by a
+/// second deserializer wrapper such as `serde_ignored`, for the same reason.
+fn deserialize(
+    json: &Value,
+    track: &mut serde_path_to_error::Track,
+) -> Result<KubeProxyConfiguration, serde_json::Error> {
+    serde::Deserialize::deserialize(serde_path_to_error::Deserializer::new(json, track))
 }
 
 fn clean_serde_message(message: &str) -> String {
@@ -104,7 +119,9 @@ fn remove_value(json: &mut Value, path: &FieldPath) -> bool {
     while matches!(target.0.last(), Some(Segment::Index(_))) {
         target.0.pop();
     }
-    let Some(Segment::Key(last)) = target.0.pop() else { return false };
+    let Some(Segment::Key(last)) = target.0.pop() else {
+        return false;
+    };
     let mut here = json;
     for segment in &target.0 {
         here = match (segment, here) {
@@ -137,18 +154,6 @@ fn error_path(path: &serde_path_to_error::Path) -> FieldPath {
     out
 }
 
-fn ignored_path(path: &serde_ignored::Path<'_>) -> FieldPath {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => FieldPath::root(),
-        Path::Seq { parent, index } => ignored_path(parent).index(*index),
-        Path::Map { parent, key } => ignored_path(parent).key(key.clone()),
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            ignored_path(parent)
-        }
-    }
-}
-
 /// The nesting limit of the loader bounds this recursion; the extra guard keeps it bounded for
 /// trees built some other way.
 const MAX_WALK_DEPTH: usize = 256;
@@ -163,7 +168,10 @@ fn find_duplicates(node: NodeRef<'_>, path: &FieldPath, issues: &mut Vec<DecodeI
             let key = key_text(k);
             let child = path.clone().key(key.clone());
             if !seen.insert(key) {
-                issues.push(DecodeIssue { path: child.clone(), kind: DecodeIssueKind::DuplicateField });
+                issues.push(DecodeIssue {
+                    path: child.clone(),
+                    kind: DecodeIssueKind::DuplicateField,
+                });
             }
             find_duplicates(v, &child, issues, depth + 1);
         }
@@ -171,5 +179,97 @@ fn find_duplicates(node: NodeRef<'_>, path: &FieldPath, issues: &mut Vec<DecodeI
         for (i, item) in node.items().enumerate() {
             find_duplicates(item, &path.clone().index(i), issues, depth + 1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `serde_ignored` reports, the way unknown fields were found before
+    /// [`schema::unknown_fields`].
+    fn ignored_by_serde(json: &Value) -> Option<Vec<FieldPath>> {
+        let mut ignored = Vec::new();
+        let config: Result<KubeProxyConfiguration, _> =
+            serde_ignored::deserialize(json, |path| ignored.push(ignored_path(&path)));
+        config.ok().map(|_| ignored)
+    }
+
+    fn ignored_path(path: &serde_ignored::Path<'_>) -> FieldPath {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => FieldPath::root(),
+            Path::Seq { parent, index } => ignored_path(parent).index(*index),
+            Path::Map { parent, key } => ignored_path(parent).key(key.clone()),
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+                ignored_path(parent)
+            }
+        }
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// A random value for a field of this shape: known fields with scalars, null or nested
+    /// values, unknown keys with junk, structs sometimes written as sequences (serde reads their
+    /// fields by position).
+    fn random_value(rng: &mut Rng, shape: &schema::Shape, depth: usize) -> Value {
+        match shape {
+            schema::Shape::Object(fields) if depth < 4 => {
+                if rng.next() % 6 == 0 {
+                    return Value::Array(
+                        fields
+                            .iter()
+                            .map(|(_, field)| random_value(rng, field, depth + 1))
+                            .collect(),
+                    );
+                }
+                let mut map = serde_json::Map::new();
+                for (name, field) in *fields {
+                    if rng.next() % 2 == 0 {
+                        map.insert((*name).to_string(), random_value(rng, field, depth + 1));
+                    }
+                }
+                for _ in 0..rng.next() % 3 {
+                    let junk = ["Mode", "foo", "ipvs2", "", "kind ", "strictArp", "z"][(rng.next() % 7) as usize];
+                    map.insert(junk.to_string(), serde_json::json!({"mode": 1, "list": [1, {"a": 2}]}));
+                }
+                Value::Object(map)
+            }
+            schema::Shape::List(item) if depth < 4 => Value::Array(
+                (0..rng.next() % 3)
+                    .map(|_| random_value(rng, item, depth + 1))
+                    .collect(),
+            ),
+            // Mostly null, which every field accepts: a wrong type fails the whole decoding.
+            _ => match rng.next() % 40 {
+                0 => serde_json::json!("x"),
+                1 => serde_json::json!({"mode": 1}),
+                _ => Value::Null,
+            },
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_those_serde_ignores() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut compared, mut reported) = (0, 0);
+        for _ in 0..20_000 {
+            let json = random_value(&mut rng, &schema::Shape::Object(schema::KUBE_PROXY_CONFIGURATION), 0);
+            if let Some(expected) = ignored_by_serde(&json) {
+                assert_eq!(schema::unknown_fields(&json), expected, "{json}");
+                compared += 1;
+                reported += usize::from(!expected.is_empty());
+            }
+        }
+        assert!(compared > 500 && reported > 250, "{compared} {reported}");
     }
 }

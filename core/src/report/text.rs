@@ -119,7 +119,8 @@ fn label(finding: &Finding) -> Option<String> {
     if let Some(container) = &finding.container {
         parts.push(format!("in container `{container}`"));
     }
-    if let Some(object) = &finding.object {
+    // Installer files (Ansible variables, machine configs) are not Kubernetes objects.
+    if let Some(object) = finding.object.as_ref().filter(|o| o.kind.is_some() || o.name.is_some()) {
         parts.push(format!("of {}", object.display()));
     }
     if !finding.exact {

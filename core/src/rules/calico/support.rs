@@ -183,6 +183,16 @@ pub fn check_installations<'a>(
     meta: &'static RuleMeta,
     check: impl Fn(&Spec<'a>) -> Vec<Problem<'a>>,
 ) {
+    check_installations_with(cx, out, meta, &check);
+}
+
+/// The body of [`check_installations`], compiled once instead of once per rule (module size).
+fn check_installations_with<'a>(
+    cx: &Context<'a>,
+    out: &mut Emitter<'_>,
+    meta: &'static RuleMeta,
+    check: &dyn Fn(&Spec<'a>) -> Vec<Problem<'a>>,
+) {
     let mut seen: HashSet<(usize, String)> = HashSet::new();
     for (index, spec) in views(cx) {
         for problem in check(&spec) {

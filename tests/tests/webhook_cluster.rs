@@ -1,0 +1,295 @@
+//! Cluster state: `dplint serve` with `--kubeconfig` pointing at a Kubernetes API that serves
+//! recorded list responses (and holds watches open) over plain HTTP on loopback.
+
+mod webhook_support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use webhook_support::*;
+
+/// A Kubernetes API answering lists from a table and keeping watches open without events.
+struct FakeApi {
+    addr: SocketAddr,
+    /// Paths whose answer waits until released (to observe readiness before the first sync).
+    held: Arc<Mutex<bool>>,
+}
+
+impl FakeApi {
+    fn start(routes: HashMap<&'static str, (u16, Value)>, hold: Option<&'static str>) -> FakeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let held = Arc::new(Mutex::new(hold.is_some()));
+        let routes = Arc::new(routes);
+        let gate = held.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let (routes, gate) = (routes.clone(), gate.clone());
+                std::thread::spawn(move || serve(stream, &routes, hold, &gate));
+            }
+        });
+        FakeApi { addr, held }
+    }
+
+    fn release(&self) {
+        *self.held.lock().unwrap() = false;
+    }
+
+    fn kubeconfig(&self, dir: &TempDir) -> String {
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\nusers:\n- name: fake\n  user: {{}}\n",
+            self.addr
+        );
+        dir.write("kubeconfig", text).display().to_string()
+    }
+}
+
+fn serve(stream: TcpStream, routes: &HashMap<&'static str, (u16, Value)>, hold: Option<&str>, gate: &Mutex<bool>) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut stream = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                break;
+            }
+        }
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        if query.split('&').any(|p| p == "watch=true" || p == "watch=1") {
+            // A watch: headers, then nothing until the client goes away.
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+            let _ = stream.flush();
+            let mut sink = [0u8; 1024];
+            while reader.get_mut().read(&mut sink).is_ok_and(|n| n > 0) {}
+            return;
+        }
+        if hold == Some(path) {
+            while *gate.lock().unwrap() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let (status, body) = routes.get(path).cloned().unwrap_or_else(|| {
+            (404, json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("{path} not found")}))
+        });
+        let body = body.to_string();
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(body.as_bytes()))
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+fn list(kind: &str, items: Vec<Value>) -> (u16, Value) {
+    (
+        200,
+        json!({"apiVersion": "v1", "kind": kind, "metadata": {"resourceVersion": "100"}, "items": items}),
+    )
+}
+
+fn object_of(fixture_name: &str, which: &str) -> Option<Value> {
+    let mut object = fixture(fixture_name)?["request"][which].clone();
+    object["metadata"]["resourceVersion"] = "42".into();
+    Some(object)
+}
+
+fn node(name: &str, kernel: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "resourceVersion": "7", "labels": {"kubernetes.io/os": "linux"}},
+        "status": {"nodeInfo": {"kernelVersion": kernel, "operatingSystem": "linux", "osImage": "Ubuntu 24.04",
+            "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "", "kubeProxyVersion": "", "kubeletVersion": "v1.36.2",
+            "machineID": "", "systemUUID": ""}}})
+}
+
+fn version() -> (u16, Value) {
+    (
+        200,
+        json!({"major": "1", "minor": "36", "gitVersion": "v1.36.2", "gitCommit": "", "gitTreeState": "clean",
+        "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.25", "compiler": "gc", "platform": "linux/amd64"}),
+    )
+}
+
+fn ask(rt: &tokio::runtime::Runtime, webhook: &Webhook, ca: &Ca, request: &Value) -> Value {
+    rt.block_on(async {
+        let mut conn = Conn::open(webhook.admission, &[ca.der()], Proto::H2)
+            .await
+            .expect("connect");
+        let (status, body) = conn
+            .post("/validate?timeout=10s", compact(request), &[])
+            .await
+            .expect("post");
+        response_of(request, status, &body)
+    })
+}
+
+#[test]
+fn installation_switch_is_judged_against_the_cached_kube_proxy() {
+    let (Some(kube_proxy_cm), Some(kube_proxy_ds), Some(installation)) = (
+        object_of("configmap-kube-proxy-create-mode-ipvs.json", "object"),
+        object_of("daemonset-kube-proxy-create.json", "object"),
+        object_of("installation-default-create-linuxdataplane-iptables.json", "object"),
+    ) else {
+        eprintln!("skipped: ../shared/fixtures/admission is not there");
+        return;
+    };
+    let routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![kube_proxy_cm]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![kube_proxy_ds])),
+        (
+            "/apis/operator.tigera.io/v1/installations",
+            list("InstallationList", vec![installation]),
+        ),
+        // No FelixConfiguration CRD in this cluster: 404, which counts as "none".
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    let api = FakeApi::start(routes, Some("/api/v1/nodes"));
+    let ca = Ca::new("test CA");
+    let dir = TempDir::new("webhook-cluster");
+    let kubeconfig = api.kubeconfig(&dir);
+    let webhook = Webhook::start_in(dir, &ca, &["--kubeconfig", &kubeconfig]);
+    // Not ready before the first sync of every resource.
+    let (status, body) = eventually(Duration::from_secs(30), "/readyz to wait for nodes", || {
+        let (status, body) = http_get(webhook.health, "/readyz");
+        (status == 503 && body.contains("nodes")).then_some((status, body))
+    });
+    assert_eq!(status, 503, "{body}");
+    api.release();
+    webhook.wait_ready();
+    let (_, metrics) = http_get(webhook.health, "/metrics");
+    assert!(
+        metrics.contains(r#"dplint_webhook_cache_synced{resource="felixconfigurations"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"dplint_webhook_cache_objects{resource="daemonsets"} 1"#),
+        "{metrics}"
+    );
+
+    let rt = runtime();
+    // Installation Iptables → Nftables while the cached kube-proxy stays in ipvs: the
+    // consistency finding lands on kube-proxy's ConfigMap, is new, and denies the change.
+    let switch = fixture("installation-default-update-patch-linuxdataplane-nftables.json").expect("fixture");
+    let response = ask(&rt, &webhook, &ca, &switch);
+    assert_eq!(response["allowed"], false, "{response}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("CX106 kube-proxy-ipvs-with-calico-nftables [error] on ConfigMap kube-system/kube-proxy"),
+        "{message}"
+    );
+
+    // The calico-node DaemonSet changes nothing about kube-proxy: KP201 on kube-proxy's
+    // ConfigMap was there before, so it is not this change's to carry.
+    let calico_node = fixture("daemonset-calico-node-create-iptablesbackend-auto.json").expect("fixture");
+    let response = ask(&rt, &webhook, &ca, &calico_node);
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(
+        warnings(&response).iter().all(|w| !w.starts_with("KP201")),
+        "{response}"
+    );
+
+    // The Kubernetes version comes from the API server (v1.36.2), not the default.
+    let replace = fixture("configmap-kube-proxy-update-replace-mode-ipvs-dryrun.json").expect("fixture");
+    let response = ask(&rt, &webhook, &ca, &replace);
+    let kp201 = warnings(&response)
+        .into_iter()
+        .find(|w| w.starts_with("KP201"))
+        .unwrap_or_default();
+    assert!(kp201.contains("1.36"), "{response}");
+}
+
+#[test]
+fn deleting_the_endpoint_configmap_while_bpf_is_on() {
+    let (Some(mut installation), Some(delete)) = (
+        object_of("installation-default-update-patch-linuxdataplane-bpf.json", "object"),
+        fixture("configmap-kube-proxy-delete.json"),
+    ) else {
+        eprintln!("skipped: ../shared/fixtures/admission is not there");
+        return;
+    };
+    // eBPF without the operator's own bootstrap: the endpoint ConfigMap is what tells Calico
+    // where the API server is.
+    let network = installation["spec"]["calicoNetwork"]
+        .as_object_mut()
+        .expect("calicoNetwork");
+    network.remove("bpfNetworkBootstrap");
+    network.remove("kubeProxyManagement");
+    let endpoint = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "kubernetes-services-endpoint", "namespace": "tigera-operator", "resourceVersion": "5"},
+        "data": {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}});
+    let routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![endpoint.clone()]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
+        (
+            "/apis/operator.tigera.io/v1/installations",
+            list("InstallationList", vec![installation]),
+        ),
+        (
+            "/apis/crd.projectcalico.org/v1/felixconfigurations",
+            list("FelixConfigurationList", vec![]),
+        ),
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    let api = FakeApi::start(routes, None);
+    let ca = Ca::new("test CA");
+    let dir = TempDir::new("webhook-cluster");
+    let kubeconfig = api.kubeconfig(&dir);
+    let webhook = Webhook::start_in(dir, &ca, &["--kubeconfig", &kubeconfig]);
+    webhook.wait_ready();
+    let rt = runtime();
+
+    let mut request = delete.clone();
+    request["request"]["name"] = "kubernetes-services-endpoint".into();
+    request["request"]["namespace"] = "tigera-operator".into();
+    request["request"]["oldObject"] = endpoint.clone();
+    let response = ask(&rt, &webhook, &ca, &request);
+    assert_eq!(response["allowed"], true, "CX110 is a warning: {response}");
+    let cx110 = warnings(&response)
+        .into_iter()
+        .find(|w| w.starts_with("CX110"))
+        .unwrap_or_default();
+    assert!(cx110.contains("on Installation default"), "{response}");
+
+    // Updating it instead (it stays) raises nothing.
+    let mut update = request.clone();
+    update["request"]["operation"] = "UPDATE".into();
+    update["request"]["object"] = endpoint;
+    let response = ask(&rt, &webhook, &ca, &update);
+    assert!(warnings(&response).is_empty(), "{response}");
+}

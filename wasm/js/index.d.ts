@@ -1,0 +1,164 @@
+// Types of the dplint-wasm package (the Node and web entry points export the same API; the web
+// entry point must be initialised with `await init()` first).
+
+export type Severity = 'error' | 'warning' | 'info';
+export type FailOn = Severity | 'never';
+export type Format = 'text' | 'json' | 'sarif' | 'junit' | 'github';
+
+/** One input. `content` is UTF-8 text or raw bytes (invalid UTF-8 becomes a DP001 finding). */
+export interface InputFile {
+  name: string;
+  content: string | Uint8Array | ArrayBuffer;
+  /** `helm-values`: a tigera-operator Helm values file (the CLI's `--helm-values`). */
+  role?: 'manifest' | 'helm-values';
+}
+
+/** Bounds for hostile input (as `limits` in `.dplint.yaml`). */
+export interface Limits {
+  maxDepth?: number;
+  maxExpandedNodes?: number;
+  maxDocumentBytes?: number;
+}
+
+/** Options; each is validated and a bad one is thrown as an `Error` naming it. */
+export interface CheckOptions {
+  /** Kubernetes version to check for, e.g. "1.40". */
+  kubernetesVersion?: string;
+  /** Calico version to check for, e.g. "3.31". */
+  calicoVersion?: string;
+  os?: 'linux' | 'windows';
+  /** Node kernel releases as printed by `uname -r`. */
+  nodeKernels?: string[];
+  /** Severity that makes `exitCode` 1 (default `error`). */
+  failOn?: FailOn;
+  rules?: {
+    /** Rule codes or names to turn off. */
+    disable?: string[];
+    /** Severity by rule code or name. */
+    severity?: Record<string, Severity>;
+  };
+  /** Format of `output` from `run()` (default `json`). */
+  format?: Format;
+  limits?: Limits;
+  /** Check each file on its own (the CLI's `--per-file`). */
+  perFile?: boolean;
+  /** ANSI colours in the text format. */
+  color?: boolean;
+  /** The text of a `.dplint.yaml`; the other options win over it. */
+  settings?: string;
+  /** Name reported for the settings file. */
+  settingsName?: string;
+  /** `cli`: report version sources as the CLI names them (`--kubernetes-version`). */
+  origin?: 'api' | 'cli';
+}
+
+export interface ObjectRef {
+  apiVersion: string | null;
+  kind: string | null;
+  namespace: string | null;
+  name: string | null;
+}
+
+export interface Finding {
+  code: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  help: string;
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, in Unicode scalar values. */
+  column: number;
+  endLine: number;
+  /** Exclusive. */
+  endColumn: number;
+  object: ObjectRef | null;
+  field: string | null;
+  dataKey: string | null;
+  container: string | null;
+  exact: boolean;
+  url: string;
+}
+
+export interface Summary {
+  files: number;
+  documents: number;
+  errors: number;
+  warnings: number;
+  infos: number;
+}
+
+export interface TargetInfo {
+  kubernetesVersion: string;
+  kubernetesVersionSource: string;
+  os: string;
+  calicoVersion: string;
+  calicoVersionSource: string;
+}
+
+export interface ClusterSummary {
+  kubeProxy: {
+    status: 'running' | 'disabled' | 'unknown';
+    mode: string | null;
+    source: string | null;
+  };
+  calico: {
+    install: 'operator' | 'manifest';
+    dataplane: string;
+    source: string;
+    scopes: { scope: string; dataplane: string; source: string }[];
+  } | null;
+  kubernetesVersion: string;
+  kubernetesVersionSource: string;
+  calicoVersion: string;
+  calicoVersionSource: string;
+}
+
+/** The report: the JSON contract of `dplint check --format json` (fields are only ever added). */
+export interface Report {
+  version: string;
+  findings: Finding[];
+  summary: Summary;
+  target: TargetInfo;
+  cluster: ClusterSummary;
+  [more: string]: unknown;
+}
+
+export interface RunResult {
+  report: Report;
+  /** The report exactly as `dplint check --format json` prints it. */
+  reportJson: string;
+  /** The report in `options.format`. */
+  output: string;
+  /** 1 when a finding is at or above `failOn`, else 0. */
+  exitCode: 0 | 1;
+}
+
+export interface RuleInfo {
+  code: string;
+  name: string;
+  severity: Severity;
+  category: string;
+  summary: string;
+  /** Markdown: What it does / Why it matters / Example / Fix / References. */
+  documentation: string;
+  url: string;
+}
+
+/** Checks files together, as one cluster. */
+export function check(files: InputFile[], options?: CheckOptions): Report;
+/** Checks and renders; also gives the exit code the CLI would use for findings. */
+export function run(files: InputFile[], options?: CheckOptions): RunResult;
+/** The rule catalog. */
+export function rules(): RuleInfo[];
+/** One rule by code (`KP201`, any case) or name (`ipvs-mode-deprecated`); throws if unknown. */
+export function explain(codeOrName: string): RuleInfo;
+/** The version of dplint. */
+export function version(): string;
+/** Reads a `.dplint.yaml`; throws with the offending key when it is invalid. */
+export function parseSettings(text: string): Record<string, unknown>;
+/** Loads the module (web: fetches `dplint_wasm_bg.wasm` next to the script unless given). */
+export function init(moduleOrPath?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+export const MAX_FILE_BYTES: number;
+export const MAX_TOTAL_BYTES: number;

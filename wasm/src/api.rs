@@ -1,0 +1,505 @@
+//! The JavaScript API without JavaScript: options as JSON text in, results as plain Rust values
+//! out, errors as messages that name the bad option. `lib.rs` only wraps these for wasm-bindgen,
+//! so everything here is tested natively.
+
+use std::collections::BTreeMap;
+
+use dplint_core::calico::version::CalicoVersion;
+use dplint_core::kube_proxy::effective::Os;
+use dplint_core::report::{Format, RenderOptions, render};
+use dplint_core::settings::{FailOn, Settings};
+use dplint_core::source::{SourceFile, SourceRole, read_source};
+use dplint_core::version::{KernelVersion, KubeVersion};
+use dplint_core::yaml::Limits;
+use dplint_core::{CheckOptions, Report, Severity};
+use serde::{Deserialize, Serialize};
+
+/// Largest input file the module accepts.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest total input of one call.
+pub const MAX_TOTAL_BYTES: usize = 256 * 1024 * 1024;
+/// Most input files in one call.
+pub const MAX_FILES: usize = 100_000;
+
+/// Options of `check`, as the JavaScript caller writes them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JsOptions {
+    pub kubernetes_version: Option<String>,
+    pub calico_version: Option<String>,
+    pub os: Option<String>,
+    pub node_kernels: Option<Vec<String>>,
+    pub fail_on: Option<String>,
+    pub rules: Option<JsRules>,
+    pub format: Option<String>,
+    pub limits: Option<Limits>,
+    /// Check each file on its own (the CLI's `--per-file`).
+    pub per_file: Option<bool>,
+    /// ANSI colours in the text format.
+    pub color: Option<bool>,
+    /// The text of a `.dplint.yaml`; explicit options win over it.
+    pub settings: Option<String>,
+    /// The name reported for the settings file (`kubernetesVersion in <name>`).
+    pub settings_name: Option<String>,
+    /// `"cli"`: name where versions came from as the CLI does (`--kubernetes-version`), so the
+    /// `dplint-wasm` command reports exactly what `dplint` reports. Default `"api"`.
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsRules {
+    pub disable: Option<Vec<String>>,
+    pub severity: Option<BTreeMap<String, String>>,
+}
+
+/// One input as described by the JavaScript side; its bytes follow the previous file's in the
+/// shared buffer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    pub name: String,
+    pub length: usize,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// What `check` returns.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The report exactly as `dplint check --format json` prints it.
+    pub report_json: String,
+    /// The report in the requested format (the JSON text again for `json`).
+    pub output: String,
+    /// 1 when a finding is at or above `failOn`, else 0.
+    pub exit_code: u8,
+}
+
+fn parse_options(options_json: &str) -> Result<JsOptions, String> {
+    let text = options_json.trim();
+    if text.is_empty() || text == "null" || text == "undefined" {
+        return Ok(JsOptions::default());
+    }
+    if !text.starts_with('{') {
+        return Err("invalid options: expected an object".to_string());
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            format!("invalid options: {}", e.inner())
+        } else {
+            format!("invalid option {path}: {}", e.inner())
+        }
+    })
+}
+
+/// Turns the caller's options into check options, the output format and the failure threshold.
+pub fn resolve(options: &JsOptions) -> Result<(CheckOptions, Format, FailOn, bool), String> {
+    let cli = match options.origin.as_deref() {
+        None | Some("api") => false,
+        Some("cli") => true,
+        Some(other) => {
+            return Err(format!(
+                "invalid option origin: {other:?} (expected \"api\" or \"cli\")"
+            ));
+        }
+    };
+    let mut check = CheckOptions::default();
+    let mut fail_on = None;
+    if let Some(text) = &options.settings {
+        let settings = parse_settings(text)?;
+        let name = options.settings_name.as_deref().unwrap_or(".dplint.yaml");
+        settings.apply(&mut check, name);
+        fail_on = settings.fail_on;
+    }
+    if let Some(text) = &options.kubernetes_version {
+        let version = KubeVersion::parse(text).ok_or_else(|| {
+            format!("invalid option kubernetesVersion: {text:?} is not a Kubernetes version such as 1.35")
+        })?;
+        let source = if cli {
+            "--kubernetes-version"
+        } else {
+            "kubernetesVersion option"
+        };
+        check.kubernetes_version = Some((version, source.to_string()));
+    }
+    if let Some(text) = &options.calico_version {
+        let version = CalicoVersion::parse(text)
+            .ok_or_else(|| format!("invalid option calicoVersion: {text:?} is not a Calico version such as 3.31"))?;
+        let source = if cli {
+            "--calico-version"
+        } else {
+            "calicoVersion option"
+        };
+        check.calico_version = Some((version, source.to_string()));
+    }
+    if let Some(os) = &options.os {
+        check.os = match os.as_str() {
+            "linux" => Os::Linux,
+            "windows" => Os::Windows,
+            other => {
+                return Err(format!(
+                    "invalid option os: {other:?} (expected \"linux\" or \"windows\")"
+                ));
+            }
+        };
+    }
+    if let Some(kernels) = &options.node_kernels {
+        check.node_kernels = kernels
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                KernelVersion::parse(k).ok_or_else(|| {
+                    format!("invalid option nodeKernels[{i}]: {k:?} is not a kernel release such as 5.15.0-1034-azure")
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(limits) = options.limits {
+        check_limits(&limits, "limits")?;
+        check.limits = limits;
+    }
+    if let Some(rules) = &options.rules {
+        for (i, reference) in rules.disable.iter().flatten().enumerate() {
+            let rule = dplint_core::rules::find(reference)
+                .ok_or_else(|| format!("invalid option rules.disable[{i}]: no rule {reference:?}"))?;
+            check.rules.disabled.insert(rule.meta().code);
+        }
+        for (reference, severity) in rules.severity.iter().flatten() {
+            let rule = dplint_core::rules::find(reference)
+                .ok_or_else(|| format!("invalid option rules.severity: no rule {reference:?}"))?;
+            let severity: Severity = severity
+                .parse()
+                .map_err(|e| format!("invalid option rules.severity.{reference}: {e}"))?;
+            check.rules.severity.insert(rule.meta().code, severity);
+        }
+    }
+    let format = match &options.format {
+        None => Format::Json,
+        Some(text) => text
+            .parse::<Format>()
+            .map_err(|e| format!("invalid option format: {e}"))?,
+    };
+    if let Some(text) = &options.fail_on {
+        fail_on = Some(match text.as_str() {
+            "error" => FailOn::Error,
+            "warning" => FailOn::Warning,
+            "info" => FailOn::Info,
+            "never" => FailOn::Never,
+            other => {
+                return Err(format!(
+                    "invalid option failOn: {other:?} (expected error, warning, info or never)"
+                ));
+            }
+        });
+    }
+    Ok((
+        check,
+        format,
+        fail_on.unwrap_or(FailOn::Error),
+        options.color.unwrap_or(false),
+    ))
+}
+
+fn check_limits(limits: &Limits, at: &str) -> Result<(), String> {
+    if !(1..=10_000).contains(&limits.max_depth) {
+        return Err(format!(
+            "invalid option {at}.maxDepth: {} is not between 1 and 10000",
+            limits.max_depth
+        ));
+    }
+    if limits.max_expanded_nodes == 0 {
+        return Err(format!("invalid option {at}.maxExpandedNodes: must be at least 1"));
+    }
+    if limits.max_document_bytes == 0 {
+        return Err(format!("invalid option {at}.maxDocumentBytes: must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Reads a `.dplint.yaml` as the CLI does. Without the JSON Schema validator (left out of the
+/// module for size) the checks the schema makes beyond serde's are done here.
+pub fn parse_settings(text: &str) -> Result<Settings, String> {
+    let settings = Settings::parse(text).map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect();
+        format!("invalid settings: {}", list.join("; "))
+    })?;
+    if let Some(rules) = &settings.rules {
+        for (i, reference) in rules.disable.iter().flatten().enumerate() {
+            if dplint_core::rules::find(reference).is_none() {
+                return Err(format!("invalid settings: rules.disable.{i}: no rule {reference:?}"));
+            }
+        }
+        for reference in rules.severity.iter().flatten().map(|(k, _)| k) {
+            if dplint_core::rules::find(reference).is_none() {
+                return Err(format!("invalid settings: rules.severity: no rule {reference:?}"));
+            }
+        }
+    }
+    if let Some(limits) = &settings.limits {
+        check_limits(limits, "limits").map_err(|e| e.replace("invalid option", "invalid settings:"))?;
+    }
+    Ok(settings)
+}
+
+/// Reads the files described by `files_json` out of `data`.
+pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<SourceFile>, String> {
+    let de = &mut serde_json::Deserializer::from_str(files_json);
+    let entries: Vec<FileEntry> =
+        serde_path_to_error::deserialize(de).map_err(|e| format!("invalid files: {}: {}", e.path(), e.inner()))?;
+    if entries.len() > MAX_FILES {
+        return Err(format!("too many files: {} (at most {MAX_FILES})", entries.len()));
+    }
+    if data.len() > MAX_TOTAL_BYTES {
+        return Err(format!(
+            "the files total {} bytes, more than {MAX_TOTAL_BYTES}",
+            data.len()
+        ));
+    }
+    let mut files = Vec::with_capacity(entries.len());
+    let mut offset = 0usize;
+    for entry in &entries {
+        if entry.length > MAX_FILE_BYTES {
+            return Err(format!(
+                "file {:?} is {} bytes, larger than {MAX_FILE_BYTES} bytes",
+                entry.name, entry.length
+            ));
+        }
+        let end = offset
+            .checked_add(entry.length)
+            .filter(|&end| end <= data.len())
+            .ok_or_else(|| {
+                format!(
+                    "invalid files: the content of {:?} is shorter than its length {}",
+                    entry.name, entry.length
+                )
+            })?;
+        let role = match entry.role.as_deref() {
+            None | Some("manifest") => SourceRole::Manifest,
+            Some("helm-values") => SourceRole::HelmValues,
+            Some(other) => {
+                return Err(format!(
+                    "invalid files: role {other:?} of {:?} (expected \"manifest\" or \"helm-values\")",
+                    entry.name
+                ));
+            }
+        };
+        let mut file = read_source(&entry.name, &data[offset..end], limits);
+        file.role = role;
+        files.push(file);
+        offset = end;
+    }
+    if offset != data.len() {
+        return Err(format!(
+            "invalid files: {} bytes of content are not described by any file",
+            data.len() - offset
+        ));
+    }
+    Ok(files)
+}
+
+/// Checks files as the CLI does and renders the report.
+pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcome, String> {
+    let options = parse_options(options_json)?;
+    let (check_options, format, fail_on, color) = resolve(&options)?;
+    let files = read_files(files_json, data, &check_options.limits)?;
+    let report = if options.per_file.unwrap_or(false) {
+        check_each(&files, &check_options)
+    } else {
+        dplint_core::check(&files, &check_options)
+    };
+    let report_json = dplint_core::report::json::render(&report);
+    let output = match format {
+        Format::Json => report_json.clone(),
+        other => render(other, &report, &files, RenderOptions { color }),
+    };
+    let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
+    Ok(Outcome {
+        report_json,
+        output,
+        exit_code: u8::from(failed),
+    })
+}
+
+/// The CLI's `--per-file`: every file its own cluster, the reports merged (no cluster picture for
+/// the run as a whole).
+fn check_each(files: &[SourceFile], options: &CheckOptions) -> Report {
+    let mut merged = dplint_core::check(&[], options);
+    for file in files {
+        let report = dplint_core::check(std::slice::from_ref(file), options);
+        merged.findings.extend(report.findings);
+        merged.summary.files += report.summary.files;
+        merged.summary.documents += report.summary.documents;
+    }
+    dplint_core::check::sort_findings(&mut merged.findings);
+    dplint_core::check::count(&merged.findings, &mut merged.summary);
+    merged
+}
+
+/// A rule as `rules()` and `explain()` return it.
+#[derive(Debug, Serialize)]
+pub struct RuleInfo {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub category: dplint_core::rules::Category,
+    pub summary: &'static str,
+    /// Markdown: What it does / Why it matters / Example / Fix / References.
+    pub documentation: String,
+    pub url: String,
+}
+
+fn info(rule: &dyn dplint_core::rules::Rule) -> RuleInfo {
+    let m = rule.meta();
+    RuleInfo {
+        code: m.code,
+        name: m.name,
+        severity: m.severity,
+        category: m.category,
+        summary: m.summary,
+        documentation: m.documentation(),
+        url: m.url(),
+    }
+}
+
+/// The rule catalog as JSON.
+pub fn rules() -> String {
+    let all: Vec<RuleInfo> = dplint_core::rules::registry().iter().map(|r| info(*r)).collect();
+    serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// One rule, by code or name, as JSON.
+pub fn explain(code_or_name: &str) -> Result<String, String> {
+    let rule = dplint_core::rules::find(code_or_name.trim())
+        .ok_or_else(|| format!("no rule {code_or_name:?}; rules() lists them"))?;
+    serde_json::to_string(&info(rule)).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(entries: &[(&str, &str)]) -> (String, Vec<u8>) {
+        let list: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(n, c)| serde_json::json!({"name": n, "length": c.len()}))
+            .collect();
+        let data = entries.iter().flat_map(|(_, c)| c.bytes()).collect();
+        (serde_json::Value::Array(list).to_string(), data)
+    }
+
+    const IPVS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipvs\n";
+
+    #[test]
+    fn report_is_the_cli_json() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let out = check(&list, &data, "{}").unwrap();
+        let expected = dplint_core::report::json::render(&dplint_core::check_inputs(
+            &[dplint_core::Input {
+                name: "cm.yaml",
+                bytes: IPVS.as_bytes(),
+            }],
+            &CheckOptions::default(),
+        ));
+        assert_eq!(out.report_json, expected);
+        assert_eq!(out.output, expected);
+        let value: serde_json::Value = serde_json::from_str(&out.report_json).unwrap();
+        let finding = value["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "KP201")
+            .unwrap();
+        assert_eq!(finding["line"], 10);
+        assert_eq!(value["cluster"]["kubeProxy"]["mode"], "ipvs");
+        assert_eq!(out.exit_code, 0);
+    }
+
+    #[test]
+    fn fail_on_sets_the_exit_code() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        assert_eq!(check(&list, &data, r#"{"failOn":"warning"}"#).unwrap().exit_code, 1);
+        assert_eq!(check(&list, &data, r#"{"failOn":"never"}"#).unwrap().exit_code, 0);
+        assert_eq!(
+            check(&list, &data, "{\"settings\":\"failOn: warning\\n\"}")
+                .unwrap()
+                .exit_code,
+            1
+        );
+    }
+
+    #[test]
+    fn versions_name_their_source() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let api = check(&list, &data, r#"{"kubernetesVersion":"1.40"}"#).unwrap();
+        assert!(
+            api.report_json
+                .contains("\"kubernetesVersionSource\": \"kubernetesVersion option\"")
+        );
+        let cli = check(&list, &data, r#"{"kubernetesVersion":"1.40","origin":"cli"}"#).unwrap();
+        assert!(
+            cli.report_json
+                .contains("\"kubernetesVersionSource\": \"--kubernetes-version\"")
+        );
+    }
+
+    #[test]
+    fn bad_options_are_named() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let cases = [
+            (r#"{"kubernetesVersion":"banana"}"#, "kubernetesVersion"),
+            (r#"{"kubernetesVersion":135}"#, "kubernetesVersion"),
+            (r#"{"calicoVersion":"1.2"}"#, "calicoVersion"),
+            (r#"{"os":"plan9"}"#, "os"),
+            (r#"{"nodeKernels":["5.15","x"]}"#, "nodeKernels[1]"),
+            (r#"{"failOn":"sometimes"}"#, "failOn"),
+            (r#"{"format":"xml"}"#, "format"),
+            (r#"{"rules":{"disable":["NOPE1"]}}"#, "rules.disable[0]"),
+            (r#"{"rules":{"severity":{"KP201":"fatal"}}}"#, "rules.severity.KP201"),
+            (r#"{"rules":{"enable":[]}}"#, "rules"),
+            (r#"{"limits":{"maxDepth":0}}"#, "limits.maxDepth"),
+            (r#"{"kubernetesVersoin":"1.35"}"#, "kubernetesVersoin"),
+            (r#"{"settings":"rules:\n  disable: [NOPE1]\n"}"#, "rules.disable.0"),
+            ("[1, 2]", "options"),
+        ];
+        for (options, named) in cases {
+            let err = check(&list, &data, options).unwrap_err();
+            assert!(err.contains(named), "{options}: {err}");
+        }
+    }
+
+    #[test]
+    fn bad_file_lists_are_errors() {
+        assert!(read_files("{}", b"", &Limits::default()).is_err());
+        assert!(read_files(r#"[{"name":"a","length":5}]"#, b"abc", &Limits::default()).is_err());
+        assert!(read_files(r#"[{"name":"a","length":1}]"#, b"abc", &Limits::default()).is_err());
+        assert!(read_files(r#"[{"name":"a","length":3,"role":"x"}]"#, b"abc", &Limits::default()).is_err());
+        let read = read_files(
+            r#"[{"name":"a","length":3,"role":"helm-values"}]"#,
+            b"a: 1",
+            &Limits::default(),
+        );
+        assert!(read.is_err());
+    }
+
+    #[test]
+    fn every_format_renders() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        for format in ["text", "json", "sarif", "junit", "github"] {
+            let out = check(&list, &data, &format!("{{\"format\":\"{format}\"}}")).unwrap();
+            assert!(!out.output.is_empty(), "{format}");
+        }
+    }
+
+    #[test]
+    fn rules_and_explain() {
+        let all: Vec<serde_json::Value> = serde_json::from_str(&rules()).unwrap();
+        assert_eq!(all.len(), dplint_core::rules::registry().len());
+        let one: serde_json::Value = serde_json::from_str(&explain("ipvs-mode-deprecated").unwrap()).unwrap();
+        assert_eq!(one["code"], "KP201");
+        assert!(one["documentation"].as_str().unwrap().contains("## Fix"));
+        assert!(explain("kp201").is_ok());
+        assert!(explain("NOPE").unwrap_err().contains("NOPE"));
+    }
+}

@@ -1,0 +1,201 @@
+// The browser checker end to end in Debian's chromium, driven by playwright-core, against wasm/web/
+// served from 127.0.0.1: paste, explanation, dropped files forming an inconsistent cluster, and
+// no request leaving the page after it loaded. Keeps a screenshot in wasm/test-artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARTIFACTS, WEB, serveStatic } from './helpers.mjs';
+import { IPVS_CONFIGMAP } from './fixtures.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TIMEOUT = 20_000;
+
+const CALICO_NFTABLES = `apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata:
+  name: default
+spec:
+  calicoNetwork:
+    linuxDataplane: Nftables
+`;
+
+const KUBE_PROXY_IPVS = IPVS_CONFIGMAP;
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent (apt-get install -y chromium)`;
+
+let chromium;
+let browser;
+let server;
+
+before(async () => {
+  if (skip) return;
+  ({ chromium } = await import('playwright-core'));
+  server = await serveStatic(WEB);
+  // launch() starts chromium with a fresh temporary --user-data-dir of its own (and deletes it).
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Opens the page and records every request it makes. */
+async function open(width = 1280, hash = '') {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const requests = [];
+  const errors = [];
+  page.on('request', (r) => requests.push({ url: r.url(), at: Date.now() }));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${server.url}/index.html${hash}`);
+  await page.waitForFunction(() => ['ready', 'done', 'empty'].includes(document.body.dataset.state));
+  const loadedAt = Date.now();
+  return { page, context, requests, errors, loadedAt };
+}
+
+async function paste(page, text) {
+  await page.getByTestId('input').fill(text);
+}
+
+test('paste a ConfigMap with mode: ipvs: the finding is on its line, highlighted, explained', { skip }, async () => {
+  const { page, context, requests, errors, loadedAt } = await open();
+  try {
+    await paste(page, IPVS_CONFIGMAP);
+    const finding = page.locator('[data-testid="finding"][data-code="KP201"]');
+    await finding.waitFor();
+    assert.equal(await finding.getAttribute('data-name'), 'ipvs-mode-deprecated');
+    assert.equal(await finding.getAttribute('data-severity'), 'warning');
+    assert.equal(await finding.getAttribute('data-line'), '10');
+    // The line is highlighted behind the text.
+    const highlight = page.locator('[data-testid="highlight"][data-line="10"]');
+    assert.equal(await highlight.count(), 1);
+    assert.equal((await highlight.textContent()).trim(), 'mode: ipvs');
+    // The cluster picture shows kube-proxy in ipvs mode.
+    assert.equal(await page.getByTestId('cluster').getAttribute('data-kube-proxy-mode'), 'ipvs');
+    // Findings are grouped by severity, errors first.
+    const groups = await page.locator('#findings section.group').evaluateAll((s) => s.map((e) => e.dataset.severity));
+    assert.deepEqual(groups, [...groups].sort((a, b) => ['error', 'warning', 'info'].indexOf(a) - ['error', 'warning', 'info'].indexOf(b)));
+    // Jump to the lines: the text area selects line 10.
+    await finding.locator('button.where').click();
+    const selected = await page.getByTestId('input').evaluate((t) => t.value.slice(t.selectionStart, t.selectionEnd));
+    assert.equal(selected.trim(), 'mode: ipvs');
+    // Open the explanation with the keyboard.
+    await finding.getByTestId('explain-button').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('explanation');
+    await dialog.waitFor({ state: 'visible' });
+    assert.equal(await dialog.getAttribute('data-code'), 'KP201');
+    assert.match(await dialog.textContent(), /ipvs-mode-deprecated/);
+    assert.match(await dialog.textContent(), /Fix/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    // The version selector changes the target.
+    await page.getByLabel('Kubernetes version').selectOption('1.43');
+    await page.locator('[data-testid="finding"][data-code="KP201"][data-severity="error"]').waitFor();
+    // Fix snippets are copyable.
+    assert.ok((await page.getByTestId('snippet').count()) > 0);
+    // A share link keeps the content in the fragment only, and restores it.
+    await page.getByTestId('share').click();
+    const url = new URL(page.url());
+    assert.ok(url.hash.startsWith('#s='));
+    assert.equal(url.search, '');
+    const again = await open(1280, url.hash);
+    try {
+      assert.equal(await again.page.getByTestId('input').inputValue(), IPVS_CONFIGMAP);
+      await again.page.locator('[data-testid="finding"][data-code="KP201"][data-severity="error"]').waitFor();
+      assert.equal(await again.page.getByLabel('Kubernetes version').inputValue(), '1.43');
+    } finally {
+      await again.context.close();
+    }
+    const after = requests.filter((r) => r.at > loadedAt);
+    assert.deepEqual(after, [], 'no request after load');
+    const foreign = requests.filter((r) => !r.url.startsWith(server.url) && !r.url.startsWith('data:'));
+    assert.deepEqual(foreign, [], 'only the test server is contacted');
+    assert.deepEqual(errors, []);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-ipvs.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('drop two files that together form an inconsistent cluster: the consistency finding', { skip }, async () => {
+  const { page, context, requests, errors, loadedAt } = await open();
+  try {
+    await page.getByTestId('drop-zone').evaluate(
+      (zone, files) => {
+        const dt = new DataTransfer();
+        for (const [name, text] of files) dt.items.add(new File([text], name, { type: 'application/yaml' }));
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [
+        ['installation.yaml', CALICO_NFTABLES],
+        ['kube-proxy.yaml', KUBE_PROXY_IPVS],
+      ],
+    );
+    const consistency = page.locator('[data-testid="finding"][data-code^="CX"]');
+    await consistency.first().waitFor();
+    const codes = await consistency.evaluateAll((els) => els.map((e) => `${e.dataset.code} ${e.dataset.name} ${e.dataset.file}`));
+    assert.ok(codes.some((c) => c.includes('kube-proxy-ipvs-with-calico-nftables')), codes.join('\n'));
+    const cluster = page.getByTestId('cluster');
+    assert.equal(await cluster.getAttribute('data-kube-proxy-mode'), 'ipvs');
+    assert.equal(await cluster.getAttribute('data-calico-dataplane'), 'Nftables');
+    // Both files are tabs; a finding in the other file switches to it.
+    assert.equal(await page.locator('[role="tab"][data-file]').count(), 2);
+    const kp201 = page.locator('[data-testid="finding"][data-code="KP201"]');
+    await kp201.locator('button.where').click();
+    assert.equal(await page.locator('[role="tab"][aria-selected="true"]').getAttribute('data-file'), 'kube-proxy.yaml');
+    assert.deepEqual(requests.filter((r) => r.at > loadedAt), [], 'no request after load');
+    assert.deepEqual(errors, []);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-cluster.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('phone width: controls are labelled and usable, nothing overflows the page', { skip }, async () => {
+  const { page, context } = await open(375);
+  try {
+    await paste(page, IPVS_CONFIGMAP);
+    await page.locator('[data-testid="finding"][data-code="KP201"]').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
+    // Every form control has an accessible label.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('textarea, select, input:not([type=file])')].filter((c) => c.labels.length === 0 && !c.getAttribute('aria-label')).map((c) => c.id),
+    );
+    assert.deepEqual(unlabelled, []);
+    // The explanation button is reachable with Tab.
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.dataset.testid === 'explain-button');
+    }
+    assert.ok(reached, 'the explain button is reachable with the keyboard');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-phone.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});

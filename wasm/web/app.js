@@ -1,0 +1,626 @@
+// The browser checker: dplint's engine (WebAssembly) over pasted or dropped manifests.
+// Nothing is sent anywhere: the page loads its script, style and module, then works offline.
+import { init, check, explain, version } from './dplint/web.js';
+
+const KUBERNETES_VERSIONS = ['1.29', '1.30', '1.31', '1.32', '1.33', '1.34', '1.35', '1.36', '1.37', '1.38', '1.39', '1.40', '1.41', '1.42', '1.43'];
+const CALICO_VERSIONS = ['3.26', '3.27', '3.28', '3.29', '3.30', '3.31', '3.32'];
+const MANIFEST_EXTENSIONS = ['yaml', 'yml', 'json'];
+const SEVERITIES = [
+  ['error', 'Errors'],
+  ['warning', 'Warnings'],
+  ['info', 'Information'],
+];
+const PASTED = 'pasted.yaml';
+const SHARE_PREFIX = '#s=';
+const LONG_LINK = 32 * 1024;
+
+const $ = (id) => document.getElementById(id);
+const input = $('input');
+const backdrop = $('backdrop');
+const tabs = $('tabs');
+const findingsBox = $('findings');
+const clusterBox = $('cluster');
+const statusBox = $('status');
+const kubeSelect = $('kubernetes-version');
+const calicoSelect = $('calico-version');
+const dialog = $('explain');
+
+const state = {
+  files: [{ name: PASTED, text: '' }],
+  active: 0,
+  report: null,
+  current: null, // { file, line, endLine } of the finding last jumped to
+  ready: false,
+  checks: 0,
+};
+
+window.__dplintTiming = { start: performance.timeOrigin };
+
+// ---------------------------------------------------------------- helpers
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function setStatus(text, isError = false) {
+  statusBox.textContent = text;
+  statusBox.classList.toggle('error', isError);
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = el('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}
+
+// ---------------------------------------------------------------- Markdown (docs and help)
+
+const INLINE = /(`[^`]+`)|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)|\*\*([^*]+)\*\*|<(https?:\/\/[^>\s]+)>/g;
+
+function inline(text, parent) {
+  let last = 0;
+  for (const m of text.matchAll(INLINE)) {
+    if (m.index > last) parent.append(text.slice(last, m.index));
+    if (m[1]) parent.append(el('code', {}, m[1].slice(1, -1)));
+    else if (m[2]) parent.append(el('a', { href: m[3], rel: 'noopener noreferrer', target: '_blank' }, m[2]));
+    else if (m[4]) parent.append(el('strong', {}, m[4]));
+    else if (m[5]) parent.append(el('a', { href: m[5], rel: 'noopener noreferrer', target: '_blank' }, m[5]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parent.append(text.slice(last));
+  return parent;
+}
+
+function snippet(code, lang) {
+  const pre = el('pre', {}, el('code', { class: lang ? `language-${lang}` : undefined }, code));
+  const button = el('button', { type: 'button', class: 'copy', 'aria-label': 'Copy this snippet' }, 'Copy');
+  button.addEventListener('click', async () => {
+    const ok = await copyText(code);
+    button.textContent = ok ? 'Copied' : 'Copy failed';
+    setStatus(ok ? 'Snippet copied to the clipboard.' : 'Could not copy; select the snippet and copy it.');
+  });
+  return el('div', { class: 'snippet', 'data-testid': 'snippet' }, pre, button);
+}
+
+/** Renders a little Markdown: headings, fenced code (copyable), lists, paragraphs, inline code and links. */
+function markdown(text, { lineBreaks = false } = {}) {
+  const out = document.createDocumentFragment();
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    const fence = line.match(/^\s*```(\w*)\s*$/);
+    if (fence) {
+      const body = [];
+      i++;
+      while (i < lines.length && !/^\s*```\s*$/.test(lines[i])) body.push(lines[i++]);
+      i++;
+      out.append(snippet(body.join('\n'), fence[1]));
+      continue;
+    }
+    const heading = line.match(/^(#{1,4})\s+(.*)$/);
+    if (heading) {
+      out.append(inline(heading[2], el(heading[1].length <= 2 ? 'h3' : 'h4')));
+      i++;
+      continue;
+    }
+    if (/^\s*[-*]\s+/.test(line)) {
+      const list = el('ul');
+      while (i < lines.length && /^\s*[-*]\s+/.test(lines[i])) {
+        let item = lines[i++].replace(/^\s*[-*]\s+/, '');
+        while (i < lines.length && /^\s{2,}\S/.test(lines[i]) && !/^\s*[-*]\s+/.test(lines[i])) item += ' ' + lines[i++].trim();
+        list.append(inline(item, el('li')));
+      }
+      out.append(list);
+      continue;
+    }
+    if (line.trim() === '') {
+      i++;
+      continue;
+    }
+    const para = [line.trim()];
+    i++;
+    if (!lineBreaks) {
+      while (i < lines.length && lines[i].trim() !== '' && !/^\s*(```|#{1,4}\s|[-*]\s)/.test(lines[i])) para.push(lines[i++].trim());
+    }
+    out.append(inline(para.join(' '), el('p')));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- files and the editor
+
+function activeFile() {
+  return state.files[state.active];
+}
+
+function renderTabs() {
+  tabs.replaceChildren();
+  if (state.files.length <= 1 && state.files[0]?.name === PASTED) return;
+  state.files.forEach((file, index) => {
+    const count = state.report ? state.report.findings.filter((f) => f.file === file.name).length : 0;
+    const tab = el(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        class: 'tab',
+        id: `tab-${index}`,
+        'aria-selected': String(index === state.active),
+        'aria-controls': 'input',
+        tabindex: index === state.active ? '0' : '-1',
+        'data-file': file.name,
+      },
+      file.name,
+      count ? ` (${count})` : '',
+    );
+    tab.addEventListener('click', () => selectFile(index));
+    tab.addEventListener('keydown', (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (step) {
+        event.preventDefault();
+        selectFile((index + step + state.files.length) % state.files.length, true);
+      } else if (event.key === 'Delete') {
+        removeFile(index);
+      }
+    });
+    tabs.append(tab);
+  });
+  const remove = el('button', { type: 'button', class: 'tab', 'aria-label': `Remove ${activeFile().name}` }, 'Remove file');
+  remove.addEventListener('click', () => removeFile(state.active));
+  tabs.append(remove);
+}
+
+function selectFile(index, focusTab = false) {
+  state.active = index;
+  input.value = activeFile().text;
+  input.setAttribute('aria-label', `Text of ${activeFile().name}`);
+  renderTabs();
+  renderBackdrop();
+  if (focusTab) $(`tab-${index}`)?.focus();
+}
+
+function removeFile(index) {
+  state.files.splice(index, 1);
+  if (state.files.length === 0) state.files.push({ name: PASTED, text: '' });
+  selectFile(Math.min(index, state.files.length - 1));
+  scheduleCheck(0);
+}
+
+function addFiles(files) {
+  if (files.length === 0) return;
+  // Dropped files replace an empty paste area.
+  if (state.files.length === 1 && state.files[0].name === PASTED && state.files[0].text === '') state.files = [];
+  for (const file of files) {
+    const existing = state.files.findIndex((f) => f.name === file.name);
+    if (existing >= 0) state.files[existing] = file;
+    else state.files.push(file);
+  }
+  selectFile(state.files.findIndex((f) => f.name === files[0].name));
+  setStatus(`Added ${plural(files.length, 'file')}.`);
+  scheduleCheck(0);
+}
+
+/** Highlights the lines findings point at, behind the transparent text area. */
+function renderBackdrop() {
+  const file = activeFile();
+  const lines = file.text.split('\n');
+  const marks = new Map();
+  const rank = { error: 3, warning: 2, info: 1 };
+  for (const f of state.report?.findings ?? []) {
+    if (f.file !== file.name) continue;
+    const last = f.endLine > f.line && f.endColumn === 1 ? f.endLine - 1 : Math.max(f.line, f.endLine);
+    for (let line = f.line; line <= last && line <= lines.length; line++) {
+      if ((rank[marks.get(line)] ?? 0) < rank[f.severity]) marks.set(line, f.severity);
+    }
+  }
+  const current = state.current && state.current.file === file.name ? state.current : null;
+  const fragment = document.createDocumentFragment();
+  lines.forEach((text, i) => {
+    const line = i + 1;
+    const severity = marks.get(line);
+    const isCurrent = current && line >= current.line && line <= current.endLine;
+    if (severity || isCurrent) {
+      const cls = ['hl', severity ? `hl-${severity}` : '', isCurrent ? 'hl-current' : ''].join(' ').trim();
+      fragment.append(el('span', { class: cls, 'data-line': line, 'data-testid': 'highlight' }, text || ' '));
+    } else {
+      fragment.append(text);
+    }
+    fragment.append('\n');
+  });
+  fragment.append(' ');
+  backdrop.replaceChildren(fragment);
+  syncScroll();
+}
+
+function syncScroll() {
+  backdrop.scrollTop = input.scrollTop;
+  backdrop.scrollLeft = input.scrollLeft;
+}
+
+function lineHeight() {
+  return parseFloat(getComputedStyle(input).lineHeight) || 19;
+}
+
+/** Shows a finding's lines: switches to its file, selects the lines and scrolls to them. */
+function goTo(finding) {
+  const index = state.files.findIndex((f) => f.name === finding.file);
+  if (index < 0) return;
+  if (index !== state.active) selectFile(index);
+  const last = finding.endLine > finding.line && finding.endColumn === 1 ? finding.endLine - 1 : Math.max(finding.line, finding.endLine);
+  state.current = { file: finding.file, line: finding.line, endLine: last };
+  const lines = activeFile().text.split('\n');
+  let start = 0;
+  for (let i = 0; i < finding.line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+  let end = start;
+  for (let i = finding.line - 1; i < last && i < lines.length; i++) end += lines[i].length + 1;
+  input.focus({ preventScroll: true });
+  input.setSelectionRange(start, Math.max(start, end - 1));
+  input.scrollTop = Math.max(0, (finding.line - 3) * lineHeight());
+  renderBackdrop();
+}
+
+// ---------------------------------------------------------------- checking
+
+let timer;
+function scheduleCheck(delay = 200) {
+  clearTimeout(timer);
+  timer = setTimeout(runCheck, delay);
+}
+
+function options() {
+  const opts = {};
+  if (kubeSelect.value) opts.kubernetesVersion = kubeSelect.value;
+  if (calicoSelect.value) opts.calicoVersion = calicoSelect.value;
+  return opts;
+}
+
+function runCheck() {
+  if (!state.ready) return;
+  const files = state.files.filter((f) => f.text.trim() !== '' || f.name !== PASTED).map((f) => ({ name: f.name, content: f.text }));
+  if (files.length === 0) {
+    state.report = null;
+    renderReport();
+    setStatus('Paste manifests or drop files to check them.');
+    document.body.dataset.state = 'empty';
+    return;
+  }
+  document.body.dataset.state = 'checking';
+  const started = performance.now();
+  try {
+    state.report = check(files, options());
+  } catch (err) {
+    state.report = null;
+    renderReport();
+    setStatus(`Cannot check: ${err.message}`, true);
+    document.body.dataset.state = 'error';
+    return;
+  }
+  const took = performance.now() - started;
+  renderReport();
+  const s = state.report.summary;
+  setStatus(`Checked ${plural(s.files, 'file')}, ${plural(s.documents, 'document')} in ${took.toFixed(1)} ms.`);
+  state.checks++;
+  document.body.dataset.checks = String(state.checks);
+  document.body.dataset.state = 'done';
+  window.__dplintTiming.firstResult ??= performance.now();
+}
+
+function renderCluster(report) {
+  clusterBox.replaceChildren();
+  const row = (term, value, source) => {
+    clusterBox.append(el('dt', {}, term), el('dd', {}, value, source ? el('div', { class: 'source' }, source) : null));
+  };
+  if (!report) {
+    row('kube-proxy', 'not in input');
+    row('Calico', 'not in input');
+    return;
+  }
+  const c = report.cluster;
+  const kp = c.kubeProxy;
+  row(
+    'kube-proxy',
+    kp.status === 'running' ? `${kp.mode} mode` : kp.status === 'disabled' ? 'disabled' : 'not in input',
+    kp.source ?? undefined,
+  );
+  if (c.calico) {
+    const scopes = c.calico.scopes.map((s) => `; ${s.dataplane} on ${s.scope} (${s.source})`).join('');
+    row('Calico', `${c.calico.dataplane} dataplane (${c.calico.install} install)${scopes}`, c.calico.source);
+  } else {
+    row('Calico', 'not in input');
+  }
+  row('Kubernetes', c.kubernetesVersion, c.kubernetesVersionSource);
+  row('Calico version', c.calicoVersion, c.calicoVersionSource);
+  clusterBox.dataset.kubeProxyMode = kp.mode ?? kp.status;
+  clusterBox.dataset.calicoDataplane = c.calico?.dataplane ?? 'none';
+}
+
+function renderFinding(f) {
+  const where = `${f.file}:${f.line}:${f.column}`;
+  const explainButton = el(
+    'button',
+    { type: 'button', class: 'rule', 'data-testid': 'explain-button', 'aria-haspopup': 'dialog', title: 'Explain this rule' },
+    `${f.code} ${f.name}`,
+  );
+  explainButton.addEventListener('click', () => showExplanation(f.code));
+  const whereButton = el('button', { type: 'button', class: 'where', title: 'Show the lines' }, where);
+  whereButton.addEventListener('click', () => goTo(f));
+  const help = el('div', { class: 'help' });
+  help.append(markdown(f.help, { lineBreaks: true }));
+  return el(
+    'li',
+    {
+      class: 'finding',
+      'data-testid': 'finding',
+      'data-code': f.code,
+      'data-name': f.name,
+      'data-severity': f.severity,
+      'data-line': f.line,
+      'data-file': f.file,
+    },
+    el('div', { class: 'head' }, el('span', { class: `badge ${f.severity}` }, f.severity), explainButton, whereButton),
+    el('p', { class: 'message' }, f.message),
+    help,
+  );
+}
+
+function renderReport() {
+  const report = state.report;
+  renderCluster(report);
+  findingsBox.replaceChildren();
+  const counts = $('counts');
+  if (!report) {
+    counts.textContent = '';
+    findingsBox.append(el('p', { class: 'empty' }, 'No input yet.'));
+  } else {
+    const s = report.summary;
+    counts.textContent = `${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${s.infos} info`;
+    if (report.findings.length === 0) findingsBox.append(el('p', { class: 'empty', 'data-testid': 'no-findings' }, 'No findings.'));
+    for (const [severity, title] of SEVERITIES) {
+      const group = report.findings.filter((f) => f.severity === severity);
+      if (group.length === 0) continue;
+      const id = `group-${severity}`;
+      findingsBox.append(
+        el(
+          'section',
+          { class: 'group', 'aria-labelledby': id, 'data-severity': severity },
+          el('h3', { id }, `${title} (${group.length})`),
+          el('ul', {}, ...group.map(renderFinding)),
+        ),
+      );
+    }
+  }
+  renderTabs();
+  renderBackdrop();
+}
+
+function showExplanation(code) {
+  let rule;
+  try {
+    rule = explain(code);
+  } catch (err) {
+    setStatus(err.message, true);
+    return;
+  }
+  $('explain-title').textContent = `${rule.code} ${rule.name} (${rule.severity})`;
+  const body = $('explain-body');
+  body.replaceChildren(el('p', {}, el('strong', {}, rule.summary)), markdown(rule.documentation));
+  dialog.dataset.code = rule.code;
+  dialog.showModal();
+  $('explain-close').focus();
+}
+
+// ---------------------------------------------------------------- dropping and choosing files
+
+function isManifest(name) {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 && MANIFEST_EXTENSIONS.includes(name.slice(dot + 1).toLowerCase());
+}
+
+function readEntries(reader) {
+  return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+}
+
+/** Walks a dropped folder like the CLI walks a directory: manifests only, sorted, hidden entries skipped. */
+async function fromEntry(entry, out, explicit) {
+  if (!explicit && entry.name.startsWith('.')) return;
+  if (entry.isDirectory) {
+    const reader = entry.createReader();
+    const all = [];
+    for (;;) {
+      const batch = await readEntries(reader);
+      if (batch.length === 0) break;
+      all.push(...batch);
+    }
+    all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const child of all) await fromEntry(child, out, false);
+  } else if (entry.isFile && (explicit || isManifest(entry.name))) {
+    const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    out.push({ name: entry.fullPath.replace(/^\//, ''), text: await file.text() });
+  }
+}
+
+async function fromFileList(list, folder) {
+  const out = [];
+  const files = [...list].filter((f) => {
+    const path = f.webkitRelativePath || f.name;
+    return !folder || (isManifest(f.name) && !path.split('/').some((part) => part.startsWith('.')));
+  });
+  files.sort((a, b) => ((a.webkitRelativePath || a.name) < (b.webkitRelativePath || b.name) ? -1 : 1));
+  for (const file of files) out.push({ name: file.webkitRelativePath || file.name, text: await file.text() });
+  return out;
+}
+
+async function onDrop(event) {
+  event.preventDefault();
+  $('drop-zone').classList.remove('over');
+  const dt = event.dataTransfer;
+  if (!dt) return;
+  const entries = [...(dt.items ?? [])].filter((i) => i.kind === 'file').map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
+  let files = [];
+  try {
+    if (entries.length > 0) {
+      for (const entry of entries) await fromEntry(entry, files, true);
+    } else {
+      files = await fromFileList(dt.files, false);
+    }
+  } catch (err) {
+    setStatus(`Cannot read the dropped files: ${err.message}`, true);
+    return;
+  }
+  if (files.length === 0 && dt.getData('text/plain')) {
+    input.value = dt.getData('text/plain');
+    onInput();
+    return;
+  }
+  addFiles(files);
+}
+
+// ---------------------------------------------------------------- share links (content in the fragment only)
+
+function toBase64Url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text) {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+function shareLink() {
+  const payload = { f: state.files.map((f) => [f.name, f.text]) };
+  if (kubeSelect.value) payload.k = kubeSelect.value;
+  if (calicoSelect.value) payload.c = calicoSelect.value;
+  const url = new URL(location.href);
+  url.hash = SHARE_PREFIX.slice(1) + toBase64Url(JSON.stringify(payload));
+  return url.toString();
+}
+
+function loadFromHash() {
+  if (!location.hash.startsWith(SHARE_PREFIX)) return false;
+  try {
+    const payload = JSON.parse(fromBase64Url(location.hash.slice(SHARE_PREFIX.length)));
+    const files = (payload.f ?? []).filter((f) => Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string');
+    if (files.length === 0) return false;
+    state.files = files.map(([name, text]) => ({ name, text }));
+    if (KUBERNETES_VERSIONS.includes(payload.k)) kubeSelect.value = payload.k;
+    if (CALICO_VERSIONS.includes(payload.c)) calicoSelect.value = payload.c;
+    selectFile(0);
+    return true;
+  } catch {
+    setStatus('The link does not hold a valid shared check.', true);
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+
+function onInput() {
+  activeFile().text = input.value;
+  state.current = null;
+  renderBackdrop();
+  scheduleCheck();
+}
+
+function fillSelect(select, versions, autoLabel) {
+  select.append(el('option', { value: '' }, autoLabel));
+  for (const v of versions) select.append(el('option', { value: v }, v));
+}
+
+fillSelect(kubeSelect, KUBERNETES_VERSIONS, 'From the input (else 1.35)');
+fillSelect(calicoSelect, CALICO_VERSIONS, 'From the input (else newest)');
+kubeSelect.addEventListener('change', () => scheduleCheck(0));
+calicoSelect.addEventListener('change', () => scheduleCheck(0));
+input.addEventListener('input', onInput);
+input.addEventListener('scroll', syncScroll);
+$('explain-close').addEventListener('click', () => dialog.close());
+dialog.addEventListener('click', (event) => {
+  if (event.target === dialog) dialog.close();
+});
+$('clear').addEventListener('click', () => {
+  state.files = [{ name: PASTED, text: '' }];
+  state.current = null;
+  history.replaceState(null, '', location.pathname + location.search);
+  selectFile(0);
+  scheduleCheck(0);
+  input.focus();
+});
+$('share').addEventListener('click', async () => {
+  const link = shareLink();
+  history.replaceState(null, '', link);
+  const ok = await copyText(link);
+  const note = link.length > LONG_LINK ? ` It is ${link.length} characters long; some tools cut long links.` : '';
+  setStatus(
+    (ok ? 'Share link copied. ' : 'Share link is in the address bar. ') +
+      `The manifests are in its #fragment, which browsers never send to a server.${note}`,
+  );
+});
+const dropZone = $('drop-zone');
+for (const target of [dropZone, $('editor')]) {
+  target.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    dropZone.classList.add('over');
+  });
+  target.addEventListener('dragleave', () => dropZone.classList.remove('over'));
+  target.addEventListener('drop', onDrop);
+}
+$('file-input').addEventListener('change', async (event) => {
+  addFiles(await fromFileList(event.target.files, false));
+  event.target.value = '';
+});
+$('folder-input').addEventListener('change', async (event) => {
+  addFiles(await fromFileList(event.target.files, true));
+  event.target.value = '';
+});
+window.addEventListener('hashchange', () => {
+  if (loadFromHash()) scheduleCheck(0);
+});
+
+selectFile(0);
+renderReport();
+init()
+  .then(() => {
+    state.ready = true;
+    window.__dplintTiming.wasmReady = performance.now();
+    $('version').textContent = version();
+    document.body.dataset.state = 'ready';
+    setStatus('Ready. Paste manifests or drop files to check them.');
+    loadFromHash();
+    runCheck();
+  })
+  .catch((err) => {
+    setStatus(`The checker could not load: ${err.message}`, true);
+    document.body.dataset.state = 'failed';
+  });

@@ -1,0 +1,210 @@
+//! Keeps the [`ClusterCache`] current with watches on the Kubernetes API (kube-runtime's
+//! watcher, which lists, then watches, and relists after a lost watch). Each watch is a
+//! reflector of its own whose store holds the parsed objects instead of the API objects.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dplint_core::version::{KernelVersion, KubeVersion};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{ConfigMap, Node};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{CachedObject, ClusterCache, NodeFacts, Resource};
+use crate::error::Error;
+use crate::object::{ObjectKey, Prepared};
+
+/// A client from `--kubeconfig`, else the in-cluster service account or `KUBECONFIG`.
+pub async fn client(kubeconfig: Option<&Path>) -> Result<Client, Error> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| Error::Kube(e.to_string()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+                .await
+                .map_err(|e| Error::Kube(e.to_string()))?
+        }
+        None => kube::Config::infer().await.map_err(|e| Error::Kube(e.to_string()))?,
+    };
+    Client::try_from(config).map_err(|e| Error::Kube(e.to_string()))
+}
+
+/// Starts every watch.
+pub fn spawn(client: Client, cache: Arc<ClusterCache>) {
+    let kube_system: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    tokio::spawn(watch_objects(
+        kube_system,
+        watcher::Config::default(),
+        Resource::KubeSystemConfigMaps,
+        cache.clone(),
+    ));
+    let endpoint: Api<ConfigMap> = Api::namespaced(client.clone(), "tigera-operator");
+    let only_endpoint = watcher::Config::default().fields("metadata.name=kubernetes-services-endpoint");
+    tokio::spawn(watch_objects(
+        endpoint,
+        only_endpoint,
+        Resource::ServicesEndpoint,
+        cache.clone(),
+    ));
+    let daemonsets: Api<DaemonSet> = Api::all(client.clone());
+    tokio::spawn(watch_objects(
+        daemonsets,
+        watcher::Config::default(),
+        Resource::DaemonSets,
+        cache.clone(),
+    ));
+    let installations = custom(&client, "operator.tigera.io", "Installation", "installations");
+    tokio::spawn(watch_objects(
+        installations,
+        watcher::Config::default(),
+        Resource::Installations,
+        cache.clone(),
+    ));
+    // Calico's API server (projectcalico.org/v3) stores FelixConfigurations in this CRD.
+    let felix = custom(
+        &client,
+        "crd.projectcalico.org",
+        "FelixConfiguration",
+        "felixconfigurations",
+    );
+    tokio::spawn(watch_objects(
+        felix,
+        watcher::Config::default(),
+        Resource::FelixConfigurations,
+        cache.clone(),
+    ));
+    tokio::spawn(watch_nodes(Api::all(client.clone()), cache.clone()));
+    tokio::spawn(watch_version(client, cache));
+}
+
+fn custom(client: &Client, group: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
+    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
+    Api::all_with(client.clone(), &resource)
+}
+
+fn prepared<K: Serialize>(object: &K) -> Option<Prepared> {
+    let value = serde_json::to_value(object).ok()?;
+    Prepared::from_value(value, None)
+}
+
+async fn watch_objects<K>(api: Api<K>, config: watcher::Config, resource: Resource, cache: Arc<ClusterCache>)
+where
+    K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
+{
+    let stream = watcher::watcher(api, config).default_backoff();
+    let mut stream = std::pin::pin!(stream);
+    let mut initial: Option<Vec<Arc<CachedObject>>> = None;
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(Event::Init) => initial = Some(Vec::new()),
+            Ok(Event::InitApply(object)) => {
+                if let (Some(list), Some(p)) = (initial.as_mut(), prepared(&object)) {
+                    list.extend(cache.prepare(p));
+                }
+            }
+            Ok(Event::InitDone) => cache.replace(resource, initial.take().unwrap_or_default()),
+            Ok(Event::Apply(object)) => {
+                if let Some(p) = prepared(&object) {
+                    let key = p.key.clone();
+                    cache.apply(resource, key, cache.prepare(p));
+                }
+            }
+            Ok(Event::Delete(object)) => {
+                if let Some(p) = prepared(&object) {
+                    cache.apply(resource, p.key, None);
+                }
+            }
+            Err(err) => not_served_or_retry(&cache, resource, &err),
+        }
+    }
+}
+
+/// A CRD that is not installed answers 404: the resource has no objects, which is a complete
+/// picture of it (the watch keeps retrying and picks the CRD up once it is installed).
+fn not_served_or_retry(cache: &ClusterCache, resource: Resource, err: &watcher::Error) {
+    let not_found = matches!(err, watcher::Error::InitialListFailed(kube::Error::Api(status)) if status.is_not_found());
+    if not_found {
+        if !cache.unsynced().contains(&resource.as_str()) {
+            return;
+        }
+        tracing::info!(
+            resource = resource.as_str(),
+            "not served by this cluster; treated as empty"
+        );
+        cache.mark_absent(resource);
+    } else {
+        tracing::warn!(resource = resource.as_str(), error = %err, "watch failed; retrying");
+    }
+}
+
+fn node_facts(node: &Node) -> (String, NodeFacts) {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
+    let label_os = node
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("kubernetes.io/os"))
+        .map(String::as_str);
+    let windows = label_os == Some("windows") || info.is_some_and(|i| i.operating_system == "windows");
+    let kernel = info.and_then(|i| KernelVersion::parse(&i.kernel_version));
+    (name, NodeFacts { kernel, windows })
+}
+
+async fn watch_nodes(api: Api<Node>, cache: Arc<ClusterCache>) {
+    let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
+    let mut stream = std::pin::pin!(stream);
+    let mut initial: Option<BTreeMap<String, NodeFacts>> = None;
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(Event::Init) => initial = Some(BTreeMap::new()),
+            Ok(Event::InitApply(node)) => {
+                if let Some(nodes) = initial.as_mut() {
+                    let (name, facts) = node_facts(&node);
+                    nodes.insert(name, facts);
+                }
+            }
+            Ok(Event::InitDone) => cache.replace_nodes(initial.take().unwrap_or_default()),
+            Ok(Event::Apply(node)) => {
+                let (name, facts) = node_facts(&node);
+                cache.apply_node(name, Some(facts));
+            }
+            Ok(Event::Delete(node)) => cache.apply_node(node_facts(&node).0, None),
+            Err(err) => tracing::warn!(resource = "nodes", error = %err, "watch failed; retrying"),
+        }
+    }
+}
+
+/// The server version decides the Kubernetes version rules check for; it changes only with an
+/// upgrade, so it is asked for at start (until it answers) and then every few minutes.
+async fn watch_version(client: Client, cache: Arc<ClusterCache>) {
+    let mut retry = Duration::from_millis(200);
+    loop {
+        match client.apiserver_version().await {
+            Ok(info) => {
+                let version = KubeVersion::parse(&info.git_version)
+                    .or_else(|| KubeVersion::parse(&format!("{}.{}", info.major, info.minor.trim_end_matches('+'))));
+                cache.set_server_version(version);
+                tokio::time::sleep(Duration::from_secs(300)).await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the server version; retrying");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// The key an object would have, for tests of the cache logic.
+pub fn key_of<K: Serialize>(object: &K) -> Option<ObjectKey> {
+    prepared(object).map(|p| p.key)
+}

@@ -1,0 +1,188 @@
+//! The objects the webhook judges: which kinds concern it, their identity, and the text the core
+//! reads (the object as the cluster runs it, without bookkeeping that is not configuration).
+
+use std::fmt;
+
+use dplint_core::object::IGNORE_ANNOTATION;
+use dplint_core::source::{SourceFile, read_source};
+use dplint_core::yaml::Limits;
+use serde_json::Value;
+
+/// kubectl's copy of the last applied manifest: it may disagree with the object (it is not what
+/// runs), and checking it would report every setting twice.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The kinds the webhook judges. Everything else is allowed without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    ConfigMap,
+    DaemonSet,
+    Deployment,
+    Pod,
+    Installation,
+    FelixConfiguration,
+    Node,
+}
+
+impl Kind {
+    /// The kind of a request's `kind` (group and kind). FelixConfiguration is served both as the
+    /// CRD (`crd.projectcalico.org`) and by Calico's API server (`projectcalico.org`, backed by
+    /// the same CRD): one object, one identity.
+    pub fn of(group: &str, kind: &str) -> Option<Kind> {
+        match (group, kind) {
+            ("", "ConfigMap") => Some(Kind::ConfigMap),
+            ("", "Pod") => Some(Kind::Pod),
+            ("apps", "DaemonSet") => Some(Kind::DaemonSet),
+            ("apps", "Deployment") => Some(Kind::Deployment),
+            ("operator.tigera.io", "Installation") => Some(Kind::Installation),
+            ("crd.projectcalico.org" | "projectcalico.org", "FelixConfiguration") => Some(Kind::FelixConfiguration),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ConfigMap => "ConfigMap",
+            Kind::DaemonSet => "DaemonSet",
+            Kind::Deployment => "Deployment",
+            Kind::Pod => "Pod",
+            Kind::Installation => "Installation",
+            Kind::FelixConfiguration => "FelixConfiguration",
+            Kind::Node => "Node",
+        }
+    }
+}
+
+/// An object's identity in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectKey {
+    pub kind: Kind,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    /// `Kind namespace/name`: also the file name of the object's findings.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind.as_str(), self.name),
+            None => write!(f, "{} {}", self.kind.as_str(), self.name),
+        }
+    }
+}
+
+/// An object ready for the core: its identity, version and parsed text.
+#[derive(Debug)]
+pub struct Prepared {
+    pub key: ObjectKey,
+    pub resource_version: Option<String>,
+    /// Whether the text may concern a rule at all (see `dplint_core::source::is_relevant`).
+    pub relevant: bool,
+    /// `dplint.io/ignore: "*"` (or `all`): the object is exempt from the webhook.
+    pub exempt: bool,
+    pub text: String,
+}
+
+impl Prepared {
+    /// Reads a JSON object as the core sees it. `None` when it has no kind or name.
+    pub fn from_value(mut value: Value, fallback_namespace: Option<&str>) -> Option<Prepared> {
+        let api_version = value.get("apiVersion")?.as_str()?;
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = Kind::of(group, value.get("kind")?.as_str()?)?;
+        let metadata = value.get_mut("metadata")?.as_object_mut()?;
+        metadata.remove("managedFields");
+        let mut exempt = false;
+        if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove(LAST_APPLIED);
+            exempt = annotations
+                .get(IGNORE_ANNOTATION)
+                .and_then(Value::as_str)
+                .is_some_and(ignores_everything);
+        }
+        let name = metadata.get("name")?.as_str()?.to_string();
+        let namespace = metadata
+            .get("namespace")
+            .and_then(Value::as_str)
+            .filter(|ns| !ns.is_empty())
+            .or(fallback_namespace)
+            .map(str::to_string);
+        let resource_version = metadata
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let text = value.to_string();
+        let relevant = dplint_core::source::is_relevant(&text);
+        Some(Prepared {
+            key: ObjectKey { kind, namespace, name },
+            resource_version,
+            relevant,
+            exempt,
+            text,
+        })
+    }
+
+    /// Reads it into documents, named by its identity.
+    pub fn read(&self, limits: &Limits) -> SourceFile {
+        read_source(&self.key.to_string(), self.text.as_bytes(), limits)
+    }
+}
+
+/// `*` or `all` in the ignore annotation turns the webhook off for the object; rule codes and
+/// names are left to the core, which drops those findings.
+fn ignores_everything(list: &str) -> bool {
+    list.split(',')
+        .map(str::trim)
+        .any(|r| r == "*" || r.eq_ignore_ascii_case("all"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn drops_bookkeeping_and_reads_identity() {
+        let value = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "resourceVersion": "7",
+                "managedFields": [{"manager": "kube-proxy"}],
+                "annotations": {LAST_APPLIED: "{\"mode\":\"ipvs\"}", "keep": "me"}},
+            "data": {"config.conf": "kind: KubeProxyConfiguration\nmode: ipvs\n"}
+        });
+        let p = Prepared::from_value(value, None).unwrap();
+        assert_eq!(p.key.to_string(), "ConfigMap kube-system/kube-proxy");
+        assert_eq!(p.resource_version.as_deref(), Some("7"));
+        assert!(p.relevant && !p.exempt);
+        assert!(!p.text.contains("managedFields") && !p.text.contains(LAST_APPLIED) && p.text.contains("keep"));
+    }
+
+    #[test]
+    fn felix_configurations_of_both_groups_are_one_object() {
+        assert_eq!(
+            Kind::of("crd.projectcalico.org", "FelixConfiguration"),
+            Kind::of("projectcalico.org", "FelixConfiguration")
+        );
+        assert_eq!(Kind::of("apps", "ReplicaSet"), None);
+    }
+
+    #[test]
+    fn star_exempts() {
+        let value = json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": {"name": "kube-proxy", "annotations": {IGNORE_ANNOTATION: "KP201, *"}}});
+        assert!(Prepared::from_value(value, Some("kube-system")).unwrap().exempt);
+        assert!(!ignores_everything("KP201,ipvs-mode-deprecated"));
+    }
+
+    #[test]
+    fn unreadable_shapes_are_none() {
+        assert!(Prepared::from_value(json!("text"), None).is_none());
+        assert!(Prepared::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": []}), None).is_none());
+        assert!(
+            Prepared::from_value(
+                json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}),
+                None
+            )
+            .is_none()
+        );
+    }
+}
