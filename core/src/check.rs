@@ -1,5 +1,6 @@
 //! Running every rule over a set of inputs.
 
+use crate::calico::version::CalicoVersion;
 use crate::embedded::parse_embedded;
 use crate::finding::Finding;
 use crate::kube_proxy::discover::{EmbeddedValue, all_objects, discover, embedded_candidates};
@@ -7,7 +8,6 @@ use crate::kube_proxy::effective::Os;
 use crate::report::{Report, Summary, TargetInfo};
 use crate::rules::{Context, Emitter, Target, registry};
 use crate::source::{SourceFile, read_source};
-use crate::calico::version::CalicoVersion;
 use crate::version::{KernelVersion, KubeVersion};
 use crate::yaml::Limits;
 
@@ -40,7 +40,10 @@ pub struct Input<'a> {
 
 /// Reads and checks inputs together, as one picture of a cluster.
 pub fn check_inputs(inputs: &[Input<'_>], options: &CheckOptions) -> Report {
-    let files: Vec<SourceFile> = inputs.iter().map(|i| read_source(i.name, i.bytes, &options.limits)).collect();
+    let files: Vec<SourceFile> = inputs
+        .iter()
+        .map(|i| read_source(i.name, i.bytes, &options.limits))
+        .collect();
     check(&files, options)
 }
 
@@ -50,12 +53,14 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
     let embedded: Vec<EmbeddedValue<'_>> = objects
         .iter()
         .flat_map(|object| {
-            embedded_candidates(object).into_iter().map(|(key, value)| EmbeddedValue {
-                object: object.clone(),
-                key,
-                value,
-                parsed: parse_embedded(value, Some(&files[object.file].text), &options.limits),
-            })
+            embedded_candidates(object)
+                .into_iter()
+                .map(|(key, value)| EmbeddedValue {
+                    object: object.clone(),
+                    key,
+                    value,
+                    parsed: parse_embedded(value, Some(&files[object.file].text), &options.limits),
+                })
         })
         .collect();
     let kube_proxy = discover(files, &objects, &embedded, options.os);
@@ -81,7 +86,12 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
     let mut findings = emitter.into_findings();
     sort_findings(&mut findings);
     findings.dedup();
-    Report::new(findings, summary_counts(files), TargetInfo::from(&target), cluster.summary(&target))
+    Report::new(
+        findings,
+        summary_counts(files),
+        TargetInfo::from(&target),
+        cluster.summary(&target),
+    )
 }
 
 /// Sorts findings into report order (a stable sort: findings with equal keys keep their
@@ -126,7 +136,11 @@ fn resolve_target(
 }
 
 fn summary_counts(files: &[SourceFile]) -> Summary {
-    Summary { files: files.len(), documents: files.iter().map(|f| f.document_count as usize).sum(), ..Summary::default() }
+    Summary {
+        files: files.len(),
+        documents: files.iter().map(|f| f.document_count as usize).sum(),
+        ..Summary::default()
+    }
 }
 
 /// Counts findings into a summary.

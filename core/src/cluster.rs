@@ -17,7 +17,10 @@ use crate::rules::Target;
 pub enum KubeProxyOff<'a> {
     /// A nodeSelector (`non-calico: "true"`, `operator.tigera.io/disable-kube-proxy`) keeps the
     /// DaemonSet off every node.
-    NodeSelector { daemonset: &'a KubeProxyDaemonSet<'a>, key: String },
+    NodeSelector {
+        daemonset: &'a KubeProxyDaemonSet<'a>,
+        key: String,
+    },
     /// kubeadm skips the kube-proxy add-on.
     Kubeadm { reason: String },
     /// The operator's kubeProxyManagement switches kube-proxy off for the eBPF dataplane.
@@ -69,7 +72,8 @@ pub struct ClusterPicture<'a> {
 /// How likely a configuration is to be the one the cluster's kube-proxy runs with.
 fn rank(site: &KubeProxySite<'_>) -> u8 {
     let meta = &site.object.meta;
-    let is_kube_system_kube_proxy = meta.namespace.as_deref() == Some("kube-system") && meta.name.as_deref() == Some("kube-proxy");
+    let is_kube_system_kube_proxy =
+        meta.namespace.as_deref() == Some("kube-system") && meta.name.as_deref() == Some("kube-proxy");
     match (&site.origin, is_kube_system_kube_proxy) {
         (Origin::ConfigMapKey { .. }, true) => 0,
         (Origin::Flags { .. }, true) => 1,
@@ -82,13 +86,29 @@ fn rank(site: &KubeProxySite<'_>) -> u8 {
     }
 }
 
-pub fn build<'a>(kube_proxy: &'a KubeProxyFindings<'a>, calico: &'a CalicoFindings<'a>, target: &Target) -> ClusterPicture<'a> {
-    let site = kube_proxy.sites.iter().filter(|s| s.disabled_by.is_none()).min_by_key(|s| rank(s));
+pub fn build<'a>(
+    kube_proxy: &'a KubeProxyFindings<'a>,
+    calico: &'a CalicoFindings<'a>,
+    target: &Target,
+) -> ClusterPicture<'a> {
+    let site = kube_proxy
+        .sites
+        .iter()
+        .filter(|s| s.disabled_by.is_none())
+        .min_by_key(|s| rank(s));
     let kubeadm_off = kube_proxy.sites.iter().find_map(|s| s.disabled_by.clone());
     let calico_picture = picture(calico, target.calico);
-    let operator_off = calico.default_installation().is_some_and(|i| i.field_str("calicoNetwork.kubeProxyManagement") == Some("Enabled"))
-        && calico_picture.as_ref().is_some_and(|p| p.default.requested == Dataplane::Bpf);
-    let off = if let Some(ds) = calico.kube_proxy_daemonsets.iter().find(|d| d.switched_off_by.is_some()) {
+    let operator_off = calico
+        .default_installation()
+        .is_some_and(|i| i.field_str("calicoNetwork.kubeProxyManagement") == Some("Enabled"))
+        && calico_picture
+            .as_ref()
+            .is_some_and(|p| p.default.requested == Dataplane::Bpf);
+    let off = if let Some(ds) = calico
+        .kube_proxy_daemonsets
+        .iter()
+        .find(|d| d.switched_off_by.is_some())
+    {
         let key = ds.switched_off_by.as_ref().map(|(k, _)| k.clone()).unwrap_or_default();
         Some(KubeProxyOff::NodeSelector { daemonset: ds, key })
     } else if operator_off {
@@ -106,7 +126,10 @@ pub fn build<'a>(kube_proxy: &'a KubeProxyFindings<'a>, calico: &'a CalicoFindin
     if let Some(calico) = calico_picture.as_mut() {
         resolve_auto(calico, kube_proxy.mode());
     }
-    ClusterPicture { kube_proxy, calico: calico_picture }
+    ClusterPicture {
+        kube_proxy,
+        calico: calico_picture,
+    }
 }
 
 /// Felix's `nftablesMode: Auto` (Calico 3.32+) follows kube-proxy: it runs nftables on nodes
@@ -170,13 +193,21 @@ pub struct ScopeSummary {
 impl ClusterPicture<'_> {
     pub fn summary(&self, target: &Target) -> ClusterSummary {
         let kube_proxy = match (&self.kube_proxy.off, self.kube_proxy.site) {
-            (Some(off), _) => KubeProxySummary { status: "disabled".into(), mode: None, source: Some(off.describe()) },
+            (Some(off), _) => KubeProxySummary {
+                status: "disabled".into(),
+                mode: None,
+                source: Some(off.describe()),
+            },
             (None, Some(site)) => KubeProxySummary {
                 status: "running".into(),
                 mode: Some(site.effective.mode.clone()),
                 source: Some(site.describe()),
             },
-            (None, None) => KubeProxySummary { status: "unknown".into(), mode: None, source: None },
+            (None, None) => KubeProxySummary {
+                status: "unknown".into(),
+                mode: None,
+                source: None,
+            },
         };
         let calico = self.calico.as_ref().map(|c| CalicoSummary {
             install: if c.operator { "operator" } else { "manifest" }.into(),
@@ -185,7 +216,11 @@ impl ClusterPicture<'_> {
             scopes: c
                 .scopes
                 .iter()
-                .map(|s| ScopeSummary { scope: s.scope.clone(), dataplane: s.requested.to_string(), source: s.origin.describe() })
+                .map(|s| ScopeSummary {
+                    scope: s.scope.clone(),
+                    dataplane: s.requested.to_string(),
+                    source: s.origin.describe(),
+                })
                 .collect(),
         });
         ClusterSummary {
@@ -203,19 +238,30 @@ impl ClusterSummary {
     /// One line: `kube-proxy: nftables (ConfigMap kube-system/kube-proxy) · Calico: Nftables
     /// (Installation default) · Kubernetes 1.35 · Calico 3.31`.
     pub fn line(&self) -> String {
-        let kube_proxy = match (self.kube_proxy.status.as_str(), &self.kube_proxy.mode, &self.kube_proxy.source) {
+        let kube_proxy = match (
+            self.kube_proxy.status.as_str(),
+            &self.kube_proxy.mode,
+            &self.kube_proxy.source,
+        ) {
             ("running", Some(mode), Some(source)) => format!("kube-proxy: {mode} ({source})"),
             ("disabled", _, Some(source)) => format!("kube-proxy: disabled ({source})"),
             _ => "kube-proxy: not in input".to_string(),
         };
         let calico = match &self.calico {
             Some(c) => {
-                let scopes: String = c.scopes.iter().map(|s| format!(", {} on {}", s.dataplane, s.scope)).collect();
+                let scopes: String = c
+                    .scopes
+                    .iter()
+                    .map(|s| format!(", {} on {}", s.dataplane, s.scope))
+                    .collect();
                 format!("Calico: {} ({}){scopes}", c.dataplane, c.source)
             }
             None => "Calico: not in input".to_string(),
         };
-        format!("{kube_proxy} · {calico} · Kubernetes {} · Calico {}", self.kubernetes_version, self.calico_version)
+        format!(
+            "{kube_proxy} · {calico} · Kubernetes {} · Calico {}",
+            self.kubernetes_version, self.calico_version
+        )
     }
 }
 

@@ -24,12 +24,19 @@ pub struct EmbeddedDocs {
 /// needed to map quoted strings character by character.
 pub fn position_map(value: NodeRef<'_>, source: Option<&str>) -> PositionMap {
     let span = value.span();
-    let fixed = PositionMap { line_offset: 0, base: MapBase::Fixed(span.start) };
+    let fixed = PositionMap {
+        line_offset: 0,
+        base: MapBase::Fixed(span.start),
+    };
     let Some(scalar) = value.scalar() else { return fixed };
-    if matches!(scalar.style, ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted) && span.start.line == span.end.line {
+    if matches!(scalar.style, ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted) && span.start.line == span.end.line
+    {
         let line = source.and_then(|s| s.split('\n').nth(span.start.line as usize - 1));
         return match line.and_then(|l| quoted_columns(l, span.start, scalar.style, &scalar.text)) {
-            Some(table) => PositionMap { line_offset: 0, base: MapBase::Columns(Arc::new(table)) },
+            Some(table) => PositionMap {
+                line_offset: 0,
+                base: MapBase::Columns(Arc::new(table)),
+            },
             None => fixed,
         };
     }
@@ -44,7 +51,10 @@ pub fn position_map(value: NodeRef<'_>, source: Option<&str>) -> PositionMap {
     let indent = (span.start.column - 1).saturating_sub(leading_spaces);
     PositionMap {
         line_offset: 0,
-        base: MapBase::Block { first_line: span.start.line.saturating_sub(leading_blank_lines), indent },
+        base: MapBase::Block {
+            first_line: span.start.line.saturating_sub(leading_blank_lines),
+            indent,
+        },
     }
 }
 
@@ -74,7 +84,11 @@ fn quoted_columns(line: &str, start: Position, style: ScalarStyle, decoded: &str
         i += width;
     }
     columns.push(i as u32 + 1);
-    (text == decoded).then_some(ColumnTable { line: start.line, columns, line_starts })
+    (text == decoded).then_some(ColumnTable {
+        line: start.line,
+        columns,
+        line_starts,
+    })
 }
 
 /// Decodes the escape after a backslash: the character and how many source characters the
@@ -123,7 +137,11 @@ pub fn parse_embedded(value: NodeRef<'_>, source: Option<&str>, limits: &Limits)
             text.len(),
             limits.max_document_bytes
         );
-        return EmbeddedDocs { docs, error: Some((message, value.span().start)), exact: map.is_exact() };
+        return EmbeddedDocs {
+            docs,
+            error: Some((message, value.span().start)),
+            exact: map.is_exact(),
+        };
     }
     for piece in split_documents(text.as_bytes()) {
         let piece_text = &text[piece.start..piece.end];
@@ -133,7 +151,11 @@ pub fn parse_embedded(value: NodeRef<'_>, source: Option<&str>, limits: &Limits)
             error = Some((err.message, err.at));
         }
     }
-    EmbeddedDocs { docs, error, exact: map.is_exact() }
+    EmbeddedDocs {
+        docs,
+        error,
+        exact: map.is_exact(),
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +173,9 @@ mod tests {
     fn literal_blocks_map_exactly() {
         let doc = outer("data:\n  config.conf: |\n    apiVersion: v1\n\n    mode: ipvs\n");
         let value = doc.root().path("data.config.conf");
-        let value = value.or_else(|| doc.root().get("data").and_then(|d| d.get("config.conf"))).unwrap();
+        let value = value
+            .or_else(|| doc.root().get("data").and_then(|d| d.get("config.conf")))
+            .unwrap();
         let embedded = parse_embedded(value, None, &Limits::default());
         assert!(embedded.error.is_none());
         let mode = embedded.docs[0].root().get("mode").unwrap();
@@ -163,14 +187,20 @@ mod tests {
     fn leading_blank_lines_keep_the_mapping() {
         let doc = outer("k: |\n\n  mode: ipvs\n");
         let embedded = parse_embedded(doc.root().get("k").unwrap(), None, &Limits::default());
-        assert_eq!(embedded.docs[0].root().get("mode").unwrap().span().start, Position::new(3, 9));
+        assert_eq!(
+            embedded.docs[0].root().get("mode").unwrap().span().start,
+            Position::new(3, 9)
+        );
     }
 
     #[test]
     fn quoted_strings_map_to_the_value_start() {
         let doc = outer("k: \"a: 1\\nmode: ipvs\\n\"\n");
         let embedded = parse_embedded(doc.root().get("k").unwrap(), None, &Limits::default());
-        assert_eq!(embedded.docs[0].root().get("mode").unwrap().span().start, Position::new(1, 4));
+        assert_eq!(
+            embedded.docs[0].root().get("mode").unwrap().span().start,
+            Position::new(1, 4)
+        );
         assert!(!embedded.exact);
     }
 

@@ -82,6 +82,13 @@ pub struct Finding {
 impl Finding {
     /// The order findings are reported in: by file, position, then rule.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, Option<&str>, &str) {
-        (&self.file, self.line, self.column, self.code, self.field.as_deref(), &self.message)
+        (
+            &self.file,
+            self.line,
+            self.column,
+            self.code,
+            self.field.as_deref(),
+            &self.message,
+        )
     }
 }

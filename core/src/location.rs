@@ -81,7 +81,10 @@ pub struct ColumnTable {
 }
 
 impl PositionMap {
-    pub const IDENTITY: PositionMap = PositionMap { line_offset: 0, base: MapBase::Identity };
+    pub const IDENTITY: PositionMap = PositionMap {
+        line_offset: 0,
+        base: MapBase::Identity,
+    };
 
     /// Maps a 1-based inner line and 1-based inner column.
     pub fn map(&self, line: u32, column: u32) -> Position {
@@ -90,7 +93,11 @@ impl PositionMap {
             MapBase::Identity => Position::new(line, column),
             MapBase::Block { first_line, indent } => Position::new(first_line + line - 1, column + indent),
             MapBase::Columns(ref table) => {
-                let start = table.line_starts.get(line.saturating_sub(1) as usize).copied().unwrap_or(0);
+                let start = table
+                    .line_starts
+                    .get(line.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or(0);
                 let index = (start + column.saturating_sub(1)) as usize;
                 let last = table.columns.last().copied().unwrap_or(1);
                 Position::new(table.line, table.columns.get(index).copied().unwrap_or(last))
@@ -101,7 +108,10 @@ impl PositionMap {
 
     /// The same map for a piece that starts `lines` lines further down.
     pub fn shifted(&self, lines: u32) -> PositionMap {
-        PositionMap { line_offset: self.line_offset + lines, base: self.base.clone() }
+        PositionMap {
+            line_offset: self.line_offset + lines,
+            base: self.base.clone(),
+        }
     }
 
     /// Whether positions are exact (otherwise they are the start of the embedding value).

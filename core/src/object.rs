@@ -35,7 +35,10 @@ impl ObjectRef {
 
     /// The API group (empty for the core group).
     pub fn group(&self) -> &str {
-        self.api_version.as_deref().and_then(|v| v.rsplit_once('/')).map_or("", |(g, _)| g)
+        self.api_version
+            .as_deref()
+            .and_then(|v| v.rsplit_once('/'))
+            .map_or("", |(g, _)| g)
     }
 
     /// `Kind namespace/name`, for messages.
@@ -66,9 +69,20 @@ impl<'a> Object<'a> {
             .path("metadata.annotations")
             .and_then(|a| a.get(IGNORE_ANNOTATION))
             .and_then(|v| v.as_str())
-            .map(|list| list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .map(|list| {
+                list.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        Object { file, document, node, meta: ObjectRef::of(node), ignored_rules }
+        Object {
+            file,
+            document,
+            node,
+            meta: ObjectRef::of(node),
+            ignored_rules,
+        }
     }
 }
 

@@ -100,14 +100,24 @@ pub struct Located<'d> {
 
 /// Follows `path` from `root`, stopping at the deepest node that exists.
 pub fn locate<'d>(root: NodeRef<'d>, path: &FieldPath) -> Located<'d> {
-    let mut here = Located { node: root, key: None, exact: true };
+    let mut here = Located {
+        node: root,
+        key: None,
+        exact: true,
+    };
     for segment in &path.0 {
         let next = match segment {
             Segment::Key(k) => here.node.get_entry(k).map(|(key, value)| (Some(key), value)),
             Segment::Index(i) => here.node.item(*i).map(|value| (None, value)),
         };
         match next {
-            Some((key, node)) => here = Located { node, key: key.or(here.key.filter(|_| false)), exact: true },
+            Some((key, node)) => {
+                here = Located {
+                    node,
+                    key: key.or(here.key.filter(|_| false)),
+                    exact: true,
+                }
+            }
             None => return Located { exact: false, ..here },
         }
     }
@@ -123,6 +133,9 @@ mod tests {
         for text in ["mode", "ipvs.excludeCIDRs[1]", "a.b[0][2].c"] {
             assert_eq!(FieldPath::parse(text).to_string(), text);
         }
-        assert_eq!(FieldPath::root().key("ipvs").key("excludeCIDRs").index(1).to_string(), "ipvs.excludeCIDRs[1]");
+        assert_eq!(
+            FieldPath::root().key("ipvs").key("excludeCIDRs").index(1).to_string(),
+            "ipvs.excludeCIDRs[1]"
+        );
     }
 }

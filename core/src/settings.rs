@@ -84,7 +84,10 @@ fn rule_reference_schema() -> Value {
 pub fn json_schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<Settings>();
-    schema.insert("$id".to_string(), Value::String("https://dplint.io/schemas/dplint-settings.json".to_string()));
+    schema.insert(
+        "$id".to_string(),
+        Value::String("https://dplint.io/schemas/dplint-settings.json".to_string()),
+    );
     let mut value = schema.to_value();
     drop_null_alternatives(&mut value);
     value
@@ -104,9 +107,10 @@ fn drop_null_alternatives(value: &mut Value) {
                 }
             }
             let single = match map.get("anyOf") {
-                Some(Value::Array(alternatives)) if alternatives.len() == 2 => {
-                    alternatives.iter().find(|a| a.get("type").and_then(Value::as_str) != Some("null")).cloned()
-                }
+                Some(Value::Array(alternatives)) if alternatives.len() == 2 => alternatives
+                    .iter()
+                    .find(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                    .cloned(),
                 _ => None,
             };
             if let Some(Value::Object(inner)) = single {
@@ -134,7 +138,10 @@ pub struct SettingsError {
 }
 
 fn error(path: impl Into<String>, message: impl Into<String>) -> SettingsError {
-    SettingsError { path: path.into(), message: message.into() }
+    SettingsError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 impl Settings {
@@ -144,8 +151,14 @@ impl Settings {
         if let Some(err) = err {
             return Err(vec![error(format!("line {}", err.at.line), err.message)]);
         }
-        let value = docs.first().map_or(Value::Object(Default::default()), |d| crate::yaml::resolve::to_json(d.root()));
-        let value = if value.is_null() { Value::Object(Default::default()) } else { value };
+        let value = docs.first().map_or(Value::Object(Default::default()), |d| {
+            crate::yaml::resolve::to_json(d.root())
+        });
+        let value = if value.is_null() {
+            Value::Object(Default::default())
+        } else {
+            value
+        };
         validate_against_schema(&value)?;
         let settings: Settings = serde_json::from_value(value).map_err(|e| vec![error("(file)", e.to_string())])?;
         settings.check_values()?;
@@ -156,17 +169,26 @@ impl Settings {
         let mut errors = Vec::new();
         if let Some(v) = &self.kubernetes_version {
             if KubeVersion::parse(v).is_none() {
-                errors.push(error("kubernetesVersion", format!("{v:?} is not a Kubernetes version such as \"1.35\"")));
+                errors.push(error(
+                    "kubernetesVersion",
+                    format!("{v:?} is not a Kubernetes version such as \"1.35\""),
+                ));
             }
         }
         if let Some(v) = &self.calico_version {
             if CalicoVersion::parse(v).is_none() {
-                errors.push(error("calicoVersion", format!("{v:?} is not a Calico version such as \"3.31\"")));
+                errors.push(error(
+                    "calicoVersion",
+                    format!("{v:?} is not a Calico version such as \"3.31\""),
+                ));
             }
         }
         for (i, k) in self.node_kernels.iter().flatten().enumerate() {
             if KernelVersion::parse(k).is_none() {
-                errors.push(error(format!("nodeKernels[{i}]"), format!("{k:?} is not a kernel release such as \"5.15.0-1034-azure\"")));
+                errors.push(error(
+                    format!("nodeKernels[{i}]"),
+                    format!("{k:?} is not a kernel release such as \"5.15.0-1034-azure\""),
+                ));
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -218,7 +240,11 @@ fn validate_against_schema(value: &Value) -> Result<(), Vec<SettingsError>> {
         .map(|e| {
             let pointer = e.instance_path().to_string();
             let path = pointer.trim_start_matches('/').replace('/', ".");
-            let path = if path.is_empty() { "(top level)".to_string() } else { path };
+            let path = if path.is_empty() {
+                "(top level)".to_string()
+            } else {
+                path
+            };
             error(path, e.to_string())
         })
         .collect();
@@ -269,6 +295,9 @@ mod tests {
         let errors = Settings::parse("rules:\n  disable: [NOPE1]\n").unwrap_err();
         assert!(errors.iter().any(|e| e.path == "rules.disable.0"), "{errors:?}");
         let errors = Settings::parse("kubernetsVersion: \"1.35\"\n").unwrap_err();
-        assert!(errors.iter().any(|e| e.message.contains("kubernetsVersion")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.message.contains("kubernetsVersion")),
+            "{errors:?}"
+        );
     }
 }

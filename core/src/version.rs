@@ -59,7 +59,12 @@ impl KernelVersion {
         let major = numbers.next()?.parse().ok()?;
         let minor = numbers.next()?.parse().ok()?;
         let patch = numbers.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        Some(KernelVersion { major, minor, patch, release: release.to_string() })
+        Some(KernelVersion {
+            major,
+            minor,
+            patch,
+            release: release.to_string(),
+        })
     }
 
     pub fn at_least(&self, major: u32, minor: u32) -> bool {

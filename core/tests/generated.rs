@@ -32,7 +32,10 @@ fn rule_catalog_is_current() {
 
 #[test]
 fn settings_schema_is_current() {
-    assert_current("schemas/dplint-settings.schema.json", &pretty(&dplint_core::settings::json_schema()));
+    assert_current(
+        "schemas/dplint-settings.schema.json",
+        &pretty(&dplint_core::settings::json_schema()),
+    );
 }
 
 #[test]

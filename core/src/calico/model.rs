@@ -222,17 +222,25 @@ fn is_calico_node_container(container: NodeRef<'_>) -> bool {
 }
 
 fn env_vars(container: NodeRef<'_>) -> Vec<EnvVar<'_>> {
-    let Some(env) = container.get("env") else { return Vec::new() };
+    let Some(env) = container.get("env") else {
+        return Vec::new();
+    };
     env.items()
         .filter_map(|entry| {
             let name = entry.get_str("name")?;
-            Some(EnvVar { name, value: entry.get("value").and_then(|v| v.as_str()), node: entry })
+            Some(EnvVar {
+                name,
+                value: entry.get("value").and_then(|v| v.as_str()),
+                node: entry,
+            })
         })
         .collect()
 }
 
 fn env_from(container: NodeRef<'_>) -> Vec<(String, bool)> {
-    let Some(list) = container.get("envFrom") else { return Vec::new() };
+    let Some(list) = container.get("envFrom") else {
+        return Vec::new();
+    };
     list.items()
         .filter_map(|source| {
             let reference = source.get("configMapRef")?;
@@ -252,7 +260,9 @@ fn image_tag(image: &str) -> Option<&str> {
 fn helm_installation<'a>(file_index: usize, file: &'a SourceFile) -> Vec<InstallationDoc<'a>> {
     let mut out = Vec::new();
     for document in &file.documents {
-        let Some(block) = document.doc.root().get("installation").filter(|n| n.is_map()) else { continue };
+        let Some(block) = document.doc.root().get("installation").filter(|n| n.is_map()) else {
+            continue;
+        };
         if block.get_str("enabled") == Some("false") {
             continue;
         }
@@ -268,7 +278,12 @@ fn helm_installation<'a>(file_index: usize, file: &'a SourceFile) -> Vec<Install
             },
             ignored_rules: Vec::new(),
         };
-        out.push(InstallationDoc { object, name: "default".to_string(), spec: Some(block), prefix: "installation" });
+        out.push(InstallationDoc {
+            object,
+            name: "default".to_string(),
+            spec: Some(block),
+            prefix: "installation",
+        });
     }
     out
 }
@@ -312,7 +327,11 @@ pub fn embedded_installations<'a>(
 /// Finds Calico configuration in `objects` (and Helm values among `files`).
 pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFindings<'a> {
     let mut found = CalicoFindings::default();
-    for (index, file) in files.iter().enumerate().filter(|(_, f)| f.role == SourceRole::HelmValues) {
+    for (index, file) in files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.role == SourceRole::HelmValues)
+    {
         found.installations.extend(helm_installation(index, file));
     }
     for object in objects {
@@ -321,10 +340,23 @@ pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFi
         let name = meta.name.clone().unwrap_or_default();
         match meta.kind.as_deref() {
             Some("Installation") if group == OPERATOR_GROUP => {
-                if let Some(v) = object.node.path("status.calicoVersion").and_then(|n| n.as_str()).and_then(CalicoVersion::parse) {
-                    found.stated_versions.push(StatedCalicoVersion { version: v, source: format!("status.calicoVersion of Installation {name}") });
+                if let Some(v) = object
+                    .node
+                    .path("status.calicoVersion")
+                    .and_then(|n| n.as_str())
+                    .and_then(CalicoVersion::parse)
+                {
+                    found.stated_versions.push(StatedCalicoVersion {
+                        version: v,
+                        source: format!("status.calicoVersion of Installation {name}"),
+                    });
                 }
-                found.installations.push(InstallationDoc { object: object.clone(), name, spec: object.node.get("spec"), prefix: "spec" });
+                found.installations.push(InstallationDoc {
+                    object: object.clone(),
+                    name,
+                    spec: object.node.get("spec"),
+                    prefix: "spec",
+                });
             }
             Some("FelixConfiguration") if FELIX_GROUPS.contains(&group) => {
                 let spec = object.node.get("spec");
@@ -337,7 +369,12 @@ pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFi
                 } else {
                     FelixScope::Unbound
                 };
-                found.felix.push(FelixDoc { object: object.clone(), name, scope, spec });
+                found.felix.push(FelixDoc {
+                    object: object.clone(),
+                    name,
+                    scope,
+                    spec,
+                });
             }
             Some("ConfigMap") if name == SERVICES_ENDPOINT || name == "calico-config" => {
                 let data = object.node.get("data");
@@ -349,7 +386,12 @@ pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFi
                     (key("KUBERNETES_SERVICE_HOST"), key("KUBERNETES_SERVICE_PORT"))
                 };
                 if !is_calico_config || host.is_some() {
-                    found.endpoints.push(EndpointConfigMap { object: object.clone(), host, port, is_calico_config });
+                    found.endpoints.push(EndpointConfigMap {
+                        object: object.clone(),
+                        host,
+                        port,
+                        is_calico_config,
+                    });
                 }
             }
             Some("Deployment") if name == "tigera-operator" => {
@@ -357,7 +399,10 @@ pub fn discover<'a>(files: &'a [SourceFile], objects: &[Object<'a>]) -> CalicoFi
                     .and_then(|spec| spec.get("containers"))
                     .and_then(|c| c.items().find_map(|c| c.get_str("image")));
                 if let Some(v) = image.and_then(image_tag).and_then(CalicoVersion::from_operator) {
-                    found.stated_versions.push(StatedCalicoVersion { version: v, source: format!("tigera-operator image {}", image.unwrap_or_default()) });
+                    found.stated_versions.push(StatedCalicoVersion {
+                        version: v,
+                        source: format!("tigera-operator image {}", image.unwrap_or_default()),
+                    });
                 }
             }
             _ => {}
@@ -376,7 +421,10 @@ fn collect_workload<'a>(object: &Object<'a>, spec: NodeRef<'a>, found: &mut Cali
         }
         let image = container.get_str("image").map(str::to_string);
         if let Some(v) = image.as_deref().and_then(image_tag).and_then(CalicoVersion::parse) {
-            found.stated_versions.push(StatedCalicoVersion { version: v, source: format!("calico-node image of {}", object.meta.display()) });
+            found.stated_versions.push(StatedCalicoVersion {
+                version: v,
+                source: format!("calico-node image of {}", object.meta.display()),
+            });
         }
         found.nodes.push(CalicoNodeContainer {
             object: object.clone(),
@@ -394,6 +442,9 @@ fn collect_workload<'a>(object: &Object<'a>, spec: NodeRef<'a>, found: &mut Cali
                 (KUBE_PROXY_OFF_SELECTORS.contains(&key) && v.as_str() == Some("true")).then(|| (key.to_string(), k))
             })
         });
-        found.kube_proxy_daemonsets.push(KubeProxyDaemonSet { object: object.clone(), switched_off_by });
+        found.kube_proxy_daemonsets.push(KubeProxyDaemonSet {
+            object: object.clone(),
+            switched_off_by,
+        });
     }
 }

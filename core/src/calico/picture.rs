@@ -77,7 +77,10 @@ fn bool_value(node: NodeRef<'_>) -> Option<bool> {
     bool_value_text(node.as_str()?)
 }
 
-fn installation_dataplane<'a>(default: &InstallationDoc<'a>, overlay: Option<&InstallationDoc<'a>>) -> ScopeDataplane<'a> {
+fn installation_dataplane<'a>(
+    default: &InstallationDoc<'a>,
+    overlay: Option<&InstallationDoc<'a>>,
+) -> ScopeDataplane<'a> {
     let path = "calicoNetwork.linuxDataplane";
     let (doc, node) = match overlay.and_then(|o| o.field(path).map(|n| (o, n))) {
         Some(found) => found,
@@ -88,17 +91,30 @@ fn installation_dataplane<'a>(default: &InstallationDoc<'a>, overlay: Option<&In
                     scope: "all nodes".to_string(),
                     requested: Dataplane::Iptables,
                     nftables_mode: None,
-                    origin: Origin { object: default.object.clone(), node: default.object.node, field: default.display_path(path), written: false },
+                    origin: Origin {
+                        object: default.object.clone(),
+                        node: default.object.node,
+                        field: default.display_path(path),
+                        written: false,
+                    },
                 };
             }
         },
     };
-    let requested = node.as_str().and_then(Dataplane::from_installation).unwrap_or(Dataplane::Iptables);
+    let requested = node
+        .as_str()
+        .and_then(Dataplane::from_installation)
+        .unwrap_or(Dataplane::Iptables);
     ScopeDataplane {
         scope: "all nodes".to_string(),
         requested,
         nftables_mode: None,
-        origin: Origin { object: doc.object.clone(), node, field: doc.display_path(path), written: true },
+        origin: Origin {
+            object: doc.object.clone(),
+            node,
+            field: doc.display_path(path),
+            written: true,
+        },
     }
 }
 
@@ -117,12 +133,28 @@ fn felix_dataplane<'a>(
     for doc in felix {
         if let Some(node) = doc.field("bpfEnabled") {
             if let Some(value) = bool_value(node) {
-                bpf = Some((value, Origin { object: doc.object.clone(), node, field: "spec.bpfEnabled".into(), written: true }));
+                bpf = Some((
+                    value,
+                    Origin {
+                        object: doc.object.clone(),
+                        node,
+                        field: "spec.bpfEnabled".into(),
+                        written: true,
+                    },
+                ));
             }
         }
         if let Some(node) = doc.field("nftablesMode") {
             if let Some(mode) = node.as_str().and_then(NftablesMode::parse) {
-                nft = Some((mode, Origin { object: doc.object.clone(), node, field: "spec.nftablesMode".into(), written: true }));
+                nft = Some((
+                    mode,
+                    Origin {
+                        object: doc.object.clone(),
+                        node,
+                        field: "spec.nftablesMode".into(),
+                        written: true,
+                    },
+                ));
             }
         }
     }
@@ -130,36 +162,91 @@ fn felix_dataplane<'a>(
         for container in &calico.nodes {
             if let Some(env) = container.felix_env("BPFENABLED") {
                 if let Some(value) = env.value.and_then(bool_value_text) {
-                    bpf = Some((value, Origin { object: container.object.clone(), node: env.value_node(), field: format!("env {}", env.name), written: true }));
+                    bpf = Some((
+                        value,
+                        Origin {
+                            object: container.object.clone(),
+                            node: env.value_node(),
+                            field: format!("env {}", env.name),
+                            written: true,
+                        },
+                    ));
                 }
             }
             if let Some(env) = container.felix_env("NFTABLESMODE") {
                 if let Some(mode) = env.value.and_then(NftablesMode::parse) {
-                    nft = Some((mode, Origin { object: container.object.clone(), node: env.value_node(), field: format!("env {}", env.name), written: true }));
+                    nft = Some((
+                        mode,
+                        Origin {
+                            object: container.object.clone(),
+                            node: env.value_node(),
+                            field: format!("env {}", env.name),
+                            written: true,
+                        },
+                    ));
                 }
             }
             if let Some(env) = container.felix_env("USEINTERNALDATAPLANEDRIVER") {
                 if env.value.and_then(bool_value_text) == Some(false) {
-                    vpp = Some(Origin { object: container.object.clone(), node: env.value_node(), field: format!("env {}", env.name), written: true });
+                    vpp = Some(Origin {
+                        object: container.object.clone(),
+                        node: env.value_node(),
+                        field: format!("env {}", env.name),
+                        written: true,
+                    });
                 }
             }
         }
     }
     // Felix ≤ 3.31 only knows Enabled|Disabled and replaces anything else with Disabled.
-    let effective_nft = nft.as_ref().map(|(m, _)| *m).map(|m| if m == NftablesMode::Auto && version < CalicoVersion::new(3, 32) { NftablesMode::Disabled } else { m });
-    let default_nft = if version >= CalicoVersion::new(3, 32) { NftablesMode::Auto } else { NftablesMode::Disabled };
-    let default_origin = || Origin { object: anchor.clone(), node: anchor.node, field: "spec.nftablesMode".to_string(), written: false };
+    let effective_nft = nft.as_ref().map(|(m, _)| *m).map(|m| {
+        if m == NftablesMode::Auto && version < CalicoVersion::new(3, 32) {
+            NftablesMode::Disabled
+        } else {
+            m
+        }
+    });
+    let default_nft = if version >= CalicoVersion::new(3, 32) {
+        NftablesMode::Auto
+    } else {
+        NftablesMode::Disabled
+    };
+    let default_origin = || Origin {
+        object: anchor.clone(),
+        node: anchor.node,
+        field: "spec.nftablesMode".to_string(),
+        written: false,
+    };
     if let Some((true, origin)) = bpf {
-        return ScopeDataplane { scope, requested: Dataplane::Bpf, nftables_mode: effective_nft, origin };
+        return ScopeDataplane {
+            scope,
+            requested: Dataplane::Bpf,
+            nftables_mode: effective_nft,
+            origin,
+        };
     }
     if let Some(origin) = vpp {
-        return ScopeDataplane { scope, requested: Dataplane::Vpp, nftables_mode: effective_nft, origin };
+        return ScopeDataplane {
+            scope,
+            requested: Dataplane::Vpp,
+            nftables_mode: effective_nft,
+            origin,
+        };
     }
     let mode = effective_nft.unwrap_or(default_nft);
     // bpfEnabled: false does not decide between iptables and nftables; nftablesMode does.
     let origin = nft.map(|(_, o)| o).unwrap_or_else(default_origin);
-    let requested = if mode == NftablesMode::Enabled { Dataplane::Nftables } else { Dataplane::Iptables };
-    ScopeDataplane { scope, requested, nftables_mode: Some(mode), origin }
+    let requested = if mode == NftablesMode::Enabled {
+        Dataplane::Nftables
+    } else {
+        Dataplane::Iptables
+    };
+    ScopeDataplane {
+        scope,
+        requested,
+        nftables_mode: Some(mode),
+        origin,
+    }
 }
 
 fn bool_value_text(text: &str) -> Option<bool> {
@@ -174,7 +261,11 @@ fn bool_value_text(text: &str) -> Option<bool> {
 pub fn picture<'a>(calico: &CalicoFindings<'a>, version: CalicoVersion) -> Option<CalicoPicture<'a>> {
     if let Some(default) = calico.default_installation() {
         let base = installation_dataplane(default, calico.overlay_installation());
-        return Some(CalicoPicture { operator: true, default: base, scopes: Vec::new() });
+        return Some(CalicoPicture {
+            operator: true,
+            default: base,
+            scopes: Vec::new(),
+        });
     }
     let anchor = calico
         .default_felix()
@@ -184,7 +275,11 @@ pub fn picture<'a>(calico: &CalicoFindings<'a>, version: CalicoVersion) -> Optio
     let defaults: Vec<&FelixDoc<'a>> = calico.default_felix().into_iter().collect();
     let default = felix_dataplane(calico, &defaults, version, "all nodes".to_string(), &anchor);
     let mut scopes = Vec::new();
-    for felix in calico.felix.iter().filter(|f| !matches!(f.scope, FelixScope::Default | FelixScope::Unbound)) {
+    for felix in calico
+        .felix
+        .iter()
+        .filter(|f| !matches!(f.scope, FelixScope::Default | FelixScope::Unbound))
+    {
         let scope = match &felix.scope {
             FelixScope::Node(node) => format!("node {node}"),
             FelixScope::Selector(selector) => format!("nodes matching {selector}"),
@@ -199,9 +294,12 @@ pub fn picture<'a>(calico: &CalicoFindings<'a>, version: CalicoVersion) -> Optio
             scopes.push(merged);
         }
     }
-    Some(CalicoPicture { operator: false, default, scopes })
+    Some(CalicoPicture {
+        operator: false,
+        default,
+        scopes,
+    })
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -213,7 +311,14 @@ mod tests {
         if let Some(v) = calico {
             options.calico_version = Some((crate::calico::version::CalicoVersion::parse(v).unwrap(), "test".into()));
         }
-        check_inputs(&[Input { name: "t.yaml", bytes: yaml.as_bytes() }], &options).cluster
+        check_inputs(
+            &[Input {
+                name: "t.yaml",
+                bytes: yaml.as_bytes(),
+            }],
+            &options,
+        )
+        .cluster
     }
 
     const INSTALLATION: &str = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n";
@@ -222,8 +327,13 @@ mod tests {
     fn operator_installs_follow_the_installation() {
         let c = cluster(INSTALLATION, None);
         let calico = c.calico.unwrap();
-        assert_eq!((calico.install.as_str(), calico.dataplane.as_str()), ("operator", "Nftables"));
-        let overlay = format!("{INSTALLATION}---\napiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: overlay\nspec:\n  calicoNetwork:\n    linuxDataplane: BPF\n");
+        assert_eq!(
+            (calico.install.as_str(), calico.dataplane.as_str()),
+            ("operator", "Nftables")
+        );
+        let overlay = format!(
+            "{INSTALLATION}---\napiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: overlay\nspec:\n  calicoNetwork:\n    linuxDataplane: BPF\n"
+        );
         assert_eq!(cluster(&overlay, None).calico.unwrap().dataplane, "BPF");
         let bare = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\n";
         assert_eq!(cluster(bare, None).calico.unwrap().dataplane, "Iptables");
@@ -251,7 +361,10 @@ mod tests {
         let gpu = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: gpu-nodes\nspec:\n  nodeSelector: role == 'gpu'\n  bpfEnabled: true\n";
         let c = cluster(&format!("{FELIX_DEFAULT}---\n{gpu}"), None).calico.unwrap();
         assert_eq!(c.scopes.len(), 1);
-        assert_eq!((c.scopes[0].dataplane.as_str(), c.scopes[0].scope.as_str()), ("BPF", "nodes matching role == 'gpu'"));
+        assert_eq!(
+            (c.scopes[0].dataplane.as_str(), c.scopes[0].scope.as_str()),
+            ("BPF", "nodes matching role == 'gpu'")
+        );
     }
 
     #[test]

@@ -103,11 +103,37 @@ pub struct Logging {
 }
 
 /// `logging.flushFrequency` accepts a duration string or nanoseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum FlushFrequency {
     Nanoseconds(i64),
     Duration(Duration),
+}
+
+// Written by hand: serde's untagged derive buffers the value and costs kilobytes of code in the
+// WASM module for a two-way choice.
+impl<'de> Deserialize<'de> for FlushFrequency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = FlushFrequency;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration such as \"5s\" or an integer number of nanoseconds")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(FlushFrequency::Nanoseconds(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i64::try_from(v)
+                    .map(FlushFrequency::Nanoseconds)
+                    .map_err(|_| E::custom("nanoseconds out of range"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Duration::parse(v).map(FlushFrequency::Duration).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -212,4 +238,24 @@ pub struct ConntrackConfiguration {
     pub tcp_be_liberal: Option<bool>,
     pub udp_timeout: Option<Duration>,
     pub udp_stream_timeout: Option<Duration>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_frequency_takes_durations_and_nanoseconds() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<FlushFrequency>(v);
+        assert_eq!(
+            parse(serde_json::json!("5s")).unwrap(),
+            FlushFrequency::Duration(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse(serde_json::json!(5_000_000_000i64)).unwrap(),
+            FlushFrequency::Nanoseconds(5_000_000_000)
+        );
+        assert!(parse(serde_json::json!("soon")).is_err());
+        assert!(parse(serde_json::json!(true)).is_err());
+    }
 }

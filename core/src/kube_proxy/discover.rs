@@ -41,14 +41,18 @@ pub struct KubeProxyFindings<'a> {
 
 pub fn is_kube_proxy_configuration(node: NodeRef<'_>) -> bool {
     node.get_str("kind") == Some(KIND)
-        && node.get_str("apiVersion").is_none_or(|v| v.split('/').next() == Some(GROUP) || v == API_VERSION)
+        && node
+            .get_str("apiVersion")
+            .is_none_or(|v| v.split('/').next() == Some(GROUP) || v == API_VERSION)
 }
 
 fn kubeadm_disabled(node: NodeRef<'_>) -> Option<String> {
     if node.path("proxy.disabled").and_then(|n| n.as_str()) == Some("true") {
         return Some("kubeadm ClusterConfiguration sets proxy.disabled: true".to_string());
     }
-    let skipped = node.get("skipPhases").is_some_and(|p| p.items().any(|i| i.as_str() == Some("addon/kube-proxy")));
+    let skipped = node
+        .get("skipPhases")
+        .is_some_and(|p| p.items().any(|i| i.as_str() == Some("addon/kube-proxy")));
     skipped.then(|| "kubeadm InitConfiguration skips the addon/kube-proxy phase".to_string())
 }
 
@@ -89,7 +93,11 @@ fn collect_strings<'a>(node: NodeRef<'a>, path: String, out: &mut Vec<(String, N
     } else if node.is_map() {
         for (k, v) in node.raw_entries() {
             let key = k.as_str().unwrap_or_default();
-            let child = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            let child = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
             collect_strings(v, child, out, depth + 1);
         }
     } else if node.is_seq() {
@@ -133,15 +141,30 @@ pub fn discover<'a>(
             if let Some(version) = node.get_str("kubernetesVersion").and_then(KubeVersion::parse) {
                 found.stated_versions.push(StatedVersion {
                     version,
-                    source: format!("{}.kubernetesVersion in {file_name}", object.meta.kind.as_deref().unwrap_or("kubeadm")),
+                    source: format!(
+                        "{}.kubernetesVersion in {file_name}",
+                        object.meta.kind.as_deref().unwrap_or("kubeadm")
+                    ),
                 });
             }
             if let Some(config) = node.path("kubeProxy.config").filter(|c| c.is_map()) {
-                found.sites.push(KubeProxySite::from_node(object.clone(), Origin::LegacyKubeadm, config, os, true));
+                found.sites.push(KubeProxySite::from_node(
+                    object.clone(),
+                    Origin::LegacyKubeadm,
+                    config,
+                    os,
+                    true,
+                ));
             }
         }
         if is_kube_proxy_configuration(node) {
-            found.sites.push(KubeProxySite::from_node(object.clone(), Origin::Document, node, os, true));
+            found.sites.push(KubeProxySite::from_node(
+                object.clone(),
+                Origin::Document,
+                node,
+                os,
+                true,
+            ));
         }
         for workload in kube_proxy_containers(object, os) {
             if let Some(version) = workload.image.as_deref().and_then(image_version) {
@@ -165,13 +188,24 @@ pub fn discover<'a>(
 
     for value in embedded {
         for doc in &value.parsed.docs {
-            for node in objects_of(doc.root()).into_iter().filter(|n| is_kube_proxy_configuration(*n)) {
+            for node in objects_of(doc.root())
+                .into_iter()
+                .filter(|n| is_kube_proxy_configuration(*n))
+            {
                 let origin = if value.object.meta.is("ConfigMap") {
                     Origin::ConfigMapKey { key: value.key.clone() }
                 } else {
-                    Origin::Embedded { field: value.key.clone() }
+                    Origin::Embedded {
+                        field: value.key.clone(),
+                    }
                 };
-                found.sites.push(KubeProxySite::from_node(value.object.clone(), origin, node, os, value.parsed.exact));
+                found.sites.push(KubeProxySite::from_node(
+                    value.object.clone(),
+                    origin,
+                    node,
+                    os,
+                    value.parsed.exact,
+                ));
             }
         }
     }
@@ -216,8 +250,14 @@ mod tests {
 
     #[test]
     fn versions_from_image_tags() {
-        assert_eq!(image_version("registry.k8s.io/kube-proxy:v1.33.1"), Some(KubeVersion::new(1, 33)));
-        assert_eq!(image_version("602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29.0-eksbuild.1"), Some(KubeVersion::new(1, 29)));
+        assert_eq!(
+            image_version("registry.k8s.io/kube-proxy:v1.33.1"),
+            Some(KubeVersion::new(1, 33))
+        );
+        assert_eq!(
+            image_version("602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/kube-proxy:v1.29.0-eksbuild.1"),
+            Some(KubeVersion::new(1, 29))
+        );
         assert_eq!(image_version("localhost:5000/kube-proxy"), None);
         assert_eq!(image_version("nginx:1.25"), None);
     }

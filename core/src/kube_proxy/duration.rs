@@ -11,7 +11,9 @@ pub struct Duration {
 
 impl Duration {
     pub const fn from_secs(secs: i64) -> Self {
-        Duration { nanos: secs * 1_000_000_000 }
+        Duration {
+            nanos: secs * 1_000_000_000,
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -25,7 +27,8 @@ impl Duration {
     /// Parses Go's duration syntax: an optional sign, then one or more decimal numbers each
     /// with a unit (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `0` alone is allowed.
     pub fn parse(text: &str) -> Result<Duration, String> {
-        let invalid = || format!("invalid duration {text:?} (expected Go duration syntax such as \"30s\" or \"1m30s\")");
+        let invalid =
+            || format!("invalid duration {text:?} (expected Go duration syntax such as \"30s\" or \"1m30s\")");
         let (negative, mut rest) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
             Some(b'+') => (false, &text[1..]),
@@ -39,13 +42,17 @@ impl Duration {
         }
         let mut total: f64 = 0.0;
         while !rest.is_empty() {
-            let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let number_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
             if number_len == 0 {
                 return Err(invalid());
             }
             let number: f64 = rest[..number_len].parse().map_err(|_| invalid())?;
             rest = &rest[number_len..];
-            let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+            let unit_len = rest
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(rest.len());
             let scale = match &rest[..unit_len] {
                 "ns" => 1.0,
                 "us" | "µs" | "μs" => 1e3,
@@ -62,7 +69,9 @@ impl Duration {
             return Err(format!("duration {text:?} is out of range"));
         }
         let nanos = total.round() as i64;
-        Ok(Duration { nanos: if negative { -nanos } else { nanos } })
+        Ok(Duration {
+            nanos: if negative { -nanos } else { nanos },
+        })
     }
 }
 
@@ -84,7 +93,11 @@ impl std::fmt::Display for Duration {
         let secs = abs / 1_000_000_000;
         let frac = abs % 1_000_000_000;
         let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-        let sec = if frac == 0 { format!("{s}s") } else { format!("{}s", s as f64 + frac as f64 / 1e9) };
+        let sec = if frac == 0 {
+            format!("{s}s")
+        } else {
+            format!("{}s", s as f64 + frac as f64 / 1e9)
+        };
         if h > 0 {
             write!(f, "{sign}{h}h{m}m{sec}")
         } else if m > 0 {

@@ -11,7 +11,9 @@ use super::config::KubeProxyConfiguration;
 use super::duration::Duration;
 
 /// The operating system kube-proxy runs on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
     #[default]
@@ -153,10 +155,12 @@ impl Effective {
             (None, Os::Windows) => String::new(),
         };
         let written_addresses = config.node_port_addresses.clone().unwrap_or_default();
-        let node_port_addresses_defaulted =
-            os == Os::Linux && mode == modes::NFTABLES && written_addresses.is_empty();
-        let node_port_addresses =
-            if node_port_addresses_defaulted { vec!["primary".to_string()] } else { written_addresses };
+        let node_port_addresses_defaulted = os == Os::Linux && mode == modes::NFTABLES && written_addresses.is_empty();
+        let node_port_addresses = if node_port_addresses_defaulted {
+            vec!["primary".to_string()]
+        } else {
+            written_addresses
+        };
 
         Effective {
             mode_written,
@@ -207,7 +211,10 @@ mod tests {
             "nftables": {"syncPeriod": "40s"}
         }));
         let e = Effective::compute(&c, Os::Linux);
-        assert_eq!((e.sync_section, e.sync_period), (Section::Ipvs, Duration::from_secs(20)));
+        assert_eq!(
+            (e.sync_section, e.sync_period),
+            (Section::Ipvs, Duration::from_secs(20))
+        );
         assert_eq!(e.min_sync_period, Duration::default());
         let mut c = c;
         c.mode = Some("nftables".into());
@@ -237,7 +244,9 @@ mod tests {
 
     #[test]
     fn addresses_get_default_ports() {
-        let c = config(serde_json::json!({"healthzBindAddress": "10.0.0.1", "metricsBindAddress": "::1", "bindAddress": "::"}));
+        let c = config(
+            serde_json::json!({"healthzBindAddress": "10.0.0.1", "metricsBindAddress": "::1", "bindAddress": "::"}),
+        );
         let e = Effective::compute(&c, Os::Linux);
         assert_eq!(e.healthz_bind_address, "10.0.0.1:10256");
         assert_eq!(e.metrics_bind_address, "[::1]:10249");

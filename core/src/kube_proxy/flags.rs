@@ -40,7 +40,13 @@ pub struct FlagSpec {
 }
 
 const fn flag(name: &'static str, kind: FlagType, field: Option<&'static str>) -> FlagSpec {
-    FlagSpec { name, kind, field, with_config: WithConfig::Ignored, deprecated: None }
+    FlagSpec {
+        name,
+        kind,
+        field,
+        with_config: WithConfig::Ignored,
+        deprecated: None,
+    }
 }
 
 const fn applies(mut spec: FlagSpec) -> FlagSpec {
@@ -73,12 +79,20 @@ pub const FLAGS: &[FlagSpec] = &[
     flag("metrics-bind-address", Text, Some("metricsBindAddress")),
     flag("bind-address-hard-fail", Bool, Some("bindAddressHardFail")),
     flag("profiling", Bool, Some("enableProfiling")),
-    flag("show-hidden-metrics-for-version", Text, Some("showHiddenMetricsForVersion")),
+    flag(
+        "show-hidden-metrics-for-version",
+        Text,
+        Some("showHiddenMetricsForVersion"),
+    ),
     flag("proxy-mode", Text, Some("mode")),
     flag("iptables-masquerade-bit", Int, Some("iptables.masqueradeBit")),
     // Sets the masquerade-all of every mode; mapped per mode in `to_config`.
     flag("masquerade-all", Bool, None),
-    flag("iptables-localhost-nodeports", Bool, Some("iptables.localhostNodePorts")),
+    flag(
+        "iptables-localhost-nodeports",
+        Bool,
+        Some("iptables.localhostNodePorts"),
+    ),
     // Drive the sync periods of every mode but ipvs; mapped per mode in `to_config`.
     flag("iptables-sync-period", Duration, None),
     flag("iptables-min-sync-period", Duration, None),
@@ -92,17 +106,33 @@ pub const FLAGS: &[FlagSpec] = &[
     flag("ipvs-udp-timeout", Duration, Some("ipvs.udpTimeout")),
     flag("detect-local-mode", Text, Some("detectLocalMode")),
     flag("pod-bridge-interface", Text, Some("detectLocal.bridgeInterface")),
-    flag("pod-interface-name-prefix", Text, Some("detectLocal.interfaceNamePrefix")),
+    flag(
+        "pod-interface-name-prefix",
+        Text,
+        Some("detectLocal.interfaceNamePrefix"),
+    ),
     flag("cluster-cidr", Text, Some("clusterCIDR")),
     flag("nodeport-addresses", List, Some("nodePortAddresses")),
     flag("oom-score-adj", Int, Some("oomScoreAdj")),
     flag("conntrack-max-per-core", Int, Some("conntrack.maxPerCore")),
     flag("conntrack-min", Int, Some("conntrack.min")),
-    flag("conntrack-tcp-timeout-established", Duration, Some("conntrack.tcpEstablishedTimeout")),
-    flag("conntrack-tcp-timeout-close-wait", Duration, Some("conntrack.tcpCloseWaitTimeout")),
+    flag(
+        "conntrack-tcp-timeout-established",
+        Duration,
+        Some("conntrack.tcpEstablishedTimeout"),
+    ),
+    flag(
+        "conntrack-tcp-timeout-close-wait",
+        Duration,
+        Some("conntrack.tcpCloseWaitTimeout"),
+    ),
     flag("conntrack-tcp-be-liberal", Bool, Some("conntrack.tcpBeLiberal")),
     flag("conntrack-udp-timeout", Duration, Some("conntrack.udpTimeout")),
-    flag("conntrack-udp-timeout-stream", Duration, Some("conntrack.udpStreamTimeout")),
+    flag(
+        "conntrack-udp-timeout-stream",
+        Duration,
+        Some("conntrack.udpStreamTimeout"),
+    ),
     flag("config-sync-period", Duration, Some("configSyncPeriod")),
     deprecated(flag("healthz-port", Int, None), "--healthz-bind-address"),
     deprecated(flag("metrics-port", Int, None), "--metrics-bind-address"),
@@ -111,10 +141,26 @@ pub const FLAGS: &[FlagSpec] = &[
     applies(flag("log-flush-frequency", Duration, Some("logging.flushFrequency"))),
     applies(flag("v", Int, Some("logging.verbosity"))),
     applies(flag("vmodule", Text, None)),
-    applies(flag("log-json-split-stream", Bool, Some("logging.options.json.splitStream"))),
-    applies(flag("log-json-info-buffer-size", Text, Some("logging.options.json.infoBufferSize"))),
-    applies(flag("log-text-split-stream", Bool, Some("logging.options.text.splitStream"))),
-    applies(flag("log-text-info-buffer-size", Text, Some("logging.options.text.infoBufferSize"))),
+    applies(flag(
+        "log-json-split-stream",
+        Bool,
+        Some("logging.options.json.splitStream"),
+    )),
+    applies(flag(
+        "log-json-info-buffer-size",
+        Text,
+        Some("logging.options.json.infoBufferSize"),
+    )),
+    applies(flag(
+        "log-text-split-stream",
+        Bool,
+        Some("logging.options.text.splitStream"),
+    )),
+    applies(flag(
+        "log-text-info-buffer-size",
+        Text,
+        Some("logging.options.text.infoBufferSize"),
+    )),
     applies(flag("help", Bool, None)),
     applies(flag("version", Text, None)),
 ];
@@ -177,14 +223,21 @@ pub fn parse_flags(words: &[Word]) -> Vec<Flag> {
         if text == "--" {
             break;
         }
-        let Some(body) = text.strip_prefix("--").or_else(|| text.strip_prefix('-').filter(|b| !b.is_empty())) else {
+        let Some(body) = text
+            .strip_prefix("--")
+            .or_else(|| text.strip_prefix('-').filter(|b| !b.is_empty()))
+        else {
             continue;
         };
         let dashes = text.len() - body.len();
         let (name, value, value_span) = match body.split_once('=') {
             Some((name, value)) => {
                 let offset = (dashes + name.chars().count() + 1) as u32;
-                (name, Some(value.to_string()), word.span.sub_columns(offset, value.chars().count() as u32))
+                (
+                    name,
+                    Some(value.to_string()),
+                    word.span.sub_columns(offset, value.chars().count() as u32),
+                )
             }
             None => (body, None, word.span),
         };
@@ -197,7 +250,13 @@ pub fn parse_flags(words: &[Word]) -> Vec<Flag> {
             }
             _ => (value, value_span),
         };
-        flags.push(Flag { name: name.to_string(), value, span: word.span, value_span, spec });
+        flags.push(Flag {
+            name: name.to_string(),
+            value,
+            span: word.span,
+            value_span,
+            spec,
+        });
     }
     flags
 }
@@ -221,7 +280,10 @@ pub fn shell_words(text: &str, span: Span, column_offset: u32) -> Vec<Word> {
             (None, c) if c.is_whitespace() || c == ';' || c == '&' || c == '|' => {
                 if let Some(s) = start.take() {
                     let len = column - s;
-                    words.push(Word { text: std::mem::take(&mut current), span: span.sub_columns(column_offset + s, len) });
+                    words.push(Word {
+                        text: std::mem::take(&mut current),
+                        span: span.sub_columns(column_offset + s, len),
+                    });
                 }
             }
             (None, c) => {
@@ -232,7 +294,10 @@ pub fn shell_words(text: &str, span: Span, column_offset: u32) -> Vec<Word> {
     }
     if let Some(s) = start {
         let len = text.chars().count() as u32 - s;
-        words.push(Word { text: current, span: span.sub_columns(column_offset + s, len) });
+        words.push(Word {
+            text: current,
+            span: span.sub_columns(column_offset + s, len),
+        });
     }
     words
 }
@@ -245,7 +310,9 @@ fn set_path(root: &mut Map<String, Value>, path: &str, value: Value) {
             here.insert(part.to_string(), value);
             return;
         }
-        let entry = here.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        let entry = here
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
@@ -261,10 +328,21 @@ fn typed_value(kind: FlagType, raw: &str) -> Value {
             "false" | "0" | "f" | "F" | "FALSE" | "False" => Value::Bool(false),
             other => Value::String(other.to_string()),
         },
-        Int => raw.parse::<i64>().map_or_else(|_| Value::String(raw.to_string()), Value::from),
-        Float => raw.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or_else(|| Value::String(raw.to_string()), Value::Number),
+        Int => raw
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(raw.to_string()), Value::from),
+        Float => raw
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| Value::String(raw.to_string()), Value::Number),
         Text | Duration => Value::String(raw.to_string()),
-        List => Value::Array(raw.split(',').filter(|s| !s.is_empty()).map(|s| Value::String(s.to_string())).collect()),
+        List => Value::Array(
+            raw.split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_string()))
+                .collect(),
+        ),
         Gates => {
             let mut gates = Map::new();
             for pair in raw.split(',').filter(|s| !s.is_empty()) {
@@ -292,15 +370,26 @@ pub fn field_for(flag: &Flag, mode: &str) -> Option<FieldPath> {
 /// Builds the v1alpha1 configuration kube-proxy derives from flags alone (no `--config`), with
 /// the field each flag set.
 pub fn to_config(flags: &[Flag]) -> (Value, Vec<(FieldPath, usize)>) {
-    let mode = flags.iter().rev().find(|f| f.name == "proxy-mode").and_then(|f| f.value.clone()).unwrap_or_default();
+    let mode = flags
+        .iter()
+        .rev()
+        .find(|f| f.name == "proxy-mode")
+        .and_then(|f| f.value.clone())
+        .unwrap_or_default();
     let mut root = Map::new();
     let mut fields = Vec::new();
     for (index, flag) in flags.iter().enumerate() {
-        let (Some(spec), Some(path)) = (flag.spec, field_for(flag, &mode)) else { continue };
+        let (Some(spec), Some(path)) = (flag.spec, field_for(flag, &mode)) else {
+            continue;
+        };
         if spec.name == "v" || spec.name.starts_with("log") {
             continue;
         }
-        set_path(&mut root, &path.to_string(), typed_value(spec.kind, flag.value_or_true()));
+        set_path(
+            &mut root,
+            &path.to_string(),
+            typed_value(spec.kind, flag.value_or_true()),
+        );
         fields.push((path, index));
     }
     (Value::Object(root), fields)
@@ -316,23 +405,47 @@ mod tests {
             .enumerate()
             .map(|(i, t)| Word {
                 text: t.to_string(),
-                span: Span::new(Position::new(i as u32 + 1, 5), Position::new(i as u32 + 1, 5 + t.len() as u32)),
+                span: Span::new(
+                    Position::new(i as u32 + 1, 5),
+                    Position::new(i as u32 + 1, 5 + t.len() as u32),
+                ),
             })
             .collect()
     }
 
     #[test]
     fn reads_pflag_forms() {
-        let flags = parse_flags(&words(&["/usr/local/bin/kube-proxy", "--proxy-mode=ipvs", "--v", "2", "--masquerade-all", "--cluster-cidr", "10.0.0.0/8"]));
+        let flags = parse_flags(&words(&[
+            "/usr/local/bin/kube-proxy",
+            "--proxy-mode=ipvs",
+            "--v",
+            "2",
+            "--masquerade-all",
+            "--cluster-cidr",
+            "10.0.0.0/8",
+        ]));
         let names: Vec<_> = flags.iter().map(|f| (f.name.as_str(), f.value.as_deref())).collect();
-        assert_eq!(names, vec![("proxy-mode", Some("ipvs")), ("v", Some("2")), ("masquerade-all", None), ("cluster-cidr", Some("10.0.0.0/8"))]);
+        assert_eq!(
+            names,
+            vec![
+                ("proxy-mode", Some("ipvs")),
+                ("v", Some("2")),
+                ("masquerade-all", None),
+                ("cluster-cidr", Some("10.0.0.0/8"))
+            ]
+        );
         assert_eq!(flags[0].value_span.start.column, 5 + "--proxy-mode=".len() as u32);
         assert_eq!(flags[3].value_span.start.line, 7);
     }
 
     #[test]
     fn flags_build_a_configuration() {
-        let flags = parse_flags(&words(&["--proxy-mode=nftables", "--masquerade-all", "--iptables-sync-period=10s", "--feature-gates=A=true,B=false"]));
+        let flags = parse_flags(&words(&[
+            "--proxy-mode=nftables",
+            "--masquerade-all",
+            "--iptables-sync-period=10s",
+            "--feature-gates=A=true,B=false",
+        ]));
         let (config, fields) = to_config(&flags);
         assert_eq!(config["mode"], "nftables");
         assert_eq!(config["nftables"]["masqueradeAll"], true);

@@ -248,12 +248,12 @@ impl<'a> KubeProxySite<'a> {
             let found = locate(root, path);
             return (found.node.span(), found.exact && self.positions_exact);
         }
-        let flag = self
-            .flag_fields
-            .iter()
-            .rev()
-            .find(|(p, _)| p == path)
-            .or_else(|| self.flag_fields.iter().rev().find(|(p, _)| path.starts_with(p) || p.starts_with(path)));
+        let flag = self.flag_fields.iter().rev().find(|(p, _)| p == path).or_else(|| {
+            self.flag_fields
+                .iter()
+                .rev()
+                .find(|(p, _)| path.starts_with(p) || p.starts_with(path))
+        });
         match flag {
             Some((p, index)) => {
                 let flag = &self.flags[*index];
@@ -278,7 +278,11 @@ impl<'a> KubeProxySite<'a> {
 
     /// The flag that set `path`, for a configuration built from flags.
     pub fn flag_for(&self, path: &FieldPath) -> Option<&Flag> {
-        self.flag_fields.iter().rev().find(|(p, _)| p == path).and_then(|(_, index)| self.flags.get(*index))
+        self.flag_fields
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .and_then(|(_, index)| self.flags.get(*index))
     }
 
     pub fn container(&self) -> Option<&str> {

@@ -49,15 +49,23 @@ fn command_words(container: NodeRef<'_>) -> Vec<Word> {
     for key in ["command", "args"] {
         let Some(list) = container.get(key) else { continue };
         for item in list.items() {
-            let (Some(text), Some(scalar)) = (item.as_str(), item.scalar()) else { continue };
+            let (Some(text), Some(scalar)) = (item.as_str(), item.scalar()) else {
+                continue;
+            };
             let span = item.span();
             let single_line = span.start.line == span.end.line && !text.contains('\n');
             if text.contains(char::is_whitespace) && (text.contains("kube-proxy") || text.contains("--")) {
-                let quote = u32::from(matches!(scalar.style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted));
+                let quote = u32::from(matches!(
+                    scalar.style,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+                ));
                 let inner = if single_line { span } else { Span::point(span.start) };
                 words.extend(shell_words(text, inner, quote));
             } else {
-                words.push(Word { text: text.to_string(), span });
+                words.push(Word {
+                    text: text.to_string(),
+                    span,
+                });
             }
         }
     }
@@ -74,8 +82,14 @@ fn os_of(pod_spec: NodeRef<'_>) -> Os {
 
 /// The kube-proxy containers of a workload object.
 pub fn kube_proxy_containers<'a>(object: &Object<'a>, default_os: Os) -> Vec<KubeProxyWorkload<'a>> {
-    let Some(spec) = pod_spec(object) else { return Vec::new() };
-    let os = if spec.path("nodeSelector").is_some() { os_of(spec) } else { default_os };
+    let Some(spec) = pod_spec(object) else {
+        return Vec::new();
+    };
+    let os = if spec.path("nodeSelector").is_some() {
+        os_of(spec)
+    } else {
+        default_os
+    };
     let mut found = Vec::new();
     for key in ["initContainers", "containers"] {
         let Some(containers) = spec.get(key) else { continue };

@@ -46,7 +46,10 @@ impl<'a> Context<'a> {
     /// not those of a kubeadm file that skips the kube-proxy add-on.
     pub fn active_sites(&self) -> impl Iterator<Item = &'a KubeProxySite<'a>> + 'a {
         let running = self.cluster.kube_proxy.off.is_none();
-        self.kube_proxy.sites.iter().filter(move |s| running && s.disabled_by.is_none())
+        self.kube_proxy
+            .sites
+            .iter()
+            .filter(move |s| running && s.disabled_by.is_none())
     }
 
     /// All kube-proxy configurations, including those of a kube-proxy that is switched off.
@@ -73,7 +76,11 @@ pub struct Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     pub fn new(files: &'a [SourceFile], selection: &'a RuleSelection) -> Self {
-        Emitter { files, selection, findings: Vec::new() }
+        Emitter {
+            files,
+            selection,
+            findings: Vec::new(),
+        }
     }
 
     pub fn into_findings(self) -> Vec<Finding> {
@@ -96,7 +103,11 @@ impl<'a> Emitter<'a> {
         if self.selection.disabled.contains(rule.code) {
             return None;
         }
-        if object.is_some_and(|o| o.ignored_rules.iter().any(|r| r.eq_ignore_ascii_case(rule.code) || r == rule.name)) {
+        if object.is_some_and(|o| {
+            o.ignored_rules
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(rule.code) || r == rule.name)
+        }) {
             return None;
         }
         let severity = self.selection.severity.get(rule.code).copied().unwrap_or(severity);
@@ -135,7 +146,16 @@ impl<'a> Emitter<'a> {
         let data_key = site.data_key().map(str::to_string);
         let container = site.container().map(str::to_string);
         let field = (!field.is_root()).then(|| site.display_field(field));
-        if let Some(finding) = self.report(rule, severity, site.object.file, span, exact, Some(&site.object), message, help) {
+        if let Some(finding) = self.report(
+            rule,
+            severity,
+            site.object.file,
+            span,
+            exact,
+            Some(&site.object),
+            message,
+            help,
+        ) {
             finding.field = field;
             finding.data_key = data_key;
             finding.container = container;

@@ -48,7 +48,10 @@ impl RuleMeta {
     }
 
     pub fn url(&self) -> String {
-        format!("https://github.com/dplint/dplint/blob/main/docs/rules.md#{}", self.code.to_ascii_lowercase())
+        format!(
+            "https://github.com/dplint/dplint/blob/main/docs/rules.md#{}",
+            self.code.to_ascii_lowercase()
+        )
     }
 }
 

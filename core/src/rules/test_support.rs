@@ -19,7 +19,14 @@ pub fn check_for_version(yaml: &str, major: u32, minor: u32) -> Vec<Finding> {
 }
 
 pub fn check_with(yaml: &str, options: &CheckOptions) -> Vec<Finding> {
-    check_inputs(&[Input { name: "test.yaml", bytes: yaml.as_bytes() }], options).findings
+    check_inputs(
+        &[Input {
+            name: "test.yaml",
+            bytes: yaml.as_bytes(),
+        }],
+        options,
+    )
+    .findings
 }
 
 /// Findings of one rule.

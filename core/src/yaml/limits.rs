@@ -21,6 +21,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 128, max_expanded_nodes: 1_000_000, max_document_bytes: 8 * 1024 * 1024 }
+        Limits {
+            max_depth: 128,
+            max_expanded_nodes: 1_000_000,
+            max_document_bytes: 8 * 1024 * 1024,
+        }
     }
 }

@@ -53,7 +53,8 @@ pub fn resolve_scalar<'a>(scalar: &'a Scalar, tag: Option<&str>) -> Resolved<'a>
 fn looks_numeric(text: &str) -> bool {
     let t = text.trim_start_matches(['+', '-']);
     t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_'))
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_'))
         && t.chars().any(|c| c.is_ascii_digit())
 }
 
@@ -124,7 +125,10 @@ mod tests {
     use crate::yaml::node::ScalarStyle;
 
     fn plain(text: &str) -> Scalar {
-        Scalar { text: text.into(), style: ScalarStyle::Plain }
+        Scalar {
+            text: text.into(),
+            style: ScalarStyle::Plain,
+        }
     }
 
     #[test]
@@ -142,7 +146,10 @@ mod tests {
 
     #[test]
     fn quoted_and_tagged_scalars_stay_strings() {
-        let quoted = Scalar { text: "14".into(), style: ScalarStyle::DoubleQuoted };
+        let quoted = Scalar {
+            text: "14".into(),
+            style: ScalarStyle::DoubleQuoted,
+        };
         assert_eq!(resolve_scalar(&quoted, None), Resolved::Str("14"));
         assert_eq!(resolve_scalar(&plain("true"), Some("!!str")), Resolved::Str("true"));
     }

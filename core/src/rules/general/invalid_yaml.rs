@@ -54,11 +54,22 @@ impl Rule for InvalidYaml {
         }
         for value in cx.embedded {
             if let Some((message, at)) = &value.parsed.error {
-                let message = format!("the YAML in {:?} of {} cannot be read: {message}", value.key, value.object.meta.display());
+                let message = format!(
+                    "the YAML in {:?} of {} cannot be read: {message}",
+                    value.key,
+                    value.object.meta.display()
+                );
                 let span = crate::location::Span::point(*at);
-                if let Some(finding) =
-                    out.report(&Self::META, Severity::Error, value.object.file, span, value.parsed.exact, Some(&value.object), message, help())
-                {
+                if let Some(finding) = out.report(
+                    &Self::META,
+                    Severity::Error,
+                    value.object.file,
+                    span,
+                    value.parsed.exact,
+                    Some(&value.object),
+                    message,
+                    help(),
+                ) {
                     if value.object.meta.is("ConfigMap") {
                         finding.data_key = Some(value.key.clone());
                     }
@@ -78,7 +89,8 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_located_and_other_documents_still_checked() {
-        let yaml = "a: [b\n---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmdoe: ipvs\n";
+        let yaml =
+            "a: [b\n---\napiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmdoe: ipvs\n";
         let findings = check_yaml(yaml);
         let invalid = only(findings.clone(), "DP001");
         assert_eq!(invalid.len(), 1);

@@ -126,8 +126,12 @@ mod tests {
 
     #[test]
     fn leaves_the_kube_proxy_nftables_case_to_cx104() {
-        let kube_proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n---\n";
-        let yaml = format!("{kube_proxy}{}", felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n"));
+        let kube_proxy =
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n---\n";
+        let yaml = format!(
+            "{kube_proxy}{}",
+            felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n")
+        );
         let findings = on_calico(&yaml, "3.31");
         assert!(only(findings.clone(), "CF103").is_empty());
         assert_eq!(only(findings, "CX104").len(), 1);

@@ -66,7 +66,12 @@ impl Rule for DuplicateField {
             }
         }
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
-            for issue in site.decoded.issues.iter().filter(|i| i.kind == DecodeIssueKind::DuplicateField) {
+            for issue in site
+                .decoded
+                .issues
+                .iter()
+                .filter(|i| i.kind == DecodeIssueKind::DuplicateField)
+            {
                 let field = issue.path.to_string();
                 let Some(root) = site.root else { continue };
                 // Point at the repeated occurrence, not the first one `locate` would find.
@@ -79,7 +84,16 @@ impl Rule for DuplicateField {
                     occurrences.len()
                 );
                 let help = format!("Delete all but one {key:?} and give it the value you want.");
-                if let Some(finding) = out.report(&Self::META, Severity::Warning, site.object.file, last.span(), site.positions_exact, Some(&site.object), message, help) {
+                if let Some(finding) = out.report(
+                    &Self::META,
+                    Severity::Warning,
+                    site.object.file,
+                    last.span(),
+                    site.positions_exact,
+                    Some(&site.object),
+                    message,
+                    help,
+                ) {
                     finding.field = Some(field);
                     finding.data_key = site.data_key().map(str::to_string);
                 }
@@ -103,7 +117,10 @@ mod tests {
     #[test]
     fn nested_duplicates_are_found() {
         let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nipvs:\n  strictARP: true\n  strictARP: false\n";
-        assert_eq!(only(check_yaml(yaml), "KP002")[0].field.as_deref(), Some("ipvs.strictARP"));
+        assert_eq!(
+            only(check_yaml(yaml), "KP002")[0].field.as_deref(),
+            Some("ipvs.strictARP")
+        );
     }
 
     #[test]

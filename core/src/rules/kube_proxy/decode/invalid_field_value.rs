@@ -44,7 +44,9 @@ impl Rule for InvalidFieldValue {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.all_sites() {
             for issue in &site.decoded.issues {
-                let DecodeIssueKind::InvalidValue { detail } = &issue.kind else { continue };
+                let DecodeIssueKind::InvalidValue { detail } = &issue.kind else {
+                    continue;
+                };
                 let message = match site.flag_for(&issue.path) {
                     Some(flag) => format!(
                         "--{}={} is not a valid value for {:?} ({detail}); kube-proxy exits with \"invalid argument\" and programs no Services",
@@ -75,7 +77,11 @@ mod tests {
         let fields: Vec<_> = f.iter().map(|f| (f.field.clone().unwrap(), f.line)).collect();
         assert_eq!(
             fields,
-            vec![("iptables.syncPeriod".to_string(), 4), ("iptables.masqueradeBit".to_string(), 5), ("conntrack.tcpCloseWaitTimeout".to_string(), 7)]
+            vec![
+                ("iptables.syncPeriod".to_string(), 4),
+                ("iptables.masqueradeBit".to_string(), 5),
+                ("conntrack.tcpCloseWaitTimeout".to_string(), 7)
+            ]
         );
     }
 

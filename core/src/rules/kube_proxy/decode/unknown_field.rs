@@ -49,7 +49,9 @@ impl Rule for UnknownField {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
             for issue in &site.decoded.issues {
-                let DecodeIssueKind::UnknownField { suggestion } = &issue.kind else { continue };
+                let DecodeIssueKind::UnknownField { suggestion } = &issue.kind else {
+                    continue;
+                };
                 // Patch files (kind's kubeadmConfigPatches) carry metadata to select their target.
                 if matches!(site.origin, Origin::Embedded { .. }) && issue.path.to_string() == "metadata" {
                     continue;
@@ -57,16 +59,26 @@ impl Rule for UnknownField {
                 let written = issue.path.last_key().unwrap_or_default();
                 let (message, help) = match (suggestion, removed_field(&issue.path.to_string())) {
                     (Some(s), _) => (
-                        format!("unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect", issue.path.to_string()),
+                        format!(
+                            "unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect",
+                            issue.path.to_string()
+                        ),
                         format!("Did you mean {s:?}? Field names are case-sensitive: rename {written:?} to {s:?}."),
                     ),
                     (None, Some(note)) => (
-                        format!("field {:?} no longer exists in kubeproxy.config.k8s.io/v1alpha1 ({note}); kube-proxy ignores it", issue.path.to_string()),
+                        format!(
+                            "field {:?} no longer exists in kubeproxy.config.k8s.io/v1alpha1 ({note}); kube-proxy ignores it",
+                            issue.path.to_string()
+                        ),
                         "Delete the field.".to_string(),
                     ),
                     (None, None) => (
-                        format!("unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect", issue.path.to_string()),
-                        "Delete the field, or correct its name against the KubeProxyConfiguration reference.".to_string(),
+                        format!(
+                            "unknown field {:?}: kube-proxy ignores it (after logging a strict-decoding error), so this setting has no effect",
+                            issue.path.to_string()
+                        ),
+                        "Delete the field, or correct its name against the KubeProxyConfiguration reference."
+                            .to_string(),
                     ),
                 };
                 out.on_field(&Self::META, Severity::Warning, site, &issue.path, message, help);
@@ -81,7 +93,9 @@ fn removed_field(path: &str) -> Option<&'static str> {
         "udpIdleTimeout" => "it configured the userspace proxier, removed in Kubernetes v1.26",
         "resourceContainer" => "removed in Kubernetes v1.16",
         "conntrack.max" => "removed in Kubernetes v1.19; use conntrack.maxPerCore and conntrack.min",
-        "ipvs.masqueradeAll" => "masquerade-all is iptables.masqueradeAll (iptables and ipvs modes) or nftables.masqueradeAll",
+        "ipvs.masqueradeAll" => {
+            "masquerade-all is iptables.masqueradeAll (iptables and ipvs modes) or nftables.masqueradeAll"
+        }
         _ => return None,
     })
 }
@@ -94,23 +108,34 @@ mod tests {
 
     #[test]
     fn typos_get_suggestions() {
-        let f = only(check_yaml(&format!("{HEAD}mdoe: nftables\nipvs:\n  ExcludeCIDRs: []\n")), "KP001");
+        let f = only(
+            check_yaml(&format!("{HEAD}mdoe: nftables\nipvs:\n  ExcludeCIDRs: []\n")),
+            "KP001",
+        );
         let got: Vec<_> = f.iter().map(|f| (f.field.clone().unwrap(), f.line, f.column)).collect();
-        assert_eq!(got, vec![("mdoe".to_string(), 3, 7), ("ipvs.ExcludeCIDRs".to_string(), 5, 17)]);
+        assert_eq!(
+            got,
+            vec![("mdoe".to_string(), 3, 7), ("ipvs.ExcludeCIDRs".to_string(), 5, 17)]
+        );
         assert!(f[0].help.contains("\"mode\""));
         assert!(f[1].help.contains("\"excludeCIDRs\""));
     }
 
     #[test]
     fn removed_fields_are_explained() {
-        let f = only(check_yaml(&format!("{HEAD}udpIdleTimeout: 250ms\nconntrack:\n  max: 0\n")), "KP001");
+        let f = only(
+            check_yaml(&format!("{HEAD}udpIdleTimeout: 250ms\nconntrack:\n  max: 0\n")),
+            "KP001",
+        );
         assert!(f[0].message.contains("userspace"));
         assert!(f[1].message.contains("maxPerCore"));
     }
 
     #[test]
     fn known_fields_are_quiet() {
-        let yaml = format!("{HEAD}mode: nftables\nnftables:\n  masqueradeAll: true\nlogging:\n  format: text\n  flushFrequency: 5s\n");
+        let yaml = format!(
+            "{HEAD}mode: nftables\nnftables:\n  masqueradeAll: true\nlogging:\n  format: text\n  flushFrequency: 5s\n"
+        );
         assert!(only(check_yaml(&yaml), "KP001").is_empty());
     }
 

@@ -64,7 +64,14 @@ impl Rule for UnsupportedApiVersion {
                 None => continue,
             };
             let help = format!("Set `apiVersion: {API_VERSION}`.");
-            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("apiVersion"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Error,
+                site,
+                &FieldPath::parse("apiVersion"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -75,7 +82,10 @@ mod tests {
 
     #[test]
     fn v1alpha2_is_not_served() {
-        let f = only(check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\n"), "KP004");
+        let f = only(
+            check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\n"),
+            "KP004",
+        );
         assert_eq!((f.len(), f[0].line, f[0].column), (1, 1, 13));
     }
 
@@ -87,7 +97,13 @@ mod tests {
 
     #[test]
     fn v1alpha1_and_patches_are_quiet() {
-        assert!(only(check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"), "KP004").is_empty());
+        assert!(
+            only(
+                check_yaml("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"),
+                "KP004"
+            )
+            .is_empty()
+        );
         let patch = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: KubeProxyConfiguration\n  mode: ipvs\n";
         assert!(only(check_yaml(patch), "KP004").is_empty());
     }

@@ -39,13 +39,24 @@ impl Rule for DeprecatedFlag {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for workload in &cx.kube_proxy.workloads {
             for flag in &workload.flags {
-                let Some(replacement) = flag.spec.and_then(|s| s.deprecated) else { continue };
+                let Some(replacement) = flag.spec.and_then(|s| s.deprecated) else {
+                    continue;
+                };
                 let message = format!(
                     "--{} is deprecated and will be removed in a future release; kube-proxy will then refuse to start",
                     flag.name
                 );
                 let help = format!("Use {replacement} (IP:port) instead.");
-                if let Some(f) = out.report(&Self::META, Severity::Warning, workload.object.file, flag.span, true, Some(&workload.object), message, help) {
+                if let Some(f) = out.report(
+                    &Self::META,
+                    Severity::Warning,
+                    workload.object.file,
+                    flag.span,
+                    true,
+                    Some(&workload.object),
+                    message,
+                    help,
+                ) {
                     f.container = Some(workload.container.clone());
                 }
             }
@@ -58,7 +69,9 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn pod(args: &str) -> String {
-        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, {args}]\n")
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, {args}]\n"
+        )
     }
 
     #[test]

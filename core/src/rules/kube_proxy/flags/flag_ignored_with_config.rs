@@ -66,7 +66,16 @@ impl Rule for FlagIgnoredWithConfig {
                     "Set this in the configuration file{field} instead — for kubeadm, in `config.conf` of ConfigMap kube-system/kube-proxy — and delete the flag from container {:?}.",
                     workload.container
                 );
-                if let Some(f) = out.report(&Self::META, Severity::Warning, workload.object.file, flag.span, true, Some(&workload.object), message, help) {
+                if let Some(f) = out.report(
+                    &Self::META,
+                    Severity::Warning,
+                    workload.object.file,
+                    flag.span,
+                    true,
+                    Some(&workload.object),
+                    message,
+                    help,
+                ) {
                     f.container = Some(workload.container.clone());
                     f.field = spec.field.map(str::to_string);
                 }
@@ -80,12 +89,16 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn ds(args: &str) -> String {
-        format!("apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.0\n        command:\n        - /usr/local/bin/kube-proxy\n{args}")
+        format!(
+            "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.0\n        command:\n        - /usr/local/bin/kube-proxy\n{args}"
+        )
     }
 
     #[test]
     fn flags_next_to_config_are_reported() {
-        let yaml = ds("        - --config=/var/lib/kube-proxy/config.conf\n        - --proxy-mode=nftables\n        - --hostname-override=$(NODE_NAME)\n        - --v=2\n");
+        let yaml = ds(
+            "        - --config=/var/lib/kube-proxy/config.conf\n        - --proxy-mode=nftables\n        - --hostname-override=$(NODE_NAME)\n        - --v=2\n",
+        );
         let f = only(check_yaml(&yaml), "KP301");
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].line, f[0].column), (15, 11));
@@ -96,7 +109,8 @@ mod tests {
     #[test]
     fn silent_without_config_or_for_flags_that_still_apply() {
         assert!(only(check_yaml(&ds("        - --proxy-mode=nftables\n")), "KP301").is_empty());
-        let yaml = ds("        - --config=/var/lib/kube-proxy/config.conf\n        - --hostname-override=$(NODE_NAME)\n");
+        let yaml =
+            ds("        - --config=/var/lib/kube-proxy/config.conf\n        - --hostname-override=$(NODE_NAME)\n");
         assert!(only(check_yaml(&yaml), "KP301").is_empty());
     }
 }

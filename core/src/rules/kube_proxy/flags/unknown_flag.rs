@@ -49,17 +49,34 @@ impl Rule for UnknownFlag {
                 }
                 let (message, help) = if REMOVED_KLOG_FLAGS.contains(&flag.name.as_str()) {
                     (
-                        format!("--{} was removed from kube-proxy in Kubernetes v1.26 (klog flags, KEP-2845): kube-proxy exits with \"unknown flag\"", flag.name),
+                        format!(
+                            "--{} was removed from kube-proxy in Kubernetes v1.26 (klog flags, KEP-2845): kube-proxy exits with \"unknown flag\"",
+                            flag.name
+                        ),
                         "Delete the flag; kube-proxy logs to stderr, and `-v`/`--logging-format` remain.".to_string(),
                     )
                 } else {
-                    let suggestion = closest(&flag.name).map(|s| format!(" Did you mean --{s}?")).unwrap_or_default();
+                    let suggestion = closest(&flag.name)
+                        .map(|s| format!(" Did you mean --{s}?"))
+                        .unwrap_or_default();
                     (
-                        format!("--{} is not a kube-proxy flag: kube-proxy exits with \"unknown flag\" at start", flag.name),
+                        format!(
+                            "--{} is not a kube-proxy flag: kube-proxy exits with \"unknown flag\" at start",
+                            flag.name
+                        ),
                         format!("Delete or correct the flag.{suggestion}"),
                     )
                 };
-                if let Some(f) = out.report(&Self::META, Severity::Error, workload.object.file, flag.span, true, Some(&workload.object), message, help) {
+                if let Some(f) = out.report(
+                    &Self::META,
+                    Severity::Error,
+                    workload.object.file,
+                    flag.span,
+                    true,
+                    Some(&workload.object),
+                    message,
+                    help,
+                ) {
                     f.container = Some(workload.container.clone());
                 }
             }
@@ -96,12 +113,17 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn pod(args: &str, os: &str) -> String {
-        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  nodeSelector:\n    kubernetes.io/os: {os}\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, {args}]\n")
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\nspec:\n  nodeSelector:\n    kubernetes.io/os: {os}\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, {args}]\n"
+        )
     }
 
     #[test]
     fn fires_on_removed_and_misspelled_flags() {
-        let f = only(check_yaml(&pod("--logtostderr=true, --proxy-mod=ipvs", "linux")), "KP303");
+        let f = only(
+            check_yaml(&pod("--logtostderr=true, --proxy-mod=ipvs", "linux")),
+            "KP303",
+        );
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("v1.26"));
         assert!(f[1].help.contains("--proxy-mode"), "{}", f[1].help);
@@ -109,7 +131,13 @@ mod tests {
 
     #[test]
     fn silent_on_known_flags_variables_and_windows() {
-        assert!(only(check_yaml(&pod("--proxy-mode=ipvs, -v=2, --v, \"4\"", "linux")), "KP303").is_empty());
+        assert!(
+            only(
+                check_yaml(&pod("--proxy-mode=ipvs, -v=2, --v, \"4\"", "linux")),
+                "KP303"
+            )
+            .is_empty()
+        );
         assert!(only(check_yaml(&pod("$(KUBE_PROXY_ARGS)", "linux")), "KP303").is_empty());
         assert!(only(check_yaml(&pod("--windows-service", "windows")), "KP303").is_empty());
     }

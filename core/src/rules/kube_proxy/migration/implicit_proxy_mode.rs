@@ -52,17 +52,26 @@ impl Rule for ImplicitProxyMode {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
-        let severity = if version >= MODE_DEFAULT_WARNING { Severity::Warning } else { Severity::Info };
+        let severity = if version >= MODE_DEFAULT_WARNING {
+            Severity::Warning
+        } else {
+            Severity::Info
+        };
         for site in cx.active_sites() {
             // A patch is merged into a full configuration that may set the mode.
-            if site.os != Os::Linux || site.effective.mode_written.is_some() || matches!(site.origin, Origin::Embedded { .. }) {
+            if site.os != Os::Linux
+                || site.effective.mode_written.is_some()
+                || matches!(site.origin, Origin::Embedded { .. })
+            {
                 continue;
             }
             let message = format!(
                 "kube-proxy mode is not set, so it defaults to iptables; the default is planned to become nftables (KEP-5343) and kube-proxy warns about it from 1.37 (target {version})"
             );
-            let help = format!("Set the mode you run explicitly:{}", fix::set_field(site, "mode", "nftables"))
-                + "\n(or `iptables` to stay on iptables; Calico's dataplane must match).";
+            let help = format!(
+                "Set the mode you run explicitly:{}",
+                fix::set_field(site, "mode", "nftables")
+            ) + "\n(or `iptables` to stay on iptables; Calico's dataplane must match).";
             out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), message, help);
         }
     }
@@ -84,7 +93,10 @@ mod tests {
             assert_eq!(f[0].severity, Severity::Info);
         }
         let absent = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";
-        assert_eq!(only(check_for_version(absent, 1, 37), "KP202")[0].severity, Severity::Warning);
+        assert_eq!(
+            only(check_for_version(absent, 1, 37), "KP202")[0].severity,
+            Severity::Warning
+        );
     }
 
     #[test]

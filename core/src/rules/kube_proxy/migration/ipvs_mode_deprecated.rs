@@ -74,45 +74,75 @@ impl Rule for IpvsModeDeprecated {
             let (severity, what) = match ipvs_stage(version) {
                 IpvsStage::Supported => (
                     Severity::Info,
-                    format!("kube-proxy runs in ipvs mode; ipvs is deprecated from Kubernetes 1.35 and removed in 1.43 (target {version}, {from})"),
+                    format!(
+                        "kube-proxy runs in ipvs mode; ipvs is deprecated from Kubernetes 1.35 and removed in 1.43 (target {version}, {from})"
+                    ),
                 ),
                 IpvsStage::Deprecated => (
                     Severity::Warning,
-                    format!("ipvs mode is deprecated in Kubernetes {version} ({from}): kube-proxy logs an error and a Node warning event at every start, the mode is switched off by default in 1.40 and removed in 1.43"),
+                    format!(
+                        "ipvs mode is deprecated in Kubernetes {version} ({from}): kube-proxy logs an error and a Node warning event at every start, the mode is switched off by default in 1.40 and removed in 1.43"
+                    ),
                 ),
                 IpvsStage::Gated => (
                     Severity::Warning,
-                    format!("ipvs mode is deprecated and behind the {IPVS_GATE} feature gate in Kubernetes {version} ({from}); the gate is switched off by default in 1.40 and ipvs is removed in 1.43"),
+                    format!(
+                        "ipvs mode is deprecated and behind the {IPVS_GATE} feature gate in Kubernetes {version} ({from}); the gate is switched off by default in 1.40 and ipvs is removed in 1.43"
+                    ),
                 ),
                 IpvsStage::OffByDefault if gate_on => (
                     Severity::Warning,
-                    format!("ipvs mode only works in Kubernetes {version} ({from}) because featureGates.{IPVS_GATE} is true; ipvs is removed in 1.43 and kube-proxy will then exit"),
+                    format!(
+                        "ipvs mode only works in Kubernetes {version} ({from}) because featureGates.{IPVS_GATE} is true; ipvs is removed in 1.43 and kube-proxy will then exit"
+                    ),
                 ),
                 IpvsStage::OffByDefault => (
                     Severity::Error,
-                    format!("ipvs mode is off by default in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"),
+                    format!(
+                        "ipvs mode is off by default in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"
+                    ),
                 ),
                 IpvsStage::Removed => (
                     Severity::Error,
-                    format!("ipvs mode is removed in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"),
+                    format!(
+                        "ipvs mode is removed in Kubernetes {version} ({from}): kube-proxy exits at start and Services stop working on every node"
+                    ),
                 ),
             };
             // Installers have their own spelling (AKS `IPVS`); say which setting means ipvs.
-            let written = site.installer_field(&FieldPath::parse("mode")).and_then(|f| f.written.as_ref().map(|w| (f, w)));
+            let written = site
+                .installer_field(&FieldPath::parse("mode"))
+                .and_then(|f| f.written.as_ref().map(|w| (f, w)));
             let what = match written {
-                Some((field, written)) => format!("{} {written:?} runs kube-proxy in ipvs mode; {what}", field.installer_path),
+                Some((field, written)) => format!(
+                    "{} {written:?} runs kube-proxy in ipvs mode; {what}",
+                    field.installer_path
+                ),
                 None => what,
             };
-            let old_kernel = cx.target.node_kernels.iter().find(|k| !k.at_least(NFTABLES_MIN_KERNEL.0, NFTABLES_MIN_KERNEL.1));
-            let target_mode = if old_kernel.is_some() { modes::IPTABLES } else { modes::NFTABLES };
-            let mut help = format!("Switch to {target_mode} mode:{}", fix::set_field(site, "mode", target_mode));
+            let old_kernel = cx
+                .target
+                .node_kernels
+                .iter()
+                .find(|k| !k.at_least(NFTABLES_MIN_KERNEL.0, NFTABLES_MIN_KERNEL.1));
+            let target_mode = if old_kernel.is_some() {
+                modes::IPTABLES
+            } else {
+                modes::NFTABLES
+            };
+            let mut help = format!(
+                "Switch to {target_mode} mode:{}",
+                fix::set_field(site, "mode", target_mode)
+            );
             if let Some(kernel) = old_kernel {
                 help.push_str(&format!("\nnftables needs kernel 5.13 or later and node kernel {kernel} is older, so iptables is the replacement there."));
             } else {
                 help.push_str("\nnftables needs kernel 5.13 or later (with nft 1.0.1+) on every node; use iptables on older nodes.");
             }
             if ipvs_stage(version) == IpvsStage::OffByDefault && !gate_on {
-                help.push_str(&format!("\nTo buy time until 1.43 only, set featureGates.{IPVS_GATE}: true."));
+                help.push_str(&format!(
+                    "\nTo buy time until 1.43 only, set featureGates.{IPVS_GATE}: true."
+                ));
             }
             help.push_str("\nMove kube-proxy first, then Calico's dataplane. ");
             help.push_str(&fix::rollout(site));
@@ -141,8 +171,14 @@ mod tests {
     #[test]
     fn gate_override_keeps_ipvs_a_warning_until_removal() {
         let yaml = format!("{IPVS}featureGates:\n  KubeProxyIPVS: true\n");
-        assert_eq!(only(check_for_version(&yaml, 1, 41), "KP201")[0].severity, Severity::Warning);
-        assert_eq!(only(check_for_version(&yaml, 1, 43), "KP201")[0].severity, Severity::Error);
+        assert_eq!(
+            only(check_for_version(&yaml, 1, 41), "KP201")[0].severity,
+            Severity::Warning
+        );
+        assert_eq!(
+            only(check_for_version(&yaml, 1, 43), "KP201")[0].severity,
+            Severity::Error
+        );
     }
 
     #[test]
@@ -158,7 +194,9 @@ mod tests {
             let yaml = IPVS.replace("ipvs", mode);
             assert!(only(check_yaml(&yaml), "KP201").is_empty(), "{mode}");
         }
-        let kubeadm = format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n---\n{IPVS}");
+        let kubeadm = format!(
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nproxy:\n  disabled: true\n---\n{IPVS}"
+        );
         assert!(only(check_yaml(&kubeadm), "KP201").is_empty());
         let switched_off = format!(
             "{IPVS}---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      nodeSelector:\n        non-calico: \"true\"\n      containers:\n      - name: kube-proxy\n        command: [kube-proxy, --config=/var/lib/kube-proxy/config.conf]\n"
@@ -168,7 +206,9 @@ mod tests {
 
     #[test]
     fn version_from_the_input_is_used() {
-        let yaml = format!("apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.41.0\n---\n{IPVS}");
+        let yaml = format!(
+            "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.41.0\n---\n{IPVS}"
+        );
         let f = &only(check_yaml(&yaml), "KP201")[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.message.contains("1.41"), "{}", f.message);

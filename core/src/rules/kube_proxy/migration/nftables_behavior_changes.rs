@@ -46,23 +46,42 @@ impl Rule for NftablesBehaviorChanges {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        for site in cx.active_sites().filter(|s| s.os == Os::Linux && s.effective.mode == modes::NFTABLES) {
+        for site in cx
+            .active_sites()
+            .filter(|s| s.os == Os::Linux && s.effective.mode == modes::NFTABLES)
+        {
             let mut notes = Vec::new();
             if site.effective.node_port_addresses_defaulted {
                 notes.push("NodePorts are accepted only on the node's primary IPs (nodePortAddresses defaults to `primary`), not on every local IP");
             }
             notes.push("NodePorts are never accepted on 127.0.0.1");
             notes.push("kube-proxy does not open the node's firewall for NodePorts: local firewalls must allow the NodePort range");
-            let liberal = site.decoded.config.conntrack.as_ref().and_then(|c| c.tcp_be_liberal).unwrap_or(false);
+            let liberal = site
+                .decoded
+                .config
+                .conntrack
+                .as_ref()
+                .and_then(|c| c.tcp_be_liberal)
+                .unwrap_or(false);
             if !liberal {
                 notes.push("there is no workaround for conntrack's spurious \"Connection reset by peer\" (kernels before 6.1); set conntrack.tcpBeLiberal: true if you relied on it");
             }
             if cx.target.node_kernels.is_empty() {
                 notes.push("nodes need kernel 5.13 or later with nft 1.0.1 or later (give --node-kernel to check)");
             }
-            let message = format!("nftables mode behaves differently from iptables and ipvs: {}", notes.join("; "));
+            let message = format!(
+                "nftables mode behaves differently from iptables and ipvs: {}",
+                notes.join("; ")
+            );
             let help = "Check these behaviours against your clients and firewalls; to keep accepting NodePorts on every node IP set `nodePortAddresses: [\"0.0.0.0/0\", \"::/0\"]`.".to_string();
-            out.on_field(&Self::META, Severity::Info, site, &FieldPath::parse("mode"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Info,
+                site,
+                &FieldPath::parse("mode"),
+                message,
+                help,
+            );
         }
     }
 }

@@ -48,12 +48,20 @@ impl Rule for NftablesKernelTooOld {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (major, minor) = NFTABLES_MIN_KERNEL;
-        let old: Vec<String> =
-            cx.target.node_kernels.iter().filter(|k| !k.at_least(major, minor)).map(|k| k.release.clone()).collect();
+        let old: Vec<String> = cx
+            .target
+            .node_kernels
+            .iter()
+            .filter(|k| !k.at_least(major, minor))
+            .map(|k| k.release.clone())
+            .collect();
         if old.is_empty() {
             return;
         }
-        for site in cx.active_sites().filter(|s| s.os == Os::Linux && s.effective.mode == modes::NFTABLES) {
+        for site in cx
+            .active_sites()
+            .filter(|s| s.os == Os::Linux && s.effective.mode == modes::NFTABLES)
+        {
             let message = format!(
                 "kube-proxy in nftables mode requires kernel {major}.{minor} or later, but node kernel {} is older: kube-proxy exits at start on those nodes",
                 old.join(", ")
@@ -62,7 +70,14 @@ impl Rule for NftablesKernelTooOld {
                 "Upgrade those nodes to kernel {major}.{minor}+ (nft 1.0.1+), or run them in iptables mode:{}",
                 fix::set_field(site, "mode", modes::IPTABLES)
             );
-            out.on_field(&Self::META, Severity::Error, site, &FieldPath::parse("mode"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Error,
+                site,
+                &FieldPath::parse("mode"),
+                message,
+                help,
+            );
         }
     }
 }

@@ -46,12 +46,25 @@ impl Rule for NodePortAddressesUnset {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let e = &site.effective;
-            if site.os != Os::Linux || !matches!(e.mode.as_str(), modes::IPTABLES | modes::IPVS) || !e.node_port_addresses.is_empty() {
+            if site.os != Os::Linux
+                || !matches!(e.mode.as_str(), modes::IPTABLES | modes::IPVS)
+                || !e.node_port_addresses.is_empty()
+            {
                 continue;
             }
             let message = "nodePortAddresses is unset: NodePort Services accept connections on every local IP of the node (kube-proxy logs this at start); nftables mode will default to the primary IPs instead".to_string();
-            let help = format!("Limit NodePorts to the node's primary IPs:{}", fix::set_field(site, "nodePortAddresses", "[\"primary\"]"));
-            out.on_field(&Self::META, Severity::Info, site, &FieldPath::parse("nodePortAddresses"), message, help);
+            let help = format!(
+                "Limit NodePorts to the node's primary IPs:{}",
+                fix::set_field(site, "nodePortAddresses", "[\"primary\"]")
+            );
+            out.on_field(
+                &Self::META,
+                Severity::Info,
+                site,
+                &FieldPath::parse("nodePortAddresses"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -63,7 +76,8 @@ mod tests {
     #[test]
     fn fires_in_iptables_and_ipvs_modes() {
         for mode in ["iptables", "ipvs", "\"\""] {
-            let yaml = format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\n");
+            let yaml =
+                format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\n");
             assert_eq!(only(check_yaml(&yaml), "KP208").len(), 1, "{mode}");
         }
     }

@@ -62,7 +62,14 @@ impl Rule for SettingIgnoredByMode {
                 let why = reason(path, &e.mode, &e.detect_local_mode);
                 let message = format!("{path}: {} is ignored: {why}", written.value);
                 let help = format!("Delete `{path}`{}.", alternative(path));
-                out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse(path), message, help);
+                out.on_field(
+                    &Self::META,
+                    Severity::Warning,
+                    site,
+                    &FieldPath::parse(path),
+                    message,
+                    help,
+                );
             }
         }
     }
@@ -76,11 +83,16 @@ fn reason(path: &str, mode: &str, detect_local_mode: &str) -> String {
         "ipvs.strictARP" => format!(
             "only the ipvs proxier sets arp_ignore/arp_announce, and kube-proxy runs in {mode} mode; MetalLB in L2 mode needed it only because of ipvs"
         ),
-        "iptables.localhostNodePorts" => format!("only iptables mode accepts NodePorts on localhost, and kube-proxy runs in {mode} mode"),
+        "iptables.localhostNodePorts" => {
+            format!("only iptables mode accepts NodePorts on localhost, and kube-proxy runs in {mode} mode")
+        }
         "portRange" => "it configured the userspace proxier, removed in Kubernetes v1.26".to_string(),
         p if p.starts_with("winkernel.") => "winkernel settings apply to Windows nodes only".to_string(),
         p if p.starts_with("detectLocal.") => format!("detectLocalMode is {detect_local_mode}, which does not read it"),
-        p => format!("kube-proxy runs in {mode} mode, which does not read the {} section", p.split('.').next().unwrap_or(p)),
+        p => format!(
+            "kube-proxy runs in {mode} mode, which does not read the {} section",
+            p.split('.').next().unwrap_or(p)
+        ),
     }
 }
 
@@ -103,7 +115,10 @@ mod tests {
 
     #[test]
     fn ipvs_settings_outside_ipvs_mode() {
-        let f = only(check_yaml(&config("mode: nftables\nipvs:\n  strictARP: true\n  scheduler: lc\n")), "KP203");
+        let f = only(
+            check_yaml(&config("mode: nftables\nipvs:\n  strictARP: true\n  scheduler: lc\n")),
+            "KP203",
+        );
         let fields: Vec<_> = f.iter().map(|f| f.field.as_deref().unwrap()).collect();
         assert_eq!(fields, vec!["ipvs.strictARP", "ipvs.scheduler"]);
         assert_eq!((f[0].line, f[0].column), (5, 14));
@@ -111,7 +126,10 @@ mod tests {
 
     #[test]
     fn localhost_node_ports_outside_iptables() {
-        let f = only(check_yaml(&config("mode: ipvs\niptables:\n  localhostNodePorts: false\n")), "KP203");
+        let f = only(
+            check_yaml(&config("mode: ipvs\niptables:\n  localhostNodePorts: false\n")),
+            "KP203",
+        );
         assert_eq!(f[0].field.as_deref(), Some("iptables.localhostNodePorts"));
     }
 
@@ -125,8 +143,20 @@ mod tests {
 
     #[test]
     fn settings_the_mode_reads_are_quiet() {
-        assert!(only(check_yaml(&config("mode: ipvs\nipvs:\n  strictARP: true\n  scheduler: lc\n")), "KP203").is_empty());
-        assert!(only(check_yaml(&config("mode: ipvs\niptables:\n  masqueradeAll: true\n")), "KP203").is_empty());
+        assert!(
+            only(
+                check_yaml(&config("mode: ipvs\nipvs:\n  strictARP: true\n  scheduler: lc\n")),
+                "KP203"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                check_yaml(&config("mode: ipvs\niptables:\n  masqueradeAll: true\n")),
+                "KP203"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

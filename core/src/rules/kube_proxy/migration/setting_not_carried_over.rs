@@ -53,7 +53,9 @@ impl Rule for SettingNotCarriedOver {
         for site in cx.active_sites().filter(|s| s.effective.mode == modes::NFTABLES) {
             let written = non_default_settings(&site.decoded.config);
             for setting in &written {
-                let Some(twin) = nftables_twin(setting.path) else { continue };
+                let Some(twin) = nftables_twin(setting.path) else {
+                    continue;
+                };
                 let twin_value = written.iter().find(|w| w.path == twin).map(|w| w.value.as_str());
                 if twin_value == Some(setting.value.as_str()) {
                     continue;
@@ -67,9 +69,18 @@ impl Rule for SettingNotCarriedOver {
                     "{path}: {} has no effect in nftables mode and {now}, so this setting is silently lost",
                     setting.value
                 );
-                let help = format!("Set the nftables counterpart:{}", fix::set_field(site, twin, &setting.value))
-                    + &format!("\nthen delete `{path}`.");
-                out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse(path), message, help);
+                let help = format!(
+                    "Set the nftables counterpart:{}",
+                    fix::set_field(site, twin, &setting.value)
+                ) + &format!("\nthen delete `{path}`.");
+                out.on_field(
+                    &Self::META,
+                    Severity::Warning,
+                    site,
+                    &FieldPath::parse(path),
+                    message,
+                    help,
+                );
             }
         }
     }
@@ -93,15 +104,32 @@ mod tests {
 
     #[test]
     fn tuned_sync_periods_and_mark_bits_are_lost() {
-        let f = only(check_yaml(&config("iptables:\n  masqueradeBit: 10\nipvs:\n  syncPeriod: 10s\n")), "KP204");
+        let f = only(
+            check_yaml(&config("iptables:\n  masqueradeBit: 10\nipvs:\n  syncPeriod: 10s\n")),
+            "KP204",
+        );
         let fields: Vec<_> = f.iter().map(|f| f.field.clone().unwrap()).collect();
         assert_eq!(fields, vec!["iptables.masqueradeBit", "ipvs.syncPeriod"]);
     }
 
     #[test]
     fn quiet_when_carried_over_or_default() {
-        assert!(only(check_yaml(&config("iptables:\n  masqueradeAll: true\nnftables:\n  masqueradeAll: true\n")), "KP204").is_empty());
-        assert!(only(check_yaml(&config("iptables:\n  masqueradeBit: 14\n  syncPeriod: 30s\n")), "KP204").is_empty());
+        assert!(
+            only(
+                check_yaml(&config(
+                    "iptables:\n  masqueradeAll: true\nnftables:\n  masqueradeAll: true\n"
+                )),
+                "KP204"
+            )
+            .is_empty()
+        );
+        assert!(
+            only(
+                check_yaml(&config("iptables:\n  masqueradeBit: 14\n  syncPeriod: 30s\n")),
+                "KP204"
+            )
+            .is_empty()
+        );
         let iptables_mode = config("iptables:\n  masqueradeAll: true\n").replace("mode: nftables", "mode: iptables");
         assert!(only(check_yaml(&iptables_mode), "KP204").is_empty());
     }

@@ -35,25 +35,68 @@ pub fn non_default_settings(c: &KubeProxyConfiguration) -> Vec<Written> {
         }
     };
     let ipt = c.iptables.clone().unwrap_or_default();
-    push("iptables.masqueradeBit", ipt.masquerade_bit.filter(|b| *b != DEFAULT_MASQUERADE_BIT).map(|b| b.to_string()));
+    push(
+        "iptables.masqueradeBit",
+        ipt.masquerade_bit
+            .filter(|b| *b != DEFAULT_MASQUERADE_BIT)
+            .map(|b| b.to_string()),
+    );
     push("iptables.masqueradeAll", truthy(ipt.masquerade_all));
-    push("iptables.localhostNodePorts", ipt.localhost_node_ports.filter(|b| !*b).map(|_| "false".to_string()));
-    push("iptables.syncPeriod", duration_differs(ipt.sync_period, Duration::from_secs(30)));
-    push("iptables.minSyncPeriod", duration_differs(ipt.min_sync_period, Duration::from_secs(1)));
+    push(
+        "iptables.localhostNodePorts",
+        ipt.localhost_node_ports.filter(|b| !*b).map(|_| "false".to_string()),
+    );
+    push(
+        "iptables.syncPeriod",
+        duration_differs(ipt.sync_period, Duration::from_secs(30)),
+    );
+    push(
+        "iptables.minSyncPeriod",
+        duration_differs(ipt.min_sync_period, Duration::from_secs(1)),
+    );
     let ipvs = c.ipvs.clone().unwrap_or_default();
-    push("ipvs.syncPeriod", duration_differs(ipvs.sync_period, Duration::from_secs(30)));
-    push("ipvs.minSyncPeriod", duration_differs(ipvs.min_sync_period, Duration::default()));
+    push(
+        "ipvs.syncPeriod",
+        duration_differs(ipvs.sync_period, Duration::from_secs(30)),
+    );
+    push(
+        "ipvs.minSyncPeriod",
+        duration_differs(ipvs.min_sync_period, Duration::default()),
+    );
     push("ipvs.scheduler", text(&ipvs.scheduler));
-    push("ipvs.excludeCIDRs", ipvs.exclude_cidrs.filter(|l| !l.is_empty()).map(|l| format!("{l:?}")));
+    push(
+        "ipvs.excludeCIDRs",
+        ipvs.exclude_cidrs.filter(|l| !l.is_empty()).map(|l| format!("{l:?}")),
+    );
     push("ipvs.strictARP", truthy(ipvs.strict_arp));
-    push("ipvs.tcpTimeout", duration_differs(ipvs.tcp_timeout, Duration::default()));
-    push("ipvs.tcpFinTimeout", duration_differs(ipvs.tcp_fin_timeout, Duration::default()));
-    push("ipvs.udpTimeout", duration_differs(ipvs.udp_timeout, Duration::default()));
+    push(
+        "ipvs.tcpTimeout",
+        duration_differs(ipvs.tcp_timeout, Duration::default()),
+    );
+    push(
+        "ipvs.tcpFinTimeout",
+        duration_differs(ipvs.tcp_fin_timeout, Duration::default()),
+    );
+    push(
+        "ipvs.udpTimeout",
+        duration_differs(ipvs.udp_timeout, Duration::default()),
+    );
     let nft = c.nftables.clone().unwrap_or_default();
-    push("nftables.masqueradeBit", nft.masquerade_bit.filter(|b| *b != DEFAULT_MASQUERADE_BIT).map(|b| b.to_string()));
+    push(
+        "nftables.masqueradeBit",
+        nft.masquerade_bit
+            .filter(|b| *b != DEFAULT_MASQUERADE_BIT)
+            .map(|b| b.to_string()),
+    );
     push("nftables.masqueradeAll", truthy(nft.masquerade_all));
-    push("nftables.syncPeriod", duration_differs(nft.sync_period, Duration::from_secs(30)));
-    push("nftables.minSyncPeriod", duration_differs(nft.min_sync_period, Duration::from_secs(1)));
+    push(
+        "nftables.syncPeriod",
+        duration_differs(nft.sync_period, Duration::from_secs(30)),
+    );
+    push(
+        "nftables.minSyncPeriod",
+        duration_differs(nft.min_sync_period, Duration::from_secs(1)),
+    );
     let win = c.winkernel.clone().unwrap_or_default();
     push("winkernel.networkName", text(&win.network_name));
     push("winkernel.sourceVip", text(&win.source_vip));

@@ -39,7 +39,9 @@ declare_rule! {
     }
 }
 
-const SCHEDULERS: &[&str] = &["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"];
+const SCHEDULERS: &[&str] = &[
+    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos",
+];
 
 fn kernel_name(written: &str) -> Option<&'static str> {
     let lower = written.to_ascii_lowercase().replace(['-', '_', ' '], "");
@@ -62,7 +64,9 @@ impl Rule for UnknownIpvsScheduler {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.mode == modes::IPVS) {
-            let Some(scheduler) = site.decoded.config.ipvs.as_ref().and_then(|i| i.scheduler.as_deref()) else { continue };
+            let Some(scheduler) = site.decoded.config.ipvs.as_ref().and_then(|i| i.scheduler.as_deref()) else {
+                continue;
+            };
             if scheduler.is_empty() || SCHEDULERS.contains(&scheduler) {
                 continue;
             }
@@ -73,7 +77,14 @@ impl Rule for UnknownIpvsScheduler {
                 Some(name) => format!("Use the kernel's name: `scheduler: {name}`."),
                 None => format!("Use one of {}, or leave it empty for rr.", SCHEDULERS.join(", ")),
             };
-            out.on_field(&Self::META, Severity::Warning, site, &FieldPath::parse("ipvs.scheduler"), message, help);
+            out.on_field(
+                &Self::META,
+                Severity::Warning,
+                site,
+                &FieldPath::parse("ipvs.scheduler"),
+                message,
+                help,
+            );
         }
     }
 }
@@ -83,7 +94,9 @@ mod tests {
     use crate::rules::test_support::{check_yaml, only};
 
     fn config(scheduler: &str, mode: &str) -> String {
-        format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\nipvs:\n  scheduler: {scheduler}\n")
+        format!(
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\nipvs:\n  scheduler: {scheduler}\n"
+        )
     }
 
     #[test]
