@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::kube_proxy::effective::Os;
 use crate::kube_proxy::flags::{FLAGS, REMOVED_KLOG_FLAGS};
+use crate::kube_proxy::schema::edit_distance;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -87,25 +88,10 @@ impl Rule for UnknownFlag {
 fn closest(name: &str) -> Option<&'static str> {
     FLAGS
         .iter()
-        .map(|f| (strsim(name, f.name), f.name))
+        .map(|f| (edit_distance(name, f.name), f.name))
         .filter(|(d, n)| *d <= 2 && *d < n.len() / 3 + 1)
         .min()
         .map(|(_, n)| n)
-}
-
-fn strsim(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = (previous + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            previous = current;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
