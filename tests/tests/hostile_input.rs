@@ -35,6 +35,9 @@ const SMALL_RSS: u64 = 100 * MIB;
 /// Bound on the peak RSS for the 50 MB inputs.
 const LARGE_RSS: u64 = 300 * MIB;
 
+/// How often the "repeated-keys" case repeats `mode: ipvs`.
+const REPEATS: u32 = 40_000;
+
 /// The line of `mdoe` in [`UNKNOWN_FIELD`].
 const UNKNOWN_FIELD_LINE: u32 = 4;
 
@@ -223,7 +226,8 @@ fn show(findings: &[&Value]) -> String {
         .join("\n")
 }
 
-fn run_case(case: &Case) {
+/// Runs a case, checks what every case must hold, and returns the report for further checks.
+fn run_case(case: &Case) -> Value {
     let dir = TempDir::new(&format!("hostile-{}", case.name));
     for (name, input) in &case.files {
         input.write_to(&dir.path().join(name));
@@ -313,6 +317,7 @@ fn run_case(case: &Case) {
         run.max_rss / MIB,
         case.max_rss / MIB
     );
+    report
 }
 
 // ---- Inputs ------------------------------------------------------------------------------
@@ -622,6 +627,26 @@ fn cases() -> Vec<Case> {
         max_rss: LARGE_RSS,
     });
 
+    // A kube-proxy configuration that repeats one key 40,000 times (440 KB, under every
+    // limit): `duplicate-field` (KP002) once took time quadratic in the repetitions (100 s for
+    // 80,000 in a release build); it must report the last one, once.
+    cases.push(Case {
+        name: "repeated-keys",
+        files: vec![(
+            "repeated.yaml",
+            stream(|out| {
+                out.write_all(KUBE_PROXY_HEADER.as_bytes())?;
+                (0..REPEATS).try_for_each(|_| out.write_all(b"mode: ipvs\n"))
+            }),
+        )],
+        args: vec!["repeated.yaml"],
+        stdin: None,
+        config: None,
+        unreadable: vec![],
+        checked: vec![],
+        max_rss: SMALL_RSS,
+    });
+
     cases
 }
 
@@ -629,6 +654,16 @@ fn cases() -> Vec<Case> {
 #[test]
 fn hostile_inputs_are_reported_and_bounded() {
     for case in cases() {
-        run_case(&case);
+        let report = run_case(&case);
+        if case.name == "repeated-keys" {
+            let repeated: Vec<&Value> = findings(&report).into_iter().filter(|f| f["code"] == "KP002").collect();
+            assert_eq!(
+                repeated.len(),
+                1,
+                "one KP002 for the repeated key:\n{}",
+                show(&repeated)
+            );
+            assert_eq!(repeated[0]["line"], 2 + REPEATS, "KP002 points at the last repetition");
+        }
     }
 }

@@ -66,12 +66,18 @@ impl Rule for DuplicateField {
             }
         }
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
+            // A key written n times yields n - 1 decode issues; one finding per key keeps this
+            // linear in the size of the mapping.
+            let mut reported = std::collections::HashSet::new();
             for issue in site
                 .decoded
                 .issues
                 .iter()
                 .filter(|i| i.kind == DecodeIssueKind::DuplicateField)
             {
+                if !reported.insert(&issue.path) {
+                    continue;
+                }
                 let field = issue.path.to_string();
                 let Some(root) = site.root else { continue };
                 // Point at the repeated occurrence, not the first one `locate` would find.
