@@ -1,6 +1,8 @@
 //! Hostile input, end to end against the built `dplint` binary: alias bombs, nesting 10,000
 //! levels deep (flow and block style), a 50 MB document, invalid UTF-8 in one document of a
-//! stream, truncated files, and an alias bomb inside a ConfigMap's `config.conf`.
+//! stream, truncated files, and an alias bomb inside a ConfigMap's `config.conf`; and input that
+//! once made dplint take quadratic time: a ConfigMap with 120,000 keys, a key repeated 40,000
+//! times.
 //!
 //! For each input the binary must exit (status 1: `invalid-yaml` is an error), report `DP001
 //! invalid-yaml` at the right line with a message that says what is wrong, still check every
@@ -10,7 +12,9 @@
 //! Memory is the child's peak resident set size as the kernel accounts it when the child is
 //! reaped: `wait4` returns the rusage of exactly that child. (`getrusage(RUSAGE_CHILDREN)` keeps
 //! a running maximum over every child ever reaped, which here includes the `cargo build` that
-//! locates the binary, so it cannot attribute a peak to one case; `wait4` can.) The cases still
+//! locates the binary, so it cannot attribute a peak to one case; `wait4` can.) Linux starts a
+//! child's peak at its parent's peak (carried over `exec`), so the test writes large inputs
+//! piece by piece and checks that its own peak stays small. The cases still
 //! run one after another in one test, so no two children overlap on the machine. A watchdog
 //! kills a child that runs for more than two minutes and fails the test: it is a hang guard,
 //! not a timing assertion. Inputs are generated into a temporary directory.
