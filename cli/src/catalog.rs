@@ -51,7 +51,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
 pub fn schema(args: SchemaArgs) -> anyhow::Result<u8> {
     let schema = match args.which {
         SchemaKind::Settings => dplint_core::settings::json_schema(),
-        SchemaKind::KubeProxy => dplint_core::kube_proxy::schema::json_schema(),
+        SchemaKind::KubeProxy => dplint_core::model::kube_proxy::schema::json_schema(),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(EXIT_OK)

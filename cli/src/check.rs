@@ -4,14 +4,12 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use dplint_core::CheckOptions;
-use dplint_core::Report;
-use dplint_core::calico::version::CalicoVersion;
-use dplint_core::kube_proxy::effective::Os;
+use dplint_core::input::source::SourceRole;
+use dplint_core::k8s::os::Os;
+use dplint_core::k8s::version::{KernelVersion, KubeVersion};
+use dplint_core::model::calico::version::CalicoVersion;
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
-use dplint_core::source::{SourceFile, SourceRole};
-use dplint_core::version::{KernelVersion, KubeVersion};
-use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
@@ -49,7 +47,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     files.extend(value_files);
 
     let report = if args.per_file {
-        check_each(&files, &options)
+        dplint_core::check::check_per_file(&files, &options)
     } else {
         dplint_core::check(&files, &options)
     };
@@ -78,24 +76,6 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
     Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
-}
-
-/// Checks every file as its own cluster and merges the reports (the cluster picture of a
-/// per-file run is left empty: there is none for the run as a whole).
-fn check_each(files: &[SourceFile], options: &CheckOptions) -> Report {
-    let reports: Vec<Report> = files
-        .par_iter()
-        .map(|file| dplint_core::check(std::slice::from_ref(file), options))
-        .collect();
-    let mut merged = dplint_core::check(&[], options);
-    for report in reports {
-        merged.findings.extend(report.findings);
-        merged.summary.files += report.summary.files;
-        merged.summary.documents += report.summary.documents;
-    }
-    merged.findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    dplint_core::check::count(&merged.findings, &mut merged.summary);
-    merged
 }
 
 fn format(format: OutputFormat) -> Format {

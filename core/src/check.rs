@@ -1,17 +1,19 @@
 //! Running every rule over a set of inputs.
 
-use crate::calico::version::CalicoVersion;
-use crate::embedded::parse_embedded;
 use crate::finding::Finding;
-use crate::kube_proxy::discover::{EmbeddedValue, all_objects, discover, embedded_candidates};
-use crate::kube_proxy::effective::Os;
+use crate::input::embedded::parse_embedded;
+use crate::input::source::{SourceFile, read_source};
+use crate::input::yaml::Limits;
+use crate::k8s::embedded_value::EmbeddedValue;
+use crate::k8s::os::Os;
+use crate::k8s::version::{KernelVersion, KubeVersion};
+use crate::model::calico::version::CalicoVersion;
+use crate::model::discover::{all_objects, discover, embedded_candidates};
 use crate::report::{Report, Summary, TargetInfo};
-use crate::rules::{Context, Emitter, Target, registry};
-use crate::source::{SourceFile, read_source};
-use crate::version::{KernelVersion, KubeVersion};
-use crate::yaml::Limits;
+use crate::rules::{Context, Emitter, registry};
+use crate::target::Target;
 
-pub use crate::rules::context::RuleSelection;
+pub use crate::rules::RuleSelection;
 
 /// How to check.
 #[derive(Clone, Debug, Default)]
@@ -64,11 +66,21 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
         })
         .collect();
     let kube_proxy = discover(files, &objects, &embedded, options.os);
-    let mut calico = crate::calico::model::discover(files, &objects);
+    let mut calico = crate::model::calico::model::discover(files, &objects);
     calico
         .installations
-        .extend(crate::calico::model::embedded_installations(&embedded));
-    let target = resolve_target(options, &kube_proxy.stated_versions, &calico.stated_versions);
+        .extend(crate::model::calico::model::embedded_installations(&embedded));
+    let target = Target::resolve(
+        options.kubernetes_version.as_ref(),
+        options.calico_version.as_ref(),
+        (
+            options.kubernetes_version_fallback.as_ref(),
+            options.calico_version_fallback.as_ref(),
+        ),
+        options.os,
+        &options.node_kernels,
+        (&kube_proxy.stated_versions, &calico.stated_versions),
+    );
     let cluster = crate::cluster::build(&kube_proxy, &calico, &target);
     let cx = Context {
         files,
@@ -94,45 +106,25 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
     )
 }
 
+/// Checks every file as its own cluster (`--per-file`) and merges the reports. The merged
+/// report's cluster picture is that of no input: a per-file run has none for the run as a whole.
+pub fn check_per_file(files: &[SourceFile], options: &CheckOptions) -> Report {
+    let mut merged = check(&[], options);
+    for file in files {
+        let report = check(std::slice::from_ref(file), options);
+        merged.findings.extend(report.findings);
+        merged.summary.files += report.summary.files;
+        merged.summary.documents += report.summary.documents;
+    }
+    sort_findings(&mut merged.findings);
+    merged.summary.count(&merged.findings);
+    merged
+}
+
 /// Sorts findings into report order (a stable sort: findings with equal keys keep their
 /// order). One function for every caller, so the sort is compiled once.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-}
-
-fn resolve_target(
-    options: &CheckOptions,
-    stated: &[crate::kube_proxy::discover::StatedVersion],
-    stated_calico: &[crate::calico::model::StatedCalicoVersion],
-) -> Target {
-    let (kubernetes, kubernetes_source) = match &options.kubernetes_version {
-        Some((version, source)) => (*version, source.clone()),
-        None => match stated.iter().max_by_key(|s| s.version) {
-            Some(s) => (s.version, s.source.clone()),
-            None => options
-                .kubernetes_version_fallback
-                .clone()
-                .unwrap_or((KubeVersion::DEFAULT, "default".to_string())),
-        },
-    };
-    let (calico, calico_source) = match &options.calico_version {
-        Some((version, source)) => (*version, source.clone()),
-        None => match stated_calico.iter().max_by_key(|s| s.version) {
-            Some(s) => (s.version, s.source.clone()),
-            None => options
-                .calico_version_fallback
-                .clone()
-                .unwrap_or((crate::cluster::DEFAULT_CALICO, "default: newest known".to_string())),
-        },
-    };
-    Target {
-        kubernetes,
-        kubernetes_source,
-        os: options.os,
-        node_kernels: options.node_kernels.clone(),
-        calico,
-        calico_source,
-    }
 }
 
 fn summary_counts(files: &[SourceFile]) -> Summary {
@@ -141,12 +133,4 @@ fn summary_counts(files: &[SourceFile]) -> Summary {
         documents: files.iter().map(|f| f.document_count as usize).sum(),
         ..Summary::default()
     }
-}
-
-/// Counts findings into a summary.
-pub fn count(findings: &[Finding], summary: &mut Summary) {
-    use crate::finding::Severity::*;
-    summary.errors = findings.iter().filter(|f| f.severity == Error).count();
-    summary.warnings = findings.iter().filter(|f| f.severity == Warning).count();
-    summary.infos = findings.iter().filter(|f| f.severity == Info).count();
 }

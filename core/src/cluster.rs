@@ -4,13 +4,12 @@
 
 use serde::Serialize;
 
-use crate::calico::model::{CalicoFindings, Dataplane, KubeProxyDaemonSet};
-use crate::calico::picture::{CalicoPicture, NftablesMode, picture};
-use crate::calico::version::CalicoVersion;
-use crate::installers::InstallerOff;
-use crate::kube_proxy::discover::KubeProxyFindings;
-use crate::kube_proxy::site::{KubeProxySite, Origin};
-use crate::rules::Target;
+use crate::model::calico::model::{CalicoFindings, Dataplane, KubeProxyDaemonSet};
+use crate::model::calico::picture::{CalicoPicture, NftablesMode, picture};
+use crate::model::discover::KubeProxyFindings;
+use crate::model::installers::InstallerOff;
+use crate::model::kube_proxy::site::{KubeProxySite, Origin};
+use crate::target::Target;
 
 /// Why kube-proxy does not run.
 #[derive(Clone, Debug)]
@@ -264,6 +263,3 @@ impl ClusterSummary {
         )
     }
 }
-
-/// The Calico version used when neither the user nor the input names one.
-pub const DEFAULT_CALICO: CalicoVersion = CalicoVersion::NEWEST_KNOWN;

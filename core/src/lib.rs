@@ -5,23 +5,17 @@
 //! the WASM module all call [`check::check_inputs`] (or read inputs with
 //! [`source::read_source`] and call [`check::check`]) and render the [`report::Report`].
 
-pub mod calico;
+// Layers, lowest first; each imports only from the layers before it (`tests/layers.rs`).
 pub mod check;
 pub mod cluster;
-pub mod embedded;
 pub mod finding;
-pub mod installers;
-pub mod kube_proxy;
-pub mod location;
-pub mod net;
-pub mod object;
-pub mod path;
+pub mod input;
+pub mod k8s;
+pub mod model;
 pub mod report;
 pub mod rules;
 pub mod settings;
-pub mod source;
-pub mod version;
-pub mod yaml;
+pub mod target;
 
 pub use check::{CheckOptions, Input, check, check_inputs};
 pub use finding::{Finding, Severity};

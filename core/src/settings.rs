@@ -8,12 +8,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::calico::version::CalicoVersion;
 use crate::check::{CheckOptions, RuleSelection};
 use crate::finding::Severity;
-use crate::kube_proxy::effective::Os;
-use crate::version::{KernelVersion, KubeVersion};
-use crate::yaml::Limits;
+use crate::input::yaml::Limits;
+use crate::k8s::os::Os;
+use crate::k8s::version::{KernelVersion, KubeVersion};
+use crate::model::calico::version::CalicoVersion;
 
 /// dplint settings (`.dplint.yaml`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -147,12 +147,13 @@ fn error(path: impl Into<String>, message: impl Into<String>) -> SettingsError {
 impl Settings {
     /// Reads and validates settings from YAML text.
     pub fn parse(text: &str) -> Result<Settings, Vec<SettingsError>> {
-        let (docs, err) = crate::yaml::load_documents(text, crate::location::PositionMap::IDENTITY, &Limits::default());
+        let (docs, err) =
+            crate::input::yaml::load_documents(text, crate::input::location::PositionMap::IDENTITY, &Limits::default());
         if let Some(err) = err {
             return Err(vec![error(format!("line {}", err.at.line), err.message)]);
         }
         let value = docs.first().map_or(Value::Object(Default::default()), |d| {
-            crate::yaml::resolve::to_json(d.root())
+            crate::input::yaml::resolve::to_json(d.root())
         });
         let value = if value.is_null() {
             Value::Object(Default::default())

@@ -42,6 +42,6 @@ fn settings_schema_is_current() {
 fn kube_proxy_schema_is_current() {
     assert_current(
         "schemas/kubeproxyconfiguration-v1alpha1.schema.json",
-        &pretty(&dplint_core::kube_proxy::schema::json_schema()),
+        &pretty(&dplint_core::model::kube_proxy::schema::json_schema()),
     );
 }

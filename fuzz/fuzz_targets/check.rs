@@ -11,7 +11,7 @@
 #![no_main]
 
 use dplint_core::report::{Format, RenderOptions, render};
-use dplint_core::source::read_source;
+use dplint_core::input::source::read_source;
 use dplint_core::{CheckOptions, check};
 use libfuzzer_sys::fuzz_target;
 

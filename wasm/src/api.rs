@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use dplint_core::calico::version::CalicoVersion;
-use dplint_core::kube_proxy::effective::Os;
+use dplint_core::input::source::{SourceFile, SourceRole, read_source};
+use dplint_core::input::yaml::Limits;
+use dplint_core::k8s::os::Os;
+use dplint_core::k8s::version::{KernelVersion, KubeVersion};
+use dplint_core::model::calico::version::CalicoVersion;
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
-use dplint_core::source::{SourceFile, SourceRole, read_source};
-use dplint_core::version::{KernelVersion, KubeVersion};
-use dplint_core::yaml::Limits;
-use dplint_core::{CheckOptions, Report, Severity};
+use dplint_core::{CheckOptions, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Largest input file the module accepts.
@@ -305,7 +305,7 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
     let (check_options, format, fail_on, color) = resolve(&options)?;
     let files = read_files(files_json, data, &check_options.limits)?;
     let report = if options.per_file.unwrap_or(false) {
-        check_each(&files, &check_options)
+        dplint_core::check::check_per_file(&files, &check_options)
     } else {
         dplint_core::check(&files, &check_options)
     };
@@ -320,21 +320,6 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
         output,
         exit_code: u8::from(failed),
     })
-}
-
-/// The CLI's `--per-file`: every file its own cluster, the reports merged (no cluster picture for
-/// the run as a whole).
-fn check_each(files: &[SourceFile], options: &CheckOptions) -> Report {
-    let mut merged = dplint_core::check(&[], options);
-    for file in files {
-        let report = dplint_core::check(std::slice::from_ref(file), options);
-        merged.findings.extend(report.findings);
-        merged.summary.files += report.summary.files;
-        merged.summary.documents += report.summary.documents;
-    }
-    dplint_core::check::sort_findings(&mut merged.findings);
-    dplint_core::check::count(&merged.findings, &mut merged.summary);
-    merged
 }
 
 /// A rule as `rules()` and `explain()` return it.

@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dplint_core::kube_proxy::effective::Os;
-use dplint_core::source::SourceFile;
+use dplint_core::input::source::SourceFile;
+use dplint_core::k8s::os::Os;
 use dplint_core::{CheckOptions, Finding};
 use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use dplint_core::CheckOptions;
-use dplint_core::calico::version::CalicoVersion;
+use dplint_core::k8s::version::KubeVersion;
+use dplint_core::model::calico::version::CalicoVersion;
 use dplint_core::settings::Settings;
-use dplint_core::version::KubeVersion;
 
 use crate::error::Error;
 use crate::metrics::Metrics;

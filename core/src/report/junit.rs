@@ -11,7 +11,7 @@ use quick_junit::{NonSuccessKind, Property, Report as JunitReport, TestCase, Tes
 
 use super::Report;
 use crate::finding::{Finding, Severity};
-use crate::source::SourceFile;
+use crate::input::source::SourceFile;
 
 /// Name of the test case of a file without findings.
 pub const CLEAN_CASE: &str = "no findings";
@@ -148,10 +148,10 @@ fn details(finding: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::ObjectRef;
+    use crate::input::source::read_source;
+    use crate::input::yaml::Limits;
+    use crate::k8s::object::ObjectRef;
     use crate::report::{Summary, TargetInfo};
-    use crate::source::read_source;
-    use crate::yaml::Limits;
 
     fn finding(severity: Severity, file: &str, line: u32) -> Finding {
         Finding {

@@ -9,8 +9,8 @@ pub mod text;
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
-use crate::rules::Target;
-use crate::source::SourceFile;
+use crate::input::source::SourceFile;
+use crate::target::Target;
 
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +79,15 @@ pub struct Summary {
     pub infos: usize,
 }
 
+impl Summary {
+    /// Sets the error, warning and info counts to those of `findings`.
+    pub fn count(&mut self, findings: &[Finding]) {
+        self.errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        self.warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        self.infos = findings.iter().filter(|f| f.severity == Severity::Info).count();
+    }
+}
+
 /// The versions the check assumed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -111,7 +120,7 @@ impl Report {
         target: TargetInfo,
         cluster: crate::cluster::ClusterSummary,
     ) -> Self {
-        crate::check::count(&findings, &mut summary);
+        summary.count(&findings);
         Report {
             version: crate::VERSION,
             findings,

@@ -16,7 +16,7 @@ use serde_sarif::sarif::{
 
 use super::Report;
 use crate::finding::{Finding, Severity};
-use crate::object::ObjectRef;
+use crate::k8s::object::ObjectRef;
 use crate::rules::{RuleMeta, registry};
 
 /// Where the JSON Schema of the format is published (SchemaStore, as most producers use).

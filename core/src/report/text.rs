@@ -19,7 +19,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet,
 
 use super::{RenderOptions, Report};
 use crate::finding::{Finding, Severity};
-use crate::source::SourceFile;
+use crate::input::source::SourceFile;
 
 /// Spans longer than this are marked on their first line only: a whole ConfigMap under the
 /// caret hides the point instead of showing it.
@@ -283,10 +283,10 @@ fn paint(text: &str, style: &str, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::ObjectRef;
+    use crate::input::source::read_source;
+    use crate::input::yaml::Limits;
+    use crate::k8s::object::ObjectRef;
     use crate::report::{Summary, TargetInfo};
-    use crate::source::read_source;
-    use crate::yaml::Limits;
 
     fn finding(file: &str, line: u32, column: u32, end_line: u32, end_column: u32) -> Finding {
         Finding {

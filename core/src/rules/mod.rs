@@ -4,6 +4,8 @@
 pub mod context;
 #[macro_use]
 mod declare;
+pub mod emit;
+pub mod meta;
 
 pub mod calico;
 pub mod consistency;
@@ -12,8 +14,10 @@ pub mod kube_proxy;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use context::{Context, Emitter, Target};
-pub use declare::{Category, Rule, RuleMeta};
+pub use context::Context;
+pub use declare::Rule;
+pub use emit::{Emitter, RuleSelection};
+pub use meta::{Category, RuleMeta};
 
 /// Every rule, in code order.
 pub fn registry() -> &'static [&'static dyn Rule] {

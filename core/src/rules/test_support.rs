@@ -2,7 +2,7 @@
 
 use crate::check::{CheckOptions, Input, check_inputs};
 use crate::finding::Finding;
-use crate::version::KubeVersion;
+use crate::k8s::version::KubeVersion;
 
 /// Checks one file named `test.yaml` with default options.
 pub fn check_yaml(yaml: &str) -> Vec<Finding> {

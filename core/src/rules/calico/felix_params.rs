@@ -5,7 +5,7 @@
 //! FelixConfiguration and Felix, so these checks matter most for the environment, which no one
 //! validates before Felix reads it.
 
-use crate::calico::version::CalicoVersion;
+use crate::model::calico::version::CalicoVersion;
 
 use super::support::CALICO_3_32;
 

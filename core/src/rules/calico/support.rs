@@ -4,14 +4,14 @@
 
 use std::collections::HashSet;
 
-use crate::calico::model::{CalicoNodeContainer, EnvVar, FelixDoc, InstallationDoc};
-use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
-use crate::object::Object;
-use crate::path::{FieldPath, locate};
+use crate::input::path::{FieldPath, locate};
+use crate::input::yaml::NodeRef;
+use crate::input::yaml::resolve::{Resolved, resolve_scalar};
+use crate::k8s::object::Object;
+use crate::model::calico::model::{CalicoNodeContainer, EnvVar, FelixDoc, InstallationDoc};
+use crate::model::calico::version::CalicoVersion;
 use crate::rules::{Context, Emitter, RuleMeta};
-use crate::yaml::NodeRef;
-use crate::yaml::resolve::{Resolved, resolve_scalar};
 
 /// Unrendered template expressions (`{{ .Values.x }}`, `${VAR}`, `$(VAR)`) are not values yet.
 pub use crate::rules::kube_proxy::validation::support::is_templated;
@@ -395,7 +395,7 @@ pub fn operator_minor(cx: &Context<'_>) -> Option<u32> {
         .iter()
         .filter(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator"))
         .find_map(|o| {
-            let spec = crate::kube_proxy::workload::pod_spec(o)?;
+            let spec = crate::k8s::workload::pod_spec(o)?;
             let image = spec.get("containers")?.items().find_map(|c| c.get_str("image"))?;
             let tag = image.split('@').next()?.rsplit_once(':')?.1;
             let mut parts = tag.trim_start_matches(['v', 'V']).split('.');

@@ -1,9 +1,9 @@
 //! Running the engine on Calico inputs for a Calico version.
 
-use crate::calico::version::CalicoVersion;
 use crate::check::{CheckOptions, check};
 use crate::finding::Finding;
-use crate::source::{SourceRole, read_source};
+use crate::input::source::{SourceRole, read_source};
+use crate::model::calico::version::CalicoVersion;
 
 pub use crate::rules::test_support::only;
 

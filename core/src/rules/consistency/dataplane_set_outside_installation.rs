@@ -1,8 +1,8 @@
 use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, report_on};
 use super::steps;
-use crate::calico::model::{Dataplane, FelixDoc, FelixScope};
-use crate::calico::picture::NftablesMode;
 use crate::finding::Severity;
+use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
+use crate::model::calico::picture::NftablesMode;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -72,7 +72,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// The `nftablesMode` the operator writes for a dataplane (`setNftablesMode`, per release).
-fn operator_nftables_mode(dataplane: &Dataplane, calico: crate::calico::version::CalicoVersion) -> &'static str {
+fn operator_nftables_mode(dataplane: &Dataplane, calico: crate::model::calico::version::CalicoVersion) -> &'static str {
     match dataplane {
         Dataplane::Bpf if calico >= BPF_BOOTSTRAP => "Enabled",
         Dataplane::Nftables if calico >= AUTO_MODE => "Auto",

@@ -1,7 +1,7 @@
 use super::facts::{BPF_BOOTSTRAP, kube_proxy_name, operator_namespace, report_on, report_origin, scopes};
 use super::steps;
-use crate::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
 use crate::finding::Severity;
+use crate::model::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

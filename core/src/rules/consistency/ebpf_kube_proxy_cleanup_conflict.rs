@@ -3,10 +3,10 @@ use super::facts::{
     report_on, report_origin, running_site, scopes,
 };
 use super::steps;
-use crate::calico::model::Dataplane;
-use crate::calico::picture::ScopeDataplane;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, modes};
+use crate::model::calico::model::Dataplane;
+use crate::model::calico::picture::ScopeDataplane;
+use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, modes};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -2,16 +2,16 @@
 //! runs, what Calico asks for on each node scope, where a Felix setting is written, and the
 //! node facts (kernels, Windows) found in the input.
 
-use crate::calico::model::{Dataplane, FelixDoc, FelixScope};
-use crate::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
-use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::Os;
-use crate::kube_proxy::site::KubeProxySite;
-use crate::object::Object;
+use crate::input::yaml::NodeRef;
+use crate::k8s::object::Object;
+use crate::k8s::os::Os;
+use crate::k8s::version::KernelVersion;
+use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
+use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
+use crate::model::calico::version::CalicoVersion;
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, RuleMeta};
-use crate::version::KernelVersion;
-use crate::yaml::NodeRef;
 
 /// The first Calico release whose Felix knows `nftablesMode: Auto` and whose operator writes it.
 pub(crate) const AUTO_MODE: CalicoVersion = CalicoVersion::new(3, 32);

@@ -1,6 +1,6 @@
 use super::facts::{NftIntent, felix_setting, nft_intent, report_on, running_site};
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

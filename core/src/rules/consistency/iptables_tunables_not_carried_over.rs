@@ -1,8 +1,8 @@
 use super::facts::{BPF_BOOTSTRAP, NftIntent, kube_proxy_name, nft_intent, report_on, running_site, scopes};
-use crate::calico::model::Dataplane;
-use crate::calico::picture::NftablesMode;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
+use crate::model::calico::model::Dataplane;
+use crate::model::calico::picture::NftablesMode;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

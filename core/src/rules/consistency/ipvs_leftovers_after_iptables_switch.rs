@@ -1,9 +1,9 @@
 use super::facts::running_site;
 use super::steps::VERIFY_KUBE_PROXY;
-use crate::calico::model::Dataplane;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::calico::model::Dataplane;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::migration::settings::non_default_settings;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

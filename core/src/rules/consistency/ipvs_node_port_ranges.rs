@@ -1,10 +1,10 @@
 use super::facts::{felix_setting, report_on, running_site};
-use crate::calico::model::Dataplane;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::object::Object;
+use crate::input::yaml::NodeRef;
+use crate::k8s::object::Object;
+use crate::model::calico::model::Dataplane;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::NodeRef;
 
 declare_rule! {
     /// ## What it does
@@ -139,7 +139,7 @@ fn api_server_range<'a>(cx: &Context<'a>) -> Option<ApiServerRange<'a>> {
             }
             continue;
         }
-        let Some(spec) = crate::kube_proxy::workload::pod_spec(object) else {
+        let Some(spec) = crate::k8s::workload::pod_spec(object) else {
             continue;
         };
         for container in spec.get("containers").into_iter().flat_map(|c| c.items()) {

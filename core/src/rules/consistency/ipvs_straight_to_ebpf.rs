@@ -1,9 +1,9 @@
 use super::facts::{configured_site, scopes};
 use super::steps;
-use crate::calico::model::Dataplane;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::calico::model::Dataplane;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

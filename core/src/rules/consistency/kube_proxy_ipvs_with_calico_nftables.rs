@@ -1,8 +1,8 @@
 use super::facts::{NftIntent, nft_intent, running_site, scopes};
 use super::steps;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

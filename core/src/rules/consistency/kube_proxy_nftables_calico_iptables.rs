@@ -4,7 +4,7 @@ use super::facts::{
 };
 use super::steps;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,8 +1,8 @@
 use super::facts::{report_on, report_origin};
 use super::steps;
-use crate::calico::model::{Dataplane, InstallationDoc};
 use crate::cluster::KubeProxyOff;
 use crate::finding::Severity;
+use crate::model::calico::model::{Dataplane, InstallationDoc};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

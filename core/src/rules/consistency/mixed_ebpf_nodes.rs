@@ -1,6 +1,6 @@
 use super::facts::{kube_proxy_name, kube_proxy_runs, report_on, report_origin};
-use crate::calico::model::{Dataplane, FelixScope};
 use crate::finding::Severity;
+use crate::model::calico::model::{Dataplane, FelixScope};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

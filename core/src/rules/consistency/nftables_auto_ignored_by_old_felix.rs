@@ -1,7 +1,7 @@
 use super::facts::{AUTO_MODE, is_written_auto, report_origin, running_site, scopes};
 use super::steps;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,6 +1,6 @@
 use super::facts::{NftIntent, kube_proxy_name, nft_intent, node_kernels, report_origin, scopes};
 use crate::finding::Severity;
-use crate::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
+use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

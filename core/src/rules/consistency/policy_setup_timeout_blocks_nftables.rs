@@ -1,8 +1,8 @@
 use super::facts::{operator_minor, report_on, running_site};
 use super::steps;
-use crate::calico::model::Dataplane;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
+use crate::model::calico::model::Dataplane;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

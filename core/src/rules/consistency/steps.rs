@@ -4,12 +4,12 @@
 //! caution, projectcalico/calico#12476).
 
 use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, operator_minor};
-use crate::calico::version::CalicoVersion;
-use crate::kube_proxy::effective::modes;
-use crate::kube_proxy::site::{KubeProxySite, Origin};
+use crate::k8s::version::KubeVersion;
+use crate::model::calico::version::CalicoVersion;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::Context;
 use crate::rules::kube_proxy::fix;
-use crate::version::KubeVersion;
 
 pub(crate) const EDIT_KUBE_PROXY: &str = "kubectl -n kube-system edit configmap kube-proxy";
 pub(crate) const RESTART_KUBE_PROXY: &str = "kubectl -n kube-system rollout restart daemonset kube-proxy";

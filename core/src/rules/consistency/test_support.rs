@@ -2,9 +2,9 @@
 
 pub use crate::rules::test_support::only;
 
-use crate::calico::version::CalicoVersion;
 use crate::check::CheckOptions;
 use crate::finding::Finding;
+use crate::model::calico::version::CalicoVersion;
 
 /// Documents joined into one multi-document file.
 pub fn bundle(docs: &[String]) -> String {

@@ -1,6 +1,6 @@
 use super::facts::{report_origin, scopes, windows_evidence};
-use crate::calico::model::Dataplane;
 use crate::finding::Severity;
+use crate::model::calico::model::Dataplane;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -47,7 +47,7 @@ impl Rule for InvalidYaml {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for (index, file) in cx.files.iter().enumerate() {
             for error in &file.errors {
-                let span = crate::location::Span::point(error.at);
+                let span = crate::input::location::Span::point(error.at);
                 let message = format!("document {} cannot be read: {}", error.document + 1, error.message);
                 out.report(&Self::META, Severity::Error, index, span, true, None, message, help());
             }
@@ -59,7 +59,7 @@ impl Rule for InvalidYaml {
                     value.key,
                     value.object.meta.display()
                 );
-                let span = crate::location::Span::point(*at);
+                let span = crate::input::location::Span::point(*at);
                 if let Some(finding) = out.report(
                     &Self::META,
                     Severity::Error,

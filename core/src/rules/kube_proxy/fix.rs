@@ -1,8 +1,9 @@
 //! Fix snippets in the form the user edits: YAML for configuration files, flags for command lines.
 
-use crate::kube_proxy::flags::FLAGS;
-use crate::kube_proxy::site::{KubeProxySite, Origin};
-use crate::path::{FieldPath, Segment};
+use crate::input::path::FieldPath;
+use crate::input::snippet::yaml_block;
+use crate::model::kube_proxy::flags::FLAGS;
+use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 
 /// How to write `path: value` where this configuration lives.
 pub fn set_field(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
@@ -16,29 +17,6 @@ pub fn set_field(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
         };
     }
     yaml_block(&FieldPath::parse(path), value)
-}
-
-/// `a.b: v` as an indented YAML block.
-pub fn yaml_block(path: &FieldPath, value: &str) -> String {
-    let mut out = String::from("\n```yaml\n");
-    let keys: Vec<&str> = path
-        .0
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Key(k) => Some(k.as_str()),
-            Segment::Index(_) => None,
-        })
-        .collect();
-    for (depth, key) in keys.iter().enumerate() {
-        let indent = "  ".repeat(depth);
-        if depth + 1 == keys.len() {
-            out.push_str(&format!("{indent}{key}: {value}\n"));
-        } else {
-            out.push_str(&format!("{indent}{key}:\n"));
-        }
-    }
-    out.push_str("```");
-    out
 }
 
 fn flag_for(path: &str, mode: &str) -> Option<&'static str> {

@@ -1,5 +1,5 @@
-use crate::calico::model::FelixScope;
 use crate::finding::Severity;
+use crate::model::calico::model::FelixScope;
 use crate::rules::calico::support::{CALICO_3_32, report_felix};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

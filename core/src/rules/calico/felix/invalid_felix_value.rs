@@ -1,11 +1,11 @@
-use crate::calico::model::FelixDoc;
-use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
+use crate::input::yaml::resolve::Resolved;
+use crate::model::calico::model::FelixDoc;
+use crate::model::calico::version::CalicoVersion;
 use crate::rules::calico::support::{
     CALICO_3_32, case_match, is_templated, is_v3, json_type, quoted_list, report_felix, resolved,
 };
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::resolve::Resolved;
 
 declare_rule! {
     /// ## What it does

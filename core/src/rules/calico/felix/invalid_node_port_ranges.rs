@@ -1,8 +1,8 @@
 use crate::finding::Severity;
+use crate::input::yaml::resolve::Resolved;
 use crate::rules::calico::felix_params::port_from_string;
 use crate::rules::calico::support::{CALICO_3_33, is_templated, is_v3, report_felix, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::resolve::Resolved;
 
 declare_rule! {
     /// ## What it does

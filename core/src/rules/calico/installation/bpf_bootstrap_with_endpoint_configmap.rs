@@ -1,7 +1,7 @@
 use crate::finding::Severity;
+use crate::input::yaml::NodeRef;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations, operator_namespace};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::NodeRef;
 
 declare_rule! {
     /// ## What it does

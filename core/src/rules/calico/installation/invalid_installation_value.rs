@@ -1,11 +1,11 @@
-use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
+use crate::input::yaml::resolve::Resolved;
+use crate::model::calico::version::CalicoVersion;
 use crate::rules::calico::support::{
     BPF_AUTO_INSTALL, NFTABLES_DATAPLANE, case_match, is_templated, json_type, quoted_list, report_installation,
     resolved,
 };
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::resolve::Resolved;
 
 declare_rule! {
     /// ## What it does

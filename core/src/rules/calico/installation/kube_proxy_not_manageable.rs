@@ -1,9 +1,9 @@
 use std::cell::Cell;
 
-use crate::calico::model::KubeProxyDaemonSet;
 use crate::finding::Severity;
-use crate::kube_proxy::effective::Os;
-use crate::kube_proxy::workload::kube_proxy_containers;
+use crate::k8s::os::Os;
+use crate::model::calico::model::KubeProxyDaemonSet;
+use crate::model::kube_proxy::workload::kube_proxy_containers;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations, report_node};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -61,7 +61,7 @@ declare_rule! {
 }
 
 /// Labels and annotation of tools the operator defers to (`controller.go:215-226`).
-fn managed_by<'a>(ds: &KubeProxyDaemonSet<'a>) -> Option<(crate::yaml::NodeRef<'a>, String, &'static str)> {
+fn managed_by<'a>(ds: &KubeProxyDaemonSet<'a>) -> Option<(crate::input::yaml::NodeRef<'a>, String, &'static str)> {
     let meta = ds.object.node.get("metadata")?;
     let label = |key: &str| meta.get("labels").and_then(|l| l.get_entry(key));
     if let Some((key, value)) = label("app.kubernetes.io/managed-by") {

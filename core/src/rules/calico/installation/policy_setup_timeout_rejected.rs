@@ -1,8 +1,8 @@
-use crate::calico::version::CalicoVersion;
 use crate::finding::Severity;
+use crate::input::yaml::resolve::Resolved;
+use crate::model::calico::version::CalicoVersion;
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_minor, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::yaml::resolve::Resolved;
 
 declare_rule! {
     /// ## What it does

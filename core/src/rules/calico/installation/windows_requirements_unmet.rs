@@ -1,5 +1,5 @@
-use crate::calico::model::EndpointConfigMap;
 use crate::finding::Severity;
+use crate::model::calico::model::EndpointConfigMap;
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_namespace};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

@@ -1,5 +1,5 @@
 use crate::finding::Severity;
-use crate::kube_proxy::decode::DecodeIssueKind;
+use crate::model::kube_proxy::decode::DecodeIssueKind;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -81,7 +81,7 @@ impl Rule for DuplicateField {
                 let field = issue.path.to_string();
                 let Some(root) = site.root else { continue };
                 // Point at the repeated occurrence, not the first one `locate` would find.
-                let parent = crate::path::locate(root, &issue.path.parent()).node;
+                let parent = crate::input::path::locate(root, &issue.path.parent()).node;
                 let key = issue.path.last_key().unwrap_or_default();
                 let occurrences: Vec<_> = parent.raw_entries().filter(|(k, _)| k.as_str() == Some(key)).collect();
                 let Some((_, last)) = occurrences.last() else { continue };

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
-use crate::kube_proxy::decode::DecodeIssueKind;
-use crate::kube_proxy::site::Origin;
+use crate::model::kube_proxy::decode::DecodeIssueKind;
+use crate::model::kube_proxy::site::Origin;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,7 +1,7 @@
 use crate::finding::Severity;
-use crate::kube_proxy::config::API_VERSION;
-use crate::kube_proxy::site::Origin;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::config::API_VERSION;
+use crate::model::kube_proxy::site::Origin;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,5 +1,5 @@
 use crate::finding::Severity;
-use crate::kube_proxy::flags::WithConfig;
+use crate::model::kube_proxy::flags::WithConfig;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,7 +1,7 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::Os;
-use crate::kube_proxy::flags::{FLAGS, REMOVED_KLOG_FLAGS};
-use crate::kube_proxy::schema::edit_distance;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::flags::{FLAGS, REMOVED_KLOG_FLAGS};
+use crate::model::kube_proxy::schema::edit_distance;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,8 +1,8 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::Os;
-use crate::kube_proxy::lifecycle::MODE_DEFAULT_WARNING;
-use crate::kube_proxy::site::Origin;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::lifecycle::MODE_DEFAULT_WARNING;
+use crate::model::kube_proxy::site::Origin;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

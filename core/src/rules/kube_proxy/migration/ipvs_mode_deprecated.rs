@@ -1,7 +1,8 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::{Os, modes};
-use crate::kube_proxy::lifecycle::{IPVS_GATE, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage};
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::lifecycle::{IPVS_GATE, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage};
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::{Os, modes};
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

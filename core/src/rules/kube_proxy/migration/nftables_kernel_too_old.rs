@@ -1,7 +1,8 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::{Os, modes};
-use crate::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -85,8 +86,8 @@ impl Rule for NftablesKernelTooOld {
 #[cfg(test)]
 mod tests {
     use crate::check::CheckOptions;
+    use crate::k8s::version::KernelVersion;
     use crate::rules::test_support::{check_with, only};
-    use crate::version::KernelVersion;
 
     const NFT: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n";
 

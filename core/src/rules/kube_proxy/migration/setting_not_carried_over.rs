@@ -1,7 +1,7 @@
 use super::settings::{nftables_twin, non_default_settings};
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

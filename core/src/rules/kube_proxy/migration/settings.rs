@@ -1,9 +1,10 @@
 //! Which written settings each proxy mode reads (v1alpha1 conversion,
 //! `pkg/proxy/apis/config/v1alpha1/conversion.go`, and the proxiers in `server_linux.go`).
 
-use crate::kube_proxy::config::KubeProxyConfiguration;
-use crate::kube_proxy::duration::Duration;
-use crate::kube_proxy::effective::{DEFAULT_MASQUERADE_BIT, Os, modes};
+use crate::k8s::duration::Duration;
+use crate::k8s::os::Os;
+use crate::model::kube_proxy::config::KubeProxyConfiguration;
+use crate::model::kube_proxy::effective::{DEFAULT_MASQUERADE_BIT, modes};
 
 /// A setting written with a value other than its default.
 #[derive(Clone, Debug, PartialEq, Eq)]

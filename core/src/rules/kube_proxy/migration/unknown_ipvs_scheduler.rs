@@ -1,6 +1,6 @@
 use crate::finding::Severity;
-use crate::kube_proxy::effective::modes;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

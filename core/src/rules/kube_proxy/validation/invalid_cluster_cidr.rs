@@ -1,7 +1,7 @@
 use super::support;
-use crate::kube_proxy::site::KubeProxySite;
-use crate::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -101,7 +101,7 @@ fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
     if valid {
         return format!(
             "Write the pod CIDRs without spaces or empty entries:{}",
-            support::fix_snippet(site, "clusterCIDR", &support::yaml_string(&value))
+            support::fix_snippet(site, "clusterCIDR", &crate::input::snippet::yaml_string(&value))
         );
     }
     format!(

@@ -2,10 +2,10 @@ use super::support::{
     self, IPVS_GATE, IPVS_GATE_ADDED, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, NFTABLES_ALPHA, NFTABLES_GATE,
     NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
 };
-use crate::kube_proxy::site::KubeProxySite;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::version::KubeVersion;
 
 declare_rule! {
     /// ## What it does

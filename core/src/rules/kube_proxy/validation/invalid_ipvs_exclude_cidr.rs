@@ -1,7 +1,7 @@
 use super::support;
-use crate::kube_proxy::effective::modes;
-use crate::net::parse_cidr_sloppy;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::net::parse_cidr_sloppy;
+use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

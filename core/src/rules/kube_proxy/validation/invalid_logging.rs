@@ -1,9 +1,9 @@
 use super::support::{self, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
-use crate::kube_proxy::config::{Logging, StreamOptions};
-use crate::kube_proxy::site::KubeProxySite;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::config::{Logging, StreamOptions};
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::version::KubeVersion;
 
 declare_rule! {
     /// ## What it does

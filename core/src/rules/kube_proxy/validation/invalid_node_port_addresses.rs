@@ -1,9 +1,9 @@
 use super::support::{self, NODE_PORT_KEYWORDS};
-use crate::kube_proxy::site::KubeProxySite;
-use crate::net::parse_cidr_sloppy;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::net::parse_cidr_sloppy;
+use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::version::KubeVersion;
 
 declare_rule! {
     /// ## What it does

@@ -1,6 +1,6 @@
 use super::support;
-use crate::net;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::net;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

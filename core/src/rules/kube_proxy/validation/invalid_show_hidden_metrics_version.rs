@@ -1,5 +1,5 @@
 use super::support;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -64,7 +64,11 @@ impl Rule for InvalidShowHiddenMetricsVersion {
             let help = format!(
                 "{} Or, to keep the metrics hidden in {version} visible for this release:{}",
                 support::removal(site, "showHiddenMetricsForVersion"),
-                support::fix_snippet(site, "showHiddenMetricsForVersion", &support::yaml_string(&previous))
+                support::fix_snippet(
+                    site,
+                    "showHiddenMetricsForVersion",
+                    &crate::input::snippet::yaml_string(&previous)
+                )
             );
             let field = FieldPath::parse("showHiddenMetricsForVersion");
             support::report(out, &Self::META, site, &field, message, help);

@@ -1,7 +1,7 @@
 use super::support;
-use crate::kube_proxy::effective::modes;
-use crate::kube_proxy::site::KubeProxySite;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

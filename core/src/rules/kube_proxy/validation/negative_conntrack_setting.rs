@@ -1,6 +1,6 @@
 use super::support;
-use crate::kube_proxy::config::ConntrackConfiguration;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::model::kube_proxy::config::ConntrackConfiguration;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -95,7 +95,7 @@ impl Rule for NegativeConntrackSetting {
 
 #[cfg(test)]
 mod tests {
-    use crate::kube_proxy::effective::Os;
+    use crate::k8s::os::Os;
     use crate::rules::test_support::{check_with, check_yaml, only};
 
     const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";

@@ -1,5 +1,5 @@
 use super::support;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {

@@ -2,12 +2,13 @@
 //! how to report a field and write its fix where the configuration lives.
 
 use crate::finding::Severity;
-use crate::kube_proxy::flags::FLAGS;
-use crate::kube_proxy::site::{KubeProxySite, Origin};
-use crate::net::{parse_cidr_sloppy, parse_ip_sloppy};
-use crate::path::{FieldPath, Segment};
+use crate::input::path::FieldPath;
+use crate::input::snippet::yaml_block;
+use crate::k8s::net::{parse_cidr_sloppy, parse_ip_sloppy};
+use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::flags::FLAGS;
+use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::{Emitter, RuleMeta};
-use crate::version::KubeVersion;
 
 /// The gate that makes `nftables` a valid Linux mode: alpha (off) in 1.29, beta (on) in 1.31,
 /// GA and locked on in 1.33 (`pkg/features/kube_features.go`, v1.35).
@@ -170,44 +171,6 @@ fn flag_for(path: &str) -> Option<&'static str> {
     }
 }
 
-/// `a.b: v` as an indented YAML block in a Markdown fence.
-pub fn yaml_block(path: &FieldPath, value: &str) -> String {
-    let keys: Vec<&str> = path
-        .0
-        .iter()
-        .filter_map(|s| match s {
-            Segment::Key(k) => Some(k.as_str()),
-            Segment::Index(_) => None,
-        })
-        .collect();
-    let mut out = String::from("\n```yaml\n");
-    for (depth, key) in keys.iter().enumerate() {
-        let indent = "  ".repeat(depth);
-        if depth + 1 == keys.len() {
-            out.push_str(&format!("{indent}{key}: {value}\n"));
-        } else {
-            out.push_str(&format!("{indent}{key}:\n"));
-        }
-    }
-    out.push_str("```");
-    out
-}
-
-/// A YAML scalar quoted when it would not read back as the same string.
-pub fn yaml_string(value: &str) -> String {
-    // `:` is plain inside a scalar unless a space or the end follows it.
-    let plain = !value.is_empty()
-        && !value.starts_with([':', '-'])
-        && !value.ends_with(':')
-        && !value.contains(": ")
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '-' | '_' | ':' | ','))
-        && !matches!(value, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
-        && value.parse::<f64>().is_err();
-    if plain { value.to_string() } else { format!("{value:?}") }
-}
-
 /// A CIDR the user probably meant by `entry`.
 pub fn cidr_suggestion(entry: &str) -> Option<String> {
     let trimmed = entry.trim();
@@ -223,24 +186,6 @@ pub fn cidr_suggestion(entry: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yaml_blocks_nest_keys() {
-        assert_eq!(
-            yaml_block(&FieldPath::parse("iptables.masqueradeBit"), "14"),
-            "\n```yaml\niptables:\n  masqueradeBit: 14\n```"
-        );
-    }
-
-    #[test]
-    fn yaml_strings_are_quoted_when_needed() {
-        assert_eq!(yaml_string("10.0.0.0/8"), "10.0.0.0/8");
-        assert_eq!(yaml_string("1.34"), "\"1.34\"");
-        assert_eq!(yaml_string(""), "\"\"");
-        assert_eq!(yaml_string("a b"), "\"a b\"");
-        assert_eq!(yaml_string("10.244.0.0/16,fd00:1::/64"), "10.244.0.0/16,fd00:1::/64");
-        assert_eq!(yaml_string("::"), "\"::\"");
-    }
 
     #[test]
     fn template_placeholders() {

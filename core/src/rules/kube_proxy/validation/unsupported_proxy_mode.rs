@@ -1,9 +1,10 @@
 use super::support::{self, NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
-use crate::kube_proxy::effective::{Os, modes};
-use crate::kube_proxy::site::KubeProxySite;
-use crate::path::FieldPath;
+use crate::input::path::FieldPath;
+use crate::k8s::os::Os;
+use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
-use crate::version::KubeVersion;
 
 declare_rule! {
     /// ## What it does
@@ -200,9 +201,9 @@ impl Rule for UnsupportedProxyMode {
 
 #[cfg(test)]
 mod tests {
-    use crate::kube_proxy::effective::Os;
+    use crate::k8s::os::Os;
+    use crate::k8s::version::KubeVersion;
     use crate::rules::test_support::{check_for_version, check_with, only};
-    use crate::version::KubeVersion;
 
     fn config(mode: &str) -> String {
         format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: {mode}\n")

@@ -1,0 +1,65 @@
+//! The cluster a check is for: Kubernetes and Calico versions (with where each came from), the
+//! node OS and node kernels. Resolved once per check, from the options first, then the versions
+//! the inputs state, then the fallbacks and defaults.
+
+use crate::k8s::os::Os;
+use crate::k8s::version::{KernelVersion, KubeVersion};
+use crate::model::calico::model::StatedCalicoVersion;
+use crate::model::calico::version::CalicoVersion;
+use crate::model::discover::StatedVersion;
+
+/// The cluster the configuration is checked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub kubernetes: KubeVersion,
+    /// Where the version came from (`--kubernetes-version`, `.dplint.yaml`, an input, default).
+    pub kubernetes_source: String,
+    pub os: Os,
+    /// Node kernels (`uname -r`) given by the user.
+    pub node_kernels: Vec<KernelVersion>,
+    pub calico: CalicoVersion,
+    /// Where the Calico version came from.
+    pub calico_source: String,
+}
+
+impl Target {
+    /// The target of a check: what the options pin, else the highest version the inputs state,
+    /// else the fallback, else the default.
+    pub fn resolve(
+        pinned_kubernetes: Option<&(KubeVersion, String)>,
+        pinned_calico: Option<&(CalicoVersion, String)>,
+        fallbacks: (Option<&(KubeVersion, String)>, Option<&(CalicoVersion, String)>),
+        os: Os,
+        node_kernels: &[KernelVersion],
+        stated: (&[StatedVersion], &[StatedCalicoVersion]),
+    ) -> Target {
+        let (kubernetes, kubernetes_source) = match pinned_kubernetes {
+            Some((version, source)) => (*version, source.clone()),
+            None => match stated.0.iter().max_by_key(|s| s.version) {
+                Some(s) => (s.version, s.source.clone()),
+                None => fallbacks
+                    .0
+                    .cloned()
+                    .unwrap_or((KubeVersion::DEFAULT, "default".to_string())),
+            },
+        };
+        let (calico, calico_source) = match pinned_calico {
+            Some((version, source)) => (*version, source.clone()),
+            None => match stated.1.iter().max_by_key(|s| s.version) {
+                Some(s) => (s.version, s.source.clone()),
+                None => fallbacks
+                    .1
+                    .cloned()
+                    .unwrap_or((CalicoVersion::NEWEST_KNOWN, "default: newest known".to_string())),
+            },
+        };
+        Target {
+            kubernetes,
+            kubernetes_source,
+            os,
+            node_kernels: node_kernels.to_vec(),
+            calico,
+            calico_source,
+        }
+    }
+}
