@@ -21,5 +21,4 @@ pub use check::{CheckOptions, Input, check, check_inputs};
 pub use finding::{Finding, Severity};
 pub use report::Report;
 
-/// The version of dplint.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub use report::VERSION;

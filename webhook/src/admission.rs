@@ -20,36 +20,12 @@ use serde::Deserialize;
 
 use crate::cluster::{ClusterCache, Snapshot};
 use crate::decision::{Counted, Decision, decide, failed};
+use crate::error::Rejection;
 use crate::memo::{AuditLine, DecisionCache, Generation, LightRequest, LightReview, Memo};
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
 use crate::policy::Policy;
 use crate::settings::{Loaded, SettingsStore};
-
-/// An HTTP-level refusal: the body is not an AdmissionReview the webhook can answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub status: u16,
-    /// For metrics (`malformed_json`, `wrong_kind`, ...).
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl Rejection {
-    pub fn new(status: u16, reason: &'static str, message: impl Into<String>) -> Rejection {
-        Rejection {
-            status,
-            reason,
-            message: message.into(),
-        }
-    }
-
-    pub fn body(&self) -> Vec<u8> {
-        serde_json::json!({ "error": self.reason, "message": self.message })
-            .to_string()
-            .into_bytes()
-    }
-}
 
 /// A review read from a request body.
 pub enum Parsed {

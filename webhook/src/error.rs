@@ -17,3 +17,28 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// An HTTP-level refusal: the body is not an AdmissionReview the webhook can answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub status: u16,
+    /// For metrics (`malformed_json`, `wrong_kind`, ...).
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(status: u16, reason: &'static str, message: impl Into<String>) -> Rejection {
+        Rejection {
+            status,
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::json!({ "error": self.reason, "message": self.message })
+            .to_string()
+            .into_bytes()
+    }
+}

@@ -11,7 +11,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use crate::cluster::ClusterCache;
 use crate::metrics::Metrics;
-use crate::server::json_response;
+use crate::response::json_response;
 
 /// What readiness depends on.
 pub struct Health {

@@ -16,6 +16,8 @@ pub mod memo;
 pub mod metrics;
 pub mod object;
 pub mod policy;
+pub mod reload;
+pub mod response;
 pub mod server;
 pub mod settings;
 pub mod tls;

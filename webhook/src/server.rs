@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -20,12 +20,14 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::admission::{Admission, Rejection};
+use crate::admission::Admission;
 use crate::cluster::{ClusterCache, watch};
 use crate::config::Config;
 use crate::error::Error;
+use crate::error::Rejection;
 use crate::health::Health;
 use crate::metrics::Metrics;
+use crate::response::with_json;
 use crate::settings::{Fallbacks, SettingsStore};
 use crate::tls::{self, CertStore};
 
@@ -292,55 +294,23 @@ fn too_large(limit: usize) -> Rejection {
 
 /// The time to answer in: the apiserver's `?timeout=` (its `timeoutSeconds`) less a margin, so
 /// the webhook answers, by its failure action, before the apiserver applies its failurePolicy.
+/// A `?timeout=` value (Go's `time.Duration` text, as kube-apiserver sends it) when it is a
+/// positive duration.
+fn positive_go_duration(text: &str) -> Option<Duration> {
+    let parsed = dplint_core::k8s::duration::Duration::parse(text).ok()?;
+    let nanos = u64::try_from(parsed.nanos).ok().filter(|n| *n > 0)?;
+    Some(Duration::from_nanos(nanos))
+}
+
 pub fn deadline(query: Option<&str>, default: Duration) -> Duration {
     let timeout = query
         .into_iter()
         .flat_map(|q| q.split('&'))
         .find_map(|pair| pair.strip_prefix("timeout="))
-        .and_then(parse_go_duration)
+        .and_then(positive_go_duration)
         .unwrap_or(default);
     let margin = (timeout / 5).clamp(Duration::from_millis(50), Duration::from_secs(2));
     timeout.saturating_sub(margin).max(Duration::from_millis(50))
-}
-
-/// `10s`, `500ms`, `1m`, `1m30s` (the forms Go's `time.Duration` prints).
-fn parse_go_duration(text: &str) -> Option<Duration> {
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let seconds = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
-            _ => return None,
-        };
-        total += Duration::try_from_secs_f64(value * seconds).ok()?;
-        rest = &rest[unit_len..];
-    }
-    (total > Duration::ZERO).then_some(total)
-}
-
-fn with_json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
-/// A JSON error body (`{"error": ..., "message": ...}`).
-pub fn json_response(status: StatusCode, error: &'static str, message: &str) -> Response<Full<Bytes>> {
-    with_json(status, Rejection::new(status.as_u16(), error, message).body())
 }
 
 #[cfg(test)]
@@ -368,9 +338,12 @@ mod tests {
 
     #[test]
     fn go_durations() {
-        assert_eq!(parse_go_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_go_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_go_duration("10"), None);
-        assert_eq!(parse_go_duration(""), None);
+        assert_eq!(positive_go_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(positive_go_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(positive_go_duration("250μs"), Some(Duration::from_micros(250)));
+        assert_eq!(positive_go_duration("10"), None);
+        assert_eq!(positive_go_duration(""), None);
+        assert_eq!(positive_go_duration("0s"), None);
+        assert_eq!(positive_go_duration("-5s"), None);
     }
 }

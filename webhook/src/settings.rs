@@ -127,37 +127,15 @@ fn build(settings: &Settings, path: Option<&Path>, fallbacks: &Fallbacks, genera
     }
 }
 
-/// Polls the file: a ConfigMap volume replaces it by swapping a symlink, which a poll sees
-/// reliably.
+/// Polls the policy file (see [`crate::reload`] for why polling).
 pub fn spawn_reloader(store: Arc<SettingsStore>, interval: Duration, metrics: Arc<Metrics>) {
     if store.path.is_none() {
         return;
     }
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        let mut last_error: Option<String> = None;
-        loop {
-            ticker.tick().await;
-            let store = store.clone();
-            match tokio::task::spawn_blocking(move || store.reload()).await {
-                Ok(Ok(true)) => {
-                    last_error = None;
-                    metrics.reload("settings", "success");
-                    tracing::info!("loaded new settings");
-                }
-                Ok(Ok(false)) => last_error = None,
-                Ok(Err(err)) => {
-                    let message = err.to_string();
-                    if last_error.as_deref() != Some(&message) {
-                        metrics.reload("settings", "failure");
-                        tracing::warn!(error = %message, "cannot reload the settings; keeping those in force");
-                    }
-                    last_error = Some(message);
-                }
-                Err(err) => tracing::error!(error = %err, "settings reload task failed"),
-            }
-        }
-    });
+    let watched = crate::reload::Watched {
+        metric: "settings",
+        loaded: "loaded new settings",
+        kept: "cannot reload the settings; keeping those in force",
+    };
+    crate::reload::spawn(watched, interval, metrics, move || store.reload());
 }

@@ -101,36 +101,12 @@ pub fn server_config(store: Arc<CertStore>, provider: Arc<CryptoProvider>) -> Re
     Ok(Arc::new(config))
 }
 
-/// Polls the certificate files; cert-manager rotates them in place (a Secret volume swaps a
-/// symlink), which inotify reports unreliably, so a poll every few seconds is the robust choice.
+/// Polls the certificate files (see [`crate::reload`] for why polling).
 pub fn spawn_reloader(store: Arc<CertStore>, interval: Duration, metrics: Arc<crate::metrics::Metrics>) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        let mut last_error: Option<String> = None;
-        loop {
-            ticker.tick().await;
-            let store = store.clone();
-            let outcome = tokio::task::spawn_blocking(move || store.reload()).await;
-            match outcome {
-                Ok(Ok(true)) => {
-                    last_error = None;
-                    metrics.reload("certificate", "success");
-                    tracing::info!("loaded a new TLS certificate");
-                }
-                Ok(Ok(false)) => last_error = None,
-                Ok(Err(err)) => {
-                    let message = err.to_string();
-                    // Logged once per distinct problem: a rotation in progress fails a few polls.
-                    if last_error.as_deref() != Some(&message) {
-                        metrics.reload("certificate", "failure");
-                        tracing::warn!(error = %message, "cannot reload the TLS certificate; keeping the current one");
-                    }
-                    last_error = Some(message);
-                }
-                Err(err) => tracing::error!(error = %err, "certificate reload task failed"),
-            }
-        }
-    });
+    let watched = crate::reload::Watched {
+        metric: "certificate",
+        loaded: "loaded a new TLS certificate",
+        kept: "cannot reload the TLS certificate; keeping the current one",
+    };
+    crate::reload::spawn(watched, interval, metrics, move || store.reload());
 }

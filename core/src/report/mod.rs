@@ -12,6 +12,9 @@ use crate::finding::{Finding, Severity};
 use crate::input::source::SourceFile;
 use crate::target::Target;
 
+/// The version of dplint, as reports state it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -122,7 +125,7 @@ impl Report {
     ) -> Self {
         summary.count(&findings);
         Report {
-            version: crate::VERSION,
+            version: VERSION,
             findings,
             summary,
             target,

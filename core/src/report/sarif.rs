@@ -45,8 +45,8 @@ pub fn sarif(report: &Report) -> Sarif {
     let index: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, m)| (m.code, i)).collect();
     let driver = ToolComponent::builder()
         .name("dplint")
-        .version(crate::VERSION)
-        .semantic_version(crate::VERSION)
+        .version(super::VERSION)
+        .semantic_version(super::VERSION)
         .information_uri(INFORMATION_URI)
         .rules(rules.iter().map(|m| descriptor(m)).collect::<Vec<_>>())
         .build();
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(log["version"], "2.1.0");
         let driver = &log["runs"][0]["tool"]["driver"];
         assert_eq!(driver["name"], "dplint");
-        assert_eq!(driver["version"], crate::VERSION);
+        assert_eq!(driver["version"], super::VERSION);
         assert_eq!(driver["informationUri"], INFORMATION_URI);
         let rules = driver["rules"].as_array().unwrap();
         assert_eq!(rules.len(), registry().len());
