@@ -30,9 +30,11 @@ pub enum Command {
     /// Print a JSON Schema (the settings file, or KubeProxyConfiguration v1alpha1).
     Schema(SchemaArgs),
     /// Run the validating admission webhook (HTTPS) with health and metrics (plain HTTP).
+    #[cfg(feature = "serve")]
     Serve(ServeArgs),
 }
 
+#[cfg(feature = "serve")]
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// PEM certificate chain of the admission server (reloaded when it changes).
@@ -98,6 +100,7 @@ pub struct ServeArgs {
     pub shutdown_grace: f64,
 }
 
+#[cfg(feature = "serve")]
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailureArg {
     Allow,

@@ -4,6 +4,7 @@ mod args;
 mod catalog;
 mod check;
 mod inputs;
+#[cfg(feature = "serve")]
 mod serve;
 mod settings;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => catalog::rules(args),
         Command::Explain(args) => catalog::explain(args),
         Command::Schema(args) => catalog::schema(args),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
     };
     match result {
