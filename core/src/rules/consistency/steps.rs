@@ -42,7 +42,7 @@ pub(crate) fn timeout_blocks_nftables(cx: &Context<'_>) -> bool {
 
 /// How to change `mode` of this kube-proxy configuration and roll it out.
 fn set_mode(site: &KubeProxySite<'_>, mode: &str) -> String {
-    let set = fix::set_field(site, "mode", mode);
+    let set = fix::set(site, "mode", mode);
     match &site.origin {
         Origin::ConfigMapKey { key } => format!(
             "set{set}\nin key {key:?} of {} (`{EDIT_KUBE_PROXY}`), then restart kube-proxy: `{RESTART_KUBE_PROXY}`.",

@@ -131,10 +131,7 @@ impl Rule for IpvsModeDeprecated {
             } else {
                 modes::NFTABLES
             };
-            let mut help = format!(
-                "Switch to {target_mode} mode:{}",
-                fix::set_field(site, "mode", target_mode)
-            );
+            let mut help = format!("Switch to {target_mode} mode:{}", fix::set(site, "mode", target_mode));
             if let Some(kernel) = old_kernel {
                 help.push_str(&format!("\nnftables needs kernel 5.13 or later and node kernel {kernel} is older, so iptables is the replacement there."));
             } else {

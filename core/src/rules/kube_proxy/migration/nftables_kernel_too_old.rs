@@ -69,7 +69,7 @@ impl Rule for NftablesKernelTooOld {
             );
             let help = format!(
                 "Upgrade those nodes to kernel {major}.{minor}+ (nft 1.0.1+), or run them in iptables mode:{}",
-                fix::set_field(site, "mode", modes::IPTABLES)
+                fix::set(site, "mode", modes::IPTABLES)
             );
             out.on_field(
                 &Self::META,

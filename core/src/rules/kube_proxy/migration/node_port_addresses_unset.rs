@@ -56,7 +56,7 @@ impl Rule for NodePortAddressesUnset {
             let message = "nodePortAddresses is unset: NodePort Services accept connections on every local IP of the node (kube-proxy logs this at start); nftables mode will default to the primary IPs instead".to_string();
             let help = format!(
                 "Limit NodePorts to the node's primary IPs:{}",
-                fix::set_field(site, "nodePortAddresses", "[\"primary\"]")
+                fix::set(site, "nodePortAddresses", "[\"primary\"]")
             );
             out.on_field(
                 &Self::META,

@@ -69,10 +69,8 @@ impl Rule for SettingNotCarriedOver {
                     "{path}: {} has no effect in nftables mode and {now}, so this setting is silently lost",
                     setting.value
                 );
-                let help = format!(
-                    "Set the nftables counterpart:{}",
-                    fix::set_field(site, twin, &setting.value)
-                ) + &format!("\nthen delete `{path}`.");
+                let help = format!("Set the nftables counterpart:{}", fix::set(site, twin, &setting.value))
+                    + &format!("\nthen delete `{path}`.");
                 out.on_field(
                     &Self::META,
                     Severity::Warning,

@@ -1,5 +1,6 @@
 use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -63,8 +64,8 @@ impl Rule for InvalidShowHiddenMetricsVersion {
             );
             let help = format!(
                 "{} Or, to keep the metrics hidden in {version} visible for this release:{}",
-                support::removal(site, "showHiddenMetricsForVersion"),
-                support::fix_snippet(
+                fix::remove(site, "showHiddenMetricsForVersion"),
+                fix::set(
                     site,
                     "showHiddenMetricsForVersion",
                     &crate::input::snippet::yaml_string(&previous)

@@ -1,5 +1,6 @@
 use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,7 +56,7 @@ impl Rule for NegativeApiBurst {
             );
             let help = format!(
                 "Use a positive burst (kube-proxy's default is 10):{}",
-                support::fix_snippet(site, "clientConnection.burst", "10")
+                fix::set(site, "clientConnection.burst", "10")
             );
             support::report(
                 out,

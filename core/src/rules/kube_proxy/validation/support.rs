@@ -1,12 +1,10 @@
 //! What the validation rules share: the feature gates kube-proxy's validation depends on, and
-//! how to report a field and write its fix where the configuration lives.
+//! how to report a field. Fix snippets are in `rules::kube_proxy::fix`.
 
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
-use crate::input::snippet::yaml_block;
 use crate::k8s::net::{parse_cidr_sloppy, parse_ip_sloppy};
 use crate::k8s::version::KubeVersion;
-use crate::model::kube_proxy::flags::FLAGS;
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::{Emitter, RuleMeta};
 
@@ -122,7 +120,7 @@ pub fn report_at(
         help,
     );
     if let Some(finding) = finding {
-        finding.field = Some(field.to_string());
+        finding.field = Some(site.display_field(field));
         finding.data_key = site.data_key().map(str::to_string);
         finding.container = site.container().map(str::to_string);
     }
@@ -138,37 +136,6 @@ pub fn report(
     help: String,
 ) {
     out.on_field(meta, Severity::Error, site, field, message, help);
-}
-
-/// How to write `path: value` where this configuration lives: a YAML block, or the flag.
-pub fn fix_snippet(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
-    if site.is_flags() {
-        return match flag_for(path) {
-            Some(flag) => format!("`--{flag}={value}`"),
-            None => format!("`{path}: {value}` in a configuration file passed with --config (no flag sets it)"),
-        };
-    }
-    yaml_block(&FieldPath::parse(path), value)
-}
-
-/// How to remove a setting where this configuration lives.
-pub fn removal(site: &KubeProxySite<'_>, path: &str) -> String {
-    if site.is_flags() {
-        return match flag_for(path) {
-            Some(flag) => format!("Remove `--{flag}` from the command line."),
-            None => format!("Remove the setting of `{path}`."),
-        };
-    }
-    format!("Delete `{path}` from the configuration.")
-}
-
-fn flag_for(path: &str) -> Option<&'static str> {
-    match path {
-        // `--iptables-*-sync-period` drive every mode but ipvs (`processV1Alpha1Flags`).
-        "iptables.syncPeriod" | "nftables.syncPeriod" => Some("iptables-sync-period"),
-        "iptables.minSyncPeriod" | "nftables.minSyncPeriod" => Some("iptables-min-sync-period"),
-        _ => FLAGS.iter().find(|f| f.field == Some(path)).map(|f| f.name),
-    }
 }
 
 /// A CIDR the user probably meant by `entry`.
