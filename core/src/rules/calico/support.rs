@@ -1,6 +1,6 @@
-//! What the Calico rules share: the Installation as the operator validates it, reporting on a
-//! field of an Installation, a FelixConfiguration or a calico-node environment variable, and
-//! the Calico versions in which fields and checks appeared.
+//! What the Calico rules share: the Installation as the operator validates it, and reporting on
+//! a field of an Installation, a FelixConfiguration or a calico-node environment variable. The
+//! releases that brought each feature are in `model::calico::version`.
 
 use std::collections::HashSet;
 
@@ -10,22 +10,10 @@ use crate::input::yaml::NodeRef;
 use crate::input::yaml::resolve::{Resolved, resolve_scalar};
 use crate::k8s::object::Object;
 use crate::model::calico::model::{CalicoNodeContainer, EnvVar, FelixDoc, InstallationDoc};
-use crate::model::calico::version::CalicoVersion;
 use crate::rules::{Context, Emitter, RuleMeta};
 
 /// Unrendered template expressions (`{{ .Values.x }}`, `${VAR}`, `$(VAR)`) are not values yet.
 pub use crate::rules::kube_proxy::validation::support::is_templated;
-
-/// `linuxDataplane: Nftables` exists from operator v1.36 (Calico 3.29).
-pub const NFTABLES_DATAPLANE: CalicoVersion = CalicoVersion::new(3, 29);
-/// `bpfNetworkBootstrap`, `kubeProxyManagement` and the `ebpf-bootstrap` init container exist
-/// from operator v1.40 (Calico 3.31; operator commits 3e3beb425 and 831d00844).
-pub const BPF_AUTO_INSTALL: CalicoVersion = CalicoVersion::new(3, 31);
-/// Calico 3.32 (operator v1.42): the Installation name CEL rule, selector-scoped
-/// FelixConfigurations, and Felix's `nftablesMode: Auto`.
-pub const CALICO_3_32: CalicoVersion = CalicoVersion::new(3, 32);
-/// Calico 3.33: the FelixConfiguration CRDs cap `kubeNodePortRanges` at 7 items.
-pub const CALICO_3_33: CalicoVersion = CalicoVersion::new(3, 33);
 
 /// The namespace the operator reads `kubernetes-services-endpoint` from, unless the input has
 /// the operator's Deployment elsewhere (`controller/utils/utils.go:387-398`).

@@ -1,7 +1,8 @@
-use super::facts::{NFTABLES_DATAPLANE, NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, nft_intent, running_site, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -63,7 +64,11 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
             return;
         };
         let mode = site.effective.mode.as_str();
-        if calico.operator || cx.target.calico < NFTABLES_DATAPLANE || mode == modes::NFTABLES || mode == modes::IPVS {
+        if calico.operator
+            || !cx.target.calico.has(Feature::NftablesDataplane)
+            || mode == modes::NFTABLES
+            || mode == modes::IPVS
+        {
             return;
         }
         for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Forced)) {

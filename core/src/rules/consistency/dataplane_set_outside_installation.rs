@@ -1,8 +1,9 @@
-use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, report_on};
+use super::facts::report_on;
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::NftablesMode;
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -74,8 +75,8 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// The `nftablesMode` the operator writes for a dataplane (`setNftablesMode`, per release).
 fn operator_nftables_mode(dataplane: &Dataplane, calico: crate::model::calico::version::CalicoVersion) -> &'static str {
     match dataplane {
-        Dataplane::Bpf if calico >= BPF_BOOTSTRAP => "Enabled",
-        Dataplane::Nftables if calico >= AUTO_MODE => "Auto",
+        Dataplane::Bpf if calico.has(Feature::BpfBootstrap) => "Enabled",
+        Dataplane::Nftables if calico.has(Feature::NftablesAuto) => "Auto",
         Dataplane::Nftables => "Enabled",
         _ => "Disabled",
     }

@@ -1,7 +1,8 @@
-use super::facts::{BPF_BOOTSTRAP, kube_proxy_name, operator_namespace, report_on, report_origin, scopes};
+use super::facts::{kube_proxy_name, operator_namespace, report_on, report_origin, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -193,7 +194,7 @@ impl Rule for EbpfApiServerEndpoint {
                         );
                         return;
                     }
-                    let bootstrap = if cx.target.calico >= BPF_BOOTSTRAP {
+                    let bootstrap = if cx.target.calico.has(Feature::BpfBootstrap) {
                         format!(
                             ", or let the operator find it: {}",
                             steps::patch_installation(r#""bpfNetworkBootstrap":"Enabled""#)

@@ -6,6 +6,7 @@ use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::ScopeDataplane;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, modes};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -135,7 +136,7 @@ impl Rule for EbpfKubeProxyCleanupConflict {
                 .default_installation()
                 .and_then(|i| i.field_str("calicoNetwork.kubeProxyManagement"))
                 != Some("Enabled");
-        let switch_off = if calico.operator && cx.target.calico >= super::facts::BPF_BOOTSTRAP {
+        let switch_off = if calico.operator && cx.target.calico.has(Feature::BpfBootstrap) {
             steps::patch_installation(r#""kubeProxyManagement":"Enabled""#)
         } else {
             format!("`{}`", steps::DISABLE_KUBE_PROXY)

@@ -9,16 +9,9 @@ use crate::k8s::os::Os;
 use crate::k8s::version::KernelVersion;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
-use crate::model::calico::version::CalicoVersion;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, RuleMeta};
-
-/// The first Calico release whose Felix knows `nftablesMode: Auto` and whose operator writes it.
-pub(crate) const AUTO_MODE: CalicoVersion = CalicoVersion::new(3, 32);
-/// The first Calico release whose operator has `bpfNetworkBootstrap` and `kubeProxyManagement`.
-pub(crate) const BPF_BOOTSTRAP: CalicoVersion = CalicoVersion::new(3, 31);
-/// The first Calico release with an nftables dataplane.
-pub(crate) const NFTABLES_DATAPLANE: CalicoVersion = CalicoVersion::new(3, 29);
 
 /// The Linux kube-proxy configuration that runs: `None` when kube-proxy is switched off or its
 /// configuration is not in the input.
@@ -78,7 +71,7 @@ pub(crate) fn nft_intent(
 ) -> Option<NftIntent> {
     match scope.requested {
         Dataplane::Bpf | Dataplane::Vpp => None,
-        Dataplane::Nftables if calico.operator && cx.target.calico >= AUTO_MODE => Some(NftIntent::Auto),
+        Dataplane::Nftables if calico.operator && cx.target.calico.has(Feature::NftablesAuto) => Some(NftIntent::Auto),
         Dataplane::Nftables if calico.operator => Some(NftIntent::Forced),
         Dataplane::Iptables if calico.operator => Some(NftIntent::Off),
         _ => Some(match scope.nftables_mode {

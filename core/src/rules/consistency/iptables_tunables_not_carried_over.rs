@@ -1,7 +1,8 @@
-use super::facts::{BPF_BOOTSTRAP, NftIntent, kube_proxy_name, nft_intent, report_on, running_site, scopes};
+use super::facts::{NftIntent, kube_proxy_name, nft_intent, report_on, running_site, scopes};
 use crate::finding::Severity;
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::NftablesMode;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -97,7 +98,7 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
                 ));
             }
             (None, Dataplane::Bpf) => {
-                (calico.operator && cx.target.calico >= BPF_BOOTSTRAP)
+                (calico.operator && cx.target.calico.has(Feature::BpfBootstrap))
                     || scope.nftables_mode == Some(NftablesMode::Enabled)
             }
             _ => false,

@@ -1,9 +1,9 @@
 use super::facts::{
-    AUTO_MODE, NFTABLES_DATAPLANE, NftIntent, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin,
-    running_site, scopes,
+    NftIntent, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin, running_site, scopes,
 };
 use super::steps;
 use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -79,7 +79,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 || (scope.origin.written && scope.origin.field.to_ascii_lowercase().ends_with("nftablesmode"));
             let why = if calico.operator {
                 "the operator writes nftablesMode: Disabled for it, so Calico does not follow kube-proxy"
-            } else if !nft_written && cx.target.calico < AUTO_MODE {
+            } else if !nft_written && !cx.target.calico.has(Feature::NftablesAuto) {
                 "nftablesMode is not set, and it defaults to Disabled before Calico 3.32"
             } else {
                 "nftablesMode: Disabled keeps Felix on iptables"
@@ -93,7 +93,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 site.describe(),
                 scope.scope
             );
-            let help = if cx.target.calico < NFTABLES_DATAPLANE {
+            let help = if !cx.target.calico.has(Feature::NftablesDataplane) {
                 message.push_str(&format!(
                     "; Calico {} has no nftables dataplane at all",
                     cx.target.calico

@@ -1,6 +1,7 @@
-use super::facts::{AUTO_MODE, is_written_auto, report_origin, running_site, scopes};
+use super::facts::{is_written_auto, report_origin, running_site, scopes};
 use super::steps;
 use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -58,7 +59,7 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
         let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
             return;
         };
-        if calico.operator || cx.target.calico >= AUTO_MODE || site.effective.mode != modes::NFTABLES {
+        if calico.operator || cx.target.calico.has(Feature::NftablesAuto) || site.effective.mode != modes::NFTABLES {
             return;
         }
         for scope in scopes(calico).filter(|s| is_written_auto(&s.origin)) {

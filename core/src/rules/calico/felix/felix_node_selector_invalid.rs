@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
-use crate::rules::calico::support::{CALICO_3_32, report_felix};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::report_felix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -69,7 +70,7 @@ impl Rule for FelixNodeSelectorInvalid {
             }
             let name = &doc.name;
             let fixed_scope = matches!(doc.scope, FelixScope::Default | FelixScope::Node(_));
-            let (message, help) = if version >= CALICO_3_32 {
+            let (message, help) = if version.has(Feature::SelectorScopedFelix) {
                 if !fixed_scope {
                     continue;
                 }

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::{Kind, Outcome, lookup, outcome};
-use crate::rules::calico::support::{CALICO_3_32, is_templated, report_env};
+use crate::rules::calico::support::{is_templated, report_env};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -78,7 +79,10 @@ impl Rule for InvalidFelixEnvValue {
                 else {
                     continue;
                 };
-                if param.name == "NFTablesMode" && version < CALICO_3_32 && raw.eq_ignore_ascii_case("auto") {
+                if param.name == "NFTablesMode"
+                    && !version.has(Feature::NftablesAuto)
+                    && raw.eq_ignore_ascii_case("auto")
+                {
                     continue;
                 }
                 let where_ = format!(

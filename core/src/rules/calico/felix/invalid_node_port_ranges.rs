@@ -1,7 +1,8 @@
 use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
+use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::port_from_string;
-use crate::rules::calico::support::{CALICO_3_33, is_templated, is_v3, report_felix, resolved};
+use crate::rules::calico::support::{is_templated, is_v3, report_felix, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -76,7 +77,7 @@ impl Rule for InvalidNodePortRanges {
                         Severity::Error,
                         "the Calico API server rejects it (\"node port ranges list is too long (max 7)\")".to_string(),
                     )
-                } else if version >= CALICO_3_33 {
+                } else if version.has(Feature::NodePortRangesCap) {
                     (
                         Severity::Error,
                         format!(

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
-use crate::rules::calico::support::{CALICO_3_32, report_env, report_felix};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::{report_env, report_felix};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -62,7 +63,7 @@ impl Rule for NftablesAutoUnsupported {
         // with its consequence for the pair.
         let reported_by_cx104 =
             cx.cluster.calico.as_ref().is_some_and(|c| !c.operator) && cx.cluster.kube_proxy.mode() == Some("nftables");
-        if version >= CALICO_3_32 || reported_by_cx104 {
+        if version.has(Feature::NftablesAuto) || reported_by_cx104 {
             return;
         }
         let because = format!(

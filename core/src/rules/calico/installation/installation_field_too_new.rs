@@ -1,5 +1,6 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{BPF_AUTO_INSTALL, report_installation};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::report_installation;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,7 +56,7 @@ impl Rule for InstallationFieldTooNew {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
-        if version >= BPF_AUTO_INSTALL {
+        if version.has(Feature::BpfBootstrap) {
             return;
         }
         for doc in &cx.calico.installations {

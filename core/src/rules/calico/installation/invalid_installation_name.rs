@@ -1,5 +1,6 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{CALICO_3_32, report_node};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::report_node;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -71,7 +72,7 @@ impl Rule for InvalidInstallationName {
                     Severity::Warning,
                     "Installation \"tigera-secure\" is accepted by the API server but the operator only reads the Installation \"default\" (and \"overlay\"): nothing in it takes effect".to_string(),
                 )
-            } else if version >= CALICO_3_32 {
+            } else if version.has(Feature::InstallationNameRule) {
                 (
                     Severity::Error,
                     format!(

@@ -1,9 +1,9 @@
-use super::support::{
-    self, IPVS_GATE, IPVS_GATE_ADDED, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, NFTABLES_ALPHA, NFTABLES_GATE,
-    NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
-};
+use super::support::{self, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
 use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::lifecycle::{
+    IPVS_GATE, IPVS_GATE_ADDED, NFTABLES_ALPHA, NFTABLES_GATE, NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
+};
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};

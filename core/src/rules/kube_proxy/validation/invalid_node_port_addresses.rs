@@ -1,7 +1,8 @@
-use super::support::{self, NODE_PORT_KEYWORDS};
+use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net::parse_cidr_sloppy;
 use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::lifecycle::NODE_PORT_KEYWORDS;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 

@@ -5,32 +5,13 @@ use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::net::{parse_cidr_sloppy, parse_ip_sloppy};
 use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::lifecycle::{NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::{Emitter, RuleMeta};
-
-/// The gate that makes `nftables` a valid Linux mode: alpha (off) in 1.29, beta (on) in 1.31,
-/// GA and locked on in 1.33 (`pkg/features/kube_features.go`, v1.35).
-pub const NFTABLES_GATE: &str = "NFTablesProxyMode";
-pub const NFTABLES_ALPHA: KubeVersion = KubeVersion::new(1, 29);
-pub const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
-pub const NFTABLES_LOCKED: KubeVersion = KubeVersion::new(1, 33);
-
-/// `KubeProxyIPVS` exists from 1.37 (kubernetes/kubernetes#139397).
-pub const IPVS_GATE: &str = "KubeProxyIPVS";
-pub const IPVS_GATE_ADDED: KubeVersion = KubeVersion::new(1, 37);
-
-/// `SupportIPVSProxyMode` was removed by kubernetes/kubernetes#94514 (merged September 2020,
-/// after the 1.19 release).
-pub const SUPPORT_IPVS_GATE: &str = "SupportIPVSProxyMode";
-pub const SUPPORT_IPVS_REMOVED: KubeVersion = KubeVersion::new(1, 20);
 
 /// component-base logging gates (`logs/api/v1/kube_features.go`): alpha off, beta on.
 pub const LOGGING_ALPHA_GATE: &str = "LoggingAlphaOptions";
 pub const LOGGING_BETA_GATE: &str = "LoggingBetaOptions";
-
-/// nodePortAddresses keywords `localhost` and `all`, and keyword/CIDR mixes
-/// (kubernetes/kubernetes#138427).
-pub const NODE_PORT_KEYWORDS: KubeVersion = KubeVersion::new(1, 37);
 
 /// The maturity of a gate, for the `AllAlpha` / `AllBeta` switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,11 @@
-use super::support::{self, NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
+use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::lifecycle::{
+    NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED, USERSPACE_REMOVED,
+};
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -54,7 +57,6 @@ declare_rule! {
 }
 
 const USERSPACE: &str = "userspace";
-const USERSPACE_REMOVED: KubeVersion = KubeVersion::new(1, 26);
 const LINUX_ERROR: &str =
     "must be iptables, ipvs, nftables or blank (blank means the best-available proxy [currently iptables])";
 const LINUX_ERROR_NO_NFTABLES: &str =
@@ -84,7 +86,7 @@ fn nftables_refusal(site: &KubeProxySite<'_>, version: KubeVersion) -> Option<Re
     let (why, fix) = if version < NFTABLES_ALPHA {
         (
             format!("nftables mode does not exist before Kubernetes {NFTABLES_ALPHA}"),
-            "Use iptables until the cluster runs 1.31 or later, where nftables is on by default.".to_string(),
+            format!("Use iptables until the cluster runs {NFTABLES_BETA} or later, where nftables is on by default."),
         )
     } else if version < NFTABLES_BETA {
         (
