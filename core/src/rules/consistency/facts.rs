@@ -10,6 +10,7 @@ use crate::k8s::version::KernelVersion;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
 use crate::model::calico::version::Feature;
+use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, RuleMeta};
 
@@ -26,6 +27,46 @@ pub(crate) fn running_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>
 /// ran in before, whose state (an IPVS table, `kube-ipvs0`) is still on them.
 pub(crate) fn configured_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>> {
     cx.cluster.kube_proxy.site.filter(|s| s.os == Os::Linux)
+}
+
+/// Calico's picture and the running Linux kube-proxy configuration, when the input has both.
+pub(crate) fn calico_and_running_site<'a>(cx: &Context<'a>) -> Option<(&'a CalicoPicture<'a>, &'a KubeProxySite<'a>)> {
+    Some((cx.cluster.calico.as_ref()?, running_site(cx)?))
+}
+
+/// Calico's picture and the Linux kube-proxy configuration, even when kube-proxy is switched
+/// off (see [`configured_site`]).
+pub(crate) fn calico_and_configured_site<'a>(
+    cx: &Context<'a>,
+) -> Option<(&'a CalicoPicture<'a>, &'a KubeProxySite<'a>)> {
+    Some((cx.cluster.calico.as_ref()?, configured_site(cx)?))
+}
+
+/// kube-proxy in iptables mode next to node scopes where Calico asks for nftables.
+pub(crate) struct NftablesBesideIptables<'a> {
+    pub site: &'a KubeProxySite<'a>,
+    /// kube-proxy's mode as configured, for messages.
+    pub mode: &'a str,
+    pub scopes: Vec<&'a ScopeDataplane<'a>>,
+}
+
+/// The scopes where Calico, installed by the operator (`operator`) or by manifests, asks for
+/// nftables with `intent` while kube-proxy runs neither nftables nor ipvs (ipvs next to
+/// nftables is CX106's finding). `None` when there is no such kube-proxy configuration.
+pub(crate) fn nftables_beside_iptables<'a>(
+    cx: &Context<'a>,
+    operator: bool,
+    intent: NftIntent,
+) -> Option<NftablesBesideIptables<'a>> {
+    let (calico, site) = calico_and_running_site(cx)?;
+    let mode = site.effective.mode.as_str();
+    if calico.operator != operator || mode == modes::NFTABLES || mode == modes::IPVS {
+        return None;
+    }
+    let scopes = scopes(calico)
+        .filter(|s| nft_intent(cx, calico, s) == Some(intent))
+        .collect();
+    Some(NftablesBesideIptables { site, mode, scopes })
 }
 
 /// Whether kube-proxy runs on the nodes: it is not switched off, and its configuration or its

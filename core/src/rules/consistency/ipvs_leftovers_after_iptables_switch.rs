@@ -1,4 +1,4 @@
-use super::facts::running_site;
+use super::facts::calico_and_running_site;
 use super::steps::VERIFY_KUBE_PROXY;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
@@ -56,7 +56,7 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPTABLES {

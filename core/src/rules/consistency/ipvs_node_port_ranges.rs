@@ -1,4 +1,4 @@
-use super::facts::{felix_setting, report_on, running_site};
+use super::facts::{calico_and_running_site, felix_setting, report_on};
 use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
@@ -183,7 +183,7 @@ impl Rule for IpvsNodePortRanges {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS || calico.default.requested == Dataplane::Bpf {

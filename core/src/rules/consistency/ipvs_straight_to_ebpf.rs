@@ -1,4 +1,4 @@
-use super::facts::{configured_site, scopes};
+use super::facts::{calico_and_configured_site, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
@@ -58,7 +58,7 @@ impl Rule for IpvsStraightToEbpf {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), configured_site(cx)) else {
+        let Some((calico, site)) = calico_and_configured_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS {

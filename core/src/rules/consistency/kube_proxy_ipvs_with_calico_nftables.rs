@@ -1,4 +1,4 @@
-use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, calico_and_running_site, nft_intent, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
@@ -59,7 +59,7 @@ impl Rule for KubeProxyIpvsWithCalicoNftables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS {

@@ -1,5 +1,5 @@
 use super::facts::{
-    NftIntent, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin, running_site, scopes,
+    NftIntent, calico_and_running_site, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin, scopes,
 };
 use super::steps;
 use crate::finding::Severity;
@@ -64,7 +64,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::NFTABLES {

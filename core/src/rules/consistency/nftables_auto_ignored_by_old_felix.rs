@@ -1,4 +1,4 @@
-use super::facts::{is_written_auto, report_origin, running_site, scopes};
+use super::facts::{calico_and_running_site, is_written_auto, report_origin, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
@@ -56,7 +56,7 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if calico.operator || cx.target.calico.has(Feature::NftablesAuto) || site.effective.mode != modes::NFTABLES {

@@ -1,4 +1,4 @@
-use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
@@ -58,14 +58,11 @@ impl Rule for NftablesInstallationRunsIptables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some(NftablesBesideIptables { site, mode, scopes }) = nftables_beside_iptables(cx, true, NftIntent::Auto)
+        else {
             return;
         };
-        let mode = site.effective.mode.as_str();
-        if !calico.operator || mode == modes::NFTABLES || mode == modes::IPVS {
-            return;
-        }
-        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Auto)) {
+        for scope in scopes {
             let message = format!(
                 "kube-proxy is still in {mode} mode ({}) while {} asks for Nftables: on Calico {} the operator writes nftablesMode: Auto and Felix follows kube-proxy, so Calico will run iptables on these nodes",
                 site.describe(),
