@@ -1,6 +1,5 @@
 use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
@@ -77,14 +76,11 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
                 scope.scope
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,4 +1,3 @@
-use super::facts::report_on;
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
@@ -109,16 +108,11 @@ impl DataplaneSetOutsideInstallation {
                     "Remove nftablesMode from the FelixConfiguration and choose the dataplane in the Installation, e.g. {}",
                     switch("Nftables")
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &fc.object,
-                    node,
-                    Some("spec.nftablesMode".into()),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             self.check_bpf_enabled(out, fc, dataplane, installation);
         }
@@ -135,16 +129,11 @@ impl DataplaneSetOutsideInstallation {
                     node.as_str().unwrap_or_default()
                 );
                 let help = "Remove nftablesMode from the scoped FelixConfiguration; with linuxDataplane: Nftables on Calico 3.32+ Felix already follows kube-proxy node by node.".to_string();
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &fc.object,
-                    node,
-                    Some("spec.nftablesMode".into()),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
         for container in &cx.calico.nodes {
@@ -161,16 +150,11 @@ impl DataplaneSetOutsideInstallation {
                     "Remove {} (a manifest-install leftover) and choose the dataplane in the Installation.",
                     env.name
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &container.object,
-                    env.value_node(),
-                    Some(format!("env {}", env.name)),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }
@@ -208,16 +192,12 @@ impl DataplaneSetOutsideInstallation {
             " and choose the dataplane with linuxDataplane in the Installation; the operator sets bpfEnabled itself once calico-node has rolled out."
         )
         .to_string();
-        report_on(
-            out,
-            &Self::META,
-            Severity::Error,
-            &fc.object,
-            node,
-            Some("spec.bpfEnabled".into()),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_node(&fc.object, node, Some("spec.bpfEnabled".into()))
+            .severity(Severity::Error)
+            .message(message)
+            .help(help)
+            .emit();
     }
 
     fn check_manifest(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -250,16 +230,11 @@ impl DataplaneSetOutsideInstallation {
                     container.container,
                     fc.object.meta.display()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &container.object,
-                    env.value_node(),
-                    Some(format!("env {}", env.name)),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,6 +1,6 @@
 use super::facts::{
     FelixSetting, configured_site, felix_doc_for, felix_setting, kube_proxy_name, kube_proxy_runs, operator_minor,
-    report_on, report_origin, running_site, scopes,
+    running_site, scopes,
 };
 use super::steps;
 use crate::finding::Severity;
@@ -84,29 +84,26 @@ impl EbpfKubeProxyCleanupConflict {
         help: String,
     ) {
         if let Some(s) = setting {
-            report_on(
-                out,
-                &Self::META,
-                severity,
-                s.object,
-                s.node,
-                Some(s.field.clone()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_node(s.object, s.node, Some(s.field.clone()))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         } else if let Some(doc) = felix_doc_for(cx, scope).or(cx.calico.default_felix()) {
-            report_on(
-                out,
-                &Self::META,
-                severity,
-                &doc.object,
-                doc.spec.unwrap_or(doc.object.node),
-                None,
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_node(&doc.object, doc.spec.unwrap_or(doc.object.node), None)
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         } else {
-            report_origin(out, &Self::META, severity, &scope.origin, message, help);
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -2,7 +2,6 @@
 //! runs, what Calico asks for on each node scope, where a Felix setting is written, and the
 //! node facts (kernels, Windows) found in the input.
 
-use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::k8s::os::Os;
@@ -12,7 +11,7 @@ use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDa
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
-use crate::rules::{Context, Emitter, RuleMeta};
+use crate::rules::Context;
 
 /// The Linux kube-proxy configuration that runs: `None` when kube-proxy is switched off or its
 /// configuration is not in the input.
@@ -127,46 +126,6 @@ pub(crate) fn nft_intent(
 /// Calico 3.31 and older, as Felix does).
 pub(crate) fn is_written_auto(origin: &Origin<'_>) -> bool {
     origin.written && origin.node.as_str().and_then(NftablesMode::parse) == Some(NftablesMode::Auto)
-}
-
-/// Reports on a node of a Calico object.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn report_on(
-    out: &mut Emitter<'_>,
-    rule: &'static RuleMeta,
-    severity: Severity,
-    object: &Object<'_>,
-    node: NodeRef<'_>,
-    field: Option<String>,
-    message: String,
-    help: String,
-) {
-    let exact = field.is_some();
-    if let Some(finding) = out.report(
-        rule,
-        severity,
-        object.file,
-        node.span(),
-        exact,
-        Some(object),
-        message,
-        help,
-    ) {
-        finding.field = field;
-    }
-}
-
-/// Reports where Calico's dataplane choice is written (or on the object whose default applies).
-pub(crate) fn report_origin(
-    out: &mut Emitter<'_>,
-    rule: &'static RuleMeta,
-    severity: Severity,
-    origin: &Origin<'_>,
-    message: String,
-    help: String,
-) {
-    let field = origin.written.then(|| origin.field.clone());
-    report_on(out, rule, severity, &origin.object, origin.node, field, message, help);
 }
 
 /// A Felix setting as Felix sees it on some nodes.

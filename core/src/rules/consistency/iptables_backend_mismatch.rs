@@ -1,4 +1,4 @@
-use super::facts::{NftIntent, calico_and_running_site, felix_setting, nft_intent, report_on};
+use super::facts::{NftIntent, calico_and_running_site, felix_setting, nft_intent};
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -107,16 +107,12 @@ impl Rule for IptablesBackendMismatch {
                 ),
             )
         };
-        report_on(
-            out,
-            &Self::META,
-            severity,
-            setting.object,
-            setting.node,
-            Some(setting.field.clone()),
-            message,
-            verify,
-        );
+        out.finding(&Self::META)
+            .on_node(setting.object, setting.node, Some(setting.field.clone()))
+            .severity(severity)
+            .message(message)
+            .help(verify)
+            .emit();
     }
 }
 

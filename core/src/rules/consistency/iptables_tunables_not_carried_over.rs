@@ -1,5 +1,4 @@
-use super::facts::{NftIntent, kube_proxy_name, nft_intent, report_on, running_site, scopes};
-use crate::finding::Severity;
+use super::facts::{NftIntent, kube_proxy_name, nft_intent, running_site, scopes};
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::NftablesMode;
 use crate::model::calico::version::Feature;
@@ -153,16 +152,11 @@ impl Rule for IptablesTunablesNotCarriedOver {
                     "Carry the value to the nftables twin next to it before switching:\n```yaml\nspec:\n  {nftables}: {value}\n```\n(for an environment variable, add FELIX_{} beside it).",
                     nftables.to_ascii_uppercase()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    object,
-                    node,
-                    Some(field),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(object, node, Some(field))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

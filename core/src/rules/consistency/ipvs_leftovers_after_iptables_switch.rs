@@ -1,6 +1,5 @@
 use super::facts::calico_and_running_site;
 use super::steps::VERIFY_KUBE_PROXY;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
@@ -94,14 +93,11 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
                 "kube-system"
             }
         );
-        out.on_field(
-            &Self::META,
-            Severity::Warning,
-            site,
-            &FieldPath::parse("mode"),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_site_field(site, &FieldPath::parse("mode"))
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

@@ -1,8 +1,5 @@
-use super::facts::{
-    NftIntent, calico_and_running_site, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin, scopes,
-};
+use super::facts::{NftIntent, calico_and_running_site, felix_doc_for, is_written_auto, nft_intent, scopes};
 use super::steps;
-use crate::finding::Severity;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -109,27 +106,24 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 )
             };
             match felix_doc_for(cx, scope).filter(|_| !nft_written) {
-                Some(doc) => report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &doc.object,
-                    doc.spec.unwrap_or(doc.object.node),
-                    None,
-                    message,
-                    help,
-                ),
-                None if !nft_written => report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &scope.origin.object,
-                    scope.origin.object.node,
-                    None,
-                    message,
-                    help,
-                ),
-                None => report_origin(out, &Self::META, Severity::Warning, &scope.origin, message, help),
+                Some(doc) => out
+                    .finding(&Self::META)
+                    .on_node(&doc.object, doc.spec.unwrap_or(doc.object.node), None)
+                    .message(message)
+                    .help(help)
+                    .emit(),
+                None if !nft_written => out
+                    .finding(&Self::META)
+                    .on_node(&scope.origin.object, scope.origin.object.node, None)
+                    .message(message)
+                    .help(help)
+                    .emit(),
+                None => out
+                    .finding(&Self::META)
+                    .on_origin(&scope.origin)
+                    .message(message)
+                    .help(help)
+                    .emit(),
             }
         }
     }

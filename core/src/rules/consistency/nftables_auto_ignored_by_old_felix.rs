@@ -1,6 +1,5 @@
-use super::facts::{calico_and_running_site, is_written_auto, report_origin, scopes};
+use super::facts::{calico_and_running_site, is_written_auto, scopes};
 use super::steps;
-use crate::finding::Severity;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -75,7 +74,11 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
                 "Use Enabled until Calico is 3.32 or later (Auto is understood from 3.32): {}",
                 steps::calico_nftables_step(cx, false)
             );
-            report_origin(out, &Self::META, Severity::Error, &scope.origin, message, help);
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

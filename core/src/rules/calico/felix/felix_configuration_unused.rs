@@ -1,7 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::report_node;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -71,17 +69,12 @@ impl Rule for FelixConfigurationUnused {
                 "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>` (one node)."
                     .to_string()
             };
-            report_node(
-                out,
-                &Self::META,
-                Severity::Warning,
-                &doc.object,
-                node,
-                true,
-                Some("metadata.name".to_string()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on(&doc.object, node.span(), true)
+                .field(Some("metadata.name".to_string()))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

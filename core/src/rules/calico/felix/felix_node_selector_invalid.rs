@@ -1,7 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::report_felix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -96,7 +94,11 @@ impl Rule for FelixNodeSelectorInvalid {
                         .to_string(),
                 )
             };
-            report_felix(out, &Self::META, Severity::Error, doc, "nodeSelector", message, help);
+            out.finding(&Self::META)
+                .on_felix(doc, "nodeSelector")
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

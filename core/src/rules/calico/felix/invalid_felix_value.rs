@@ -2,7 +2,7 @@ use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::model::FelixDoc;
 use crate::model::calico::version::{CalicoVersion, Feature};
-use crate::rules::calico::support::{case_match, is_templated, is_v3, json_type, quoted_list, report_felix, resolved};
+use crate::rules::calico::support::{case_match, is_templated, is_v3, json_type, quoted_list, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -239,7 +239,12 @@ fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'
     } else {
         "Use a port number (default 10256), or 0 to switch Felix's kube-proxy health server off.".to_string()
     };
-    report_felix(out, meta, severity, doc, HEALTHZ, message, help);
+    out.finding(meta)
+        .on_felix(doc, HEALTHZ)
+        .severity(severity)
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidFelixValue {
@@ -280,7 +285,11 @@ impl Rule for InvalidFelixValue {
                         ""
                     }
                 );
-                report_felix(out, &Self::META, Severity::Error, doc, field.name, message, help);
+                out.finding(&Self::META)
+                    .on_felix(doc, field.name)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             check_healthz(doc, version, out, &Self::META);
         }

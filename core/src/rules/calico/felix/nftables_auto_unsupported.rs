@@ -1,7 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::{report_env, report_felix};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -84,15 +82,11 @@ impl Rule for NftablesAutoUnsupported {
                 "FelixConfiguration {:?} sets nftablesMode: Auto{owned}; {because}",
                 doc.name
             );
-            report_felix(
-                out,
-                &Self::META,
-                Severity::Error,
-                doc,
-                "nftablesMode",
-                message,
-                HELP.to_string(),
-            );
+            out.finding(&Self::META)
+                .on_felix(doc, "nftablesMode")
+                .message(message)
+                .help(HELP.to_string())
+                .emit();
         }
         for container in &cx.calico.nodes {
             let Some(env) = container.felix_env("NFTABLESMODE") else {
@@ -108,15 +102,11 @@ impl Rule for NftablesAutoUnsupported {
                 env.value.unwrap_or_default(),
                 container.container
             );
-            report_env(
-                out,
-                &Self::META,
-                Severity::Error,
-                container,
-                env,
-                message,
-                HELP.to_string(),
-            );
+            out.finding(&Self::META)
+                .on_env(container, env)
+                .message(message)
+                .help(HELP.to_string())
+                .emit();
         }
     }
 }

@@ -1,6 +1,4 @@
-use crate::finding::Severity;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::report_installation;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -70,7 +68,11 @@ impl Rule for InstallationFieldTooNew {
                     cx.target.calico_source
                 );
                 let help = "Upgrade Calico to 3.31 or later first, or remove the field and do it by hand: the `kubernetes-services-endpoint` ConfigMap in `tigera-operator` for bpfNetworkBootstrap, and a kube-proxy `nodeSelector` (`non-calico: \"true\"`) for kubeProxyManagement.".to_string();
-                report_installation(out, &Self::META, Severity::Error, doc, path, message, help);
+                out.finding(&Self::META)
+                    .on_installation(doc, path)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

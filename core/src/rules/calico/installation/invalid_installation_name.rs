@@ -1,6 +1,5 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::report_node;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -90,17 +89,13 @@ impl Rule for InvalidInstallationName {
                 )
             };
             let help = "Name the Installation `default` (or `overlay` for settings merged on top of `default`):\n```yaml\nmetadata:\n  name: default\n```".to_string();
-            report_node(
-                out,
-                &Self::META,
-                severity,
-                &doc.object,
-                node,
-                true,
-                Some("metadata.name".to_string()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on(&doc.object, node.span(), true)
+                .field(Some("metadata.name".to_string()))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

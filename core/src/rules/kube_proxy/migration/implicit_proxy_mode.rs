@@ -70,7 +70,12 @@ impl Rule for ImplicitProxyMode {
             );
             let help = format!("Set the mode you run explicitly:{}", fix::set(site, "mode", "nftables"))
                 + "\n(or `iptables` to stay on iptables; Calico's dataplane must match).";
-            out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

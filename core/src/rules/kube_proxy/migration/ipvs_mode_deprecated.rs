@@ -146,7 +146,12 @@ impl Rule for IpvsModeDeprecated {
             }
             help.push_str("\nMove kube-proxy first, then Calico's dataplane. ");
             help.push_str(&fix::rollout(site));
-            out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), what, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .severity(severity)
+                .message(what)
+                .help(help)
+                .emit();
         }
     }
 }

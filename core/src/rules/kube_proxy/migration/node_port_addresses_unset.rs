@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -58,14 +57,11 @@ impl Rule for NodePortAddressesUnset {
                 "Limit NodePorts to the node's primary IPs:{}",
                 fix::set(site, "nodePortAddresses", "[\"primary\"]")
             );
-            out.on_field(
-                &Self::META,
-                Severity::Info,
-                site,
-                &FieldPath::parse("nodePortAddresses"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("nodePortAddresses"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

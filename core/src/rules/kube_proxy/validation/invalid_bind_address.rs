@@ -79,14 +79,11 @@ fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
             fix::set(site, "bindAddress", "0.0.0.0")
         ),
     };
-    support::report(
-        out,
-        &InvalidBindAddress::META,
-        site,
-        &FieldPath::parse("bindAddress"),
-        message,
-        help,
-    );
+    out.finding(&InvalidBindAddress::META)
+        .on_site_field(site, &FieldPath::parse("bindAddress"))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 /// The port a bare IP gets, or `None` when the server is disabled (`--healthz-port=0`).
@@ -142,14 +139,11 @@ fn check_host_port(
         "Write an IP address, optionally with a port in 1–65535 (a bare IP gets port {port}); host names such as localhost are not accepted:{}",
         fix::set(site, field, &crate::input::snippet::yaml_string(example))
     );
-    support::report(
-        out,
-        &InvalidBindAddress::META,
-        site,
-        &FieldPath::parse(field),
-        message,
-        help,
-    );
+    out.finding(&InvalidBindAddress::META)
+        .on_site_field(site, &FieldPath::parse(field))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidBindAddress {

@@ -132,14 +132,11 @@ impl Rule for InvalidClusterCidr {
             let message = format!(
                 "clusterCIDR {written:?} is not one CIDR or a dual-stack pair: {what}; kube-proxy exits at start-up (\"failed validate: … {error}\") and programs no Services"
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("clusterCIDR"),
-                message,
-                help(site, entries),
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("clusterCIDR"))
+                .message(message)
+                .help(help(site, entries))
+                .emit();
         }
     }
 }

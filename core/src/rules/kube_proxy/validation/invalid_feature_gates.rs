@@ -1,4 +1,4 @@
-use super::support::{self, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
+use super::support::{LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
 use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::lifecycle::{
@@ -151,7 +151,11 @@ impl Rule for InvalidFeatureGates {
                     cx.target.kubernetes_source, rejection.error, rejection.why
                 );
                 let at = field.clone().key(name.clone());
-                support::report_at(out, &Self::META, site, &field, &at, message, help(site, name));
+                out.finding(&Self::META)
+                    .on_site_field_at(site, &field, &at)
+                    .message(message)
+                    .help(help(site, name))
+                    .emit();
             }
         }
     }

@@ -238,7 +238,11 @@ impl Rule for InvalidLogging {
                     "{}: {}; kube-proxy exits at start-up (\"initialize logging: {}: … {}\") and programs no Services",
                     p.field, p.what, p.field, p.error
                 );
-                support::report(out, &Self::META, site, &p.field, message, p.help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &p.field)
+                    .message(message)
+                    .help(p.help)
+                    .emit();
             }
         }
     }

@@ -141,7 +141,11 @@ fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVers
             "nodePortAddresses[{}]: {}; kube-proxy exits at start-up (\"failed validate: … {}\") and programs no Services",
             r.index, r.why, r.error
         );
-        support::report(out, &InvalidNodePortAddresses::META, site, &field, message, r.help);
+        out.finding(&InvalidNodePortAddresses::META)
+            .on_site_field(site, &field)
+            .message(message)
+            .help(r.help)
+            .emit();
     }
 }
 

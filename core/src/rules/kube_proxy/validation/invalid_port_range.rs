@@ -61,7 +61,11 @@ impl Rule for InvalidPortRange {
                 "portRange {range:?} is not a port range ({reason}); the field has been unused since the userspace proxier was removed in 1.26, but kube-proxy still validates it and exits at start-up (\"failed validate: … must be a valid port range (e.g. 300-2000)\")"
             );
             let help = format!("{} It has no effect on any proxy mode.", fix::remove(site, "portRange"));
-            support::report(out, &Self::META, site, &FieldPath::parse("portRange"), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("portRange"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -72,7 +72,11 @@ impl Rule for InvalidShowHiddenMetricsVersion {
                 )
             );
             let field = FieldPath::parse("showHiddenMetricsForVersion");
-            support::report(out, &Self::META, site, &field, message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &field)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -67,14 +67,11 @@ fn check_config_sync(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
         "Remove it to get the 15m default, or give a positive duration:{}",
         fix::set(site, "configSyncPeriod", "15m")
     );
-    support::report(
-        out,
-        &InvalidSyncPeriod::META,
-        site,
-        &FieldPath::parse("configSyncPeriod"),
-        message,
-        help,
-    );
+    out.finding(&InvalidSyncPeriod::META)
+        .on_site_field(site, &FieldPath::parse("configSyncPeriod"))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 /// A partial configuration may get the period it leaves out from the one it patches.
@@ -101,7 +98,11 @@ fn check_section(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
             "Use 0s or a positive duration:{}",
             fix::set(site, &min_path.to_string(), "1s")
         );
-        support::report(out, &InvalidSyncPeriod::META, site, &min_path, message, help);
+        out.finding(&InvalidSyncPeriod::META)
+            .on_site_field(site, &min_path)
+            .message(message)
+            .help(help)
+            .emit();
     }
     if sync.nanos <= 0 {
         let message = format!(
@@ -111,7 +112,11 @@ fn check_section(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
             "Remove it to get the 30s default, or give a positive duration:{}",
             fix::set(site, &sync_path.to_string(), "30s")
         );
-        support::report(out, &InvalidSyncPeriod::META, site, &sync_path, message, help);
+        out.finding(&InvalidSyncPeriod::META)
+            .on_site_field(site, &sync_path)
+            .message(message)
+            .help(help)
+            .emit();
     } else if min > sync && both_known(site, &sync_path, &min_path) {
         report_min_above_sync(out, site, &sync_path, &min_path, sync, min);
     }
@@ -137,15 +142,11 @@ fn report_min_above_sync(
         "Raise syncPeriod to at least minSyncPeriod (or lower minSyncPeriod):{}",
         fix::set(site, &sync_path.to_string(), &min.to_string())
     );
-    support::report_at(
-        out,
-        &InvalidSyncPeriod::META,
-        site,
-        sync_path,
-        pointed(site, &[sync_path, min_path]),
-        message,
-        help,
-    );
+    out.finding(&InvalidSyncPeriod::META)
+        .on_site_field_at(site, sync_path, pointed(site, &[sync_path, min_path]))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidSyncPeriod {

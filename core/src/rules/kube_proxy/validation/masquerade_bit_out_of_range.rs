@@ -1,4 +1,3 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
@@ -63,14 +62,11 @@ fn check_bit(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, section: &str, bit
         "Use a bit in 0–31 that no other component uses for packet marks (the default is 14; Calico's default iptablesMarkMask takes bits 16–31):{}",
         fix::set(site, &path, "14")
     );
-    support::report(
-        out,
-        &MasqueradeBitOutOfRange::META,
-        site,
-        &FieldPath::parse(&path),
-        message,
-        help,
-    );
+    out.finding(&MasqueradeBitOutOfRange::META)
+        .on_site_field(site, &FieldPath::parse(&path))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for MasqueradeBitOutOfRange {

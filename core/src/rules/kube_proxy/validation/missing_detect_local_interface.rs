@@ -78,7 +78,11 @@ impl Rule for MissingDetectLocalInterface {
                 "Set {what} (Calico's pod interfaces start with `cali`), or use detectLocalMode ClusterCIDR with clusterCIDR:{}",
                 fix::set(site, &path, example)
             );
-            support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse(&path))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

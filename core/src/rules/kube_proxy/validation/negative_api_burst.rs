@@ -1,4 +1,3 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -58,14 +57,11 @@ impl Rule for NegativeApiBurst {
                 "Use a positive burst (kube-proxy's default is 10):{}",
                 fix::set(site, "clientConnection.burst", "10")
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("clientConnection.burst"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("clientConnection.burst"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

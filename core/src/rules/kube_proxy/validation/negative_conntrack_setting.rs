@@ -1,4 +1,3 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::ConntrackConfiguration;
 use crate::rules::kube_proxy::fix;
@@ -88,7 +87,11 @@ impl Rule for NegativeConntrackSetting {
                     fix::remove(site, &path),
                     fix::set(site, &path, zero)
                 );
-                support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(&path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

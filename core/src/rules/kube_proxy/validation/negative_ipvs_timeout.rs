@@ -1,4 +1,3 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::effective::modes;
@@ -71,7 +70,11 @@ impl Rule for NegativeIpvsTimeout {
                     "Use 0s to keep the kernel's timeout, or a positive duration:{}",
                     fix::set(site, &path, "0s")
                 );
-                support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(&path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

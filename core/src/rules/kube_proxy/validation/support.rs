@@ -1,13 +1,11 @@
 //! What the validation rules share: the feature gates kube-proxy's validation depends on, and
-//! how to report a field. Fix snippets are in `rules::kube_proxy::fix`.
+//! the placeholders and partial configurations they leave alone. Fix snippets are in
+//! `rules::kube_proxy::fix`.
 
-use crate::finding::Severity;
-use crate::input::path::FieldPath;
 use crate::k8s::net::{parse_cidr_sloppy, parse_ip_sloppy};
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::lifecycle::{NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
-use crate::rules::{Emitter, RuleMeta};
 
 /// component-base logging gates (`logs/api/v1/kube_features.go`): alpha off, beta on.
 pub const LOGGING_ALPHA_GATE: &str = "LoggingAlphaOptions";
@@ -76,47 +74,6 @@ pub fn may_be_partial(site: &KubeProxySite<'_>) -> bool {
 /// value is unknown, so it is not validated.
 pub fn is_templated(value: &str) -> bool {
     ["${", "{{", "$(", "<%"].iter().any(|m| value.contains(m)) || value.matches("##").count() >= 2
-}
-
-/// Reports an error on `field` (the path kube-proxy names), pointing at `at` (where the user
-/// should look, for example one key of `featureGates`).
-pub fn report_at(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    site: &KubeProxySite<'_>,
-    field: &FieldPath,
-    at: &FieldPath,
-    message: String,
-    help: String,
-) {
-    let (span, exact) = site.locate(at);
-    let finding = out.report(
-        meta,
-        Severity::Error,
-        site.object.file,
-        span,
-        exact,
-        Some(&site.object),
-        message,
-        help,
-    );
-    if let Some(finding) = finding {
-        finding.field = Some(site.display_field(field));
-        finding.data_key = site.data_key().map(str::to_string);
-        finding.container = site.container().map(str::to_string);
-    }
-}
-
-/// Reports an error on `field`, pointing at it.
-pub fn report(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    site: &KubeProxySite<'_>,
-    field: &FieldPath,
-    message: String,
-    help: String,
-) {
-    out.on_field(meta, Severity::Error, site, field, message, help);
 }
 
 /// A CIDR the user probably meant by `entry`.

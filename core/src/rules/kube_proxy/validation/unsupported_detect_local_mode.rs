@@ -67,14 +67,11 @@ impl Rule for UnsupportedDetectLocalMode {
                 "Use one of the supported modes (ClusterCIDR needs clusterCIDR; BridgeInterface and InterfaceNamePrefix need detectLocal settings):{}",
                 fix::set(site, "detectLocalMode", replacement)
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("detectLocalMode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("detectLocalMode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -193,7 +193,11 @@ impl Rule for UnsupportedProxyMode {
                 site.os, refusal.why, refusal.error
             );
             let help = format!("{}{}", refusal.fix, fix::set(site, "mode", refusal.replacement));
-            support::report(out, &Self::META, site, &FieldPath::parse("mode"), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }
