@@ -66,7 +66,8 @@ pub struct Finding {
     pub end_column: u32,
     pub object: Option<ObjectRef>,
     /// Path inside the checked configuration (`ipvs.excludeCIDRs[1]`), relative to the
-    /// KubeProxyConfiguration even when it is embedded in a ConfigMap.
+    /// KubeProxyConfiguration even when it is embedded in a ConfigMap; for an installer's
+    /// configuration, the installer's own path (`networking.kubeProxyMode`).
     pub field: Option<String>,
     /// The ConfigMap data key that carries the configuration, when it is embedded.
     pub data_key: Option<String>,

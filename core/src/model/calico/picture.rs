@@ -7,7 +7,7 @@
 //! beats selector-scoped FelixConfigurations, which beat `default` (felix `config_params.go`).
 
 use super::model::{CalicoFindings, Dataplane, FelixDoc, FelixScope, InstallationDoc};
-use super::version::CalicoVersion;
+use super::version::{CalicoVersion, Feature};
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 
@@ -200,13 +200,13 @@ fn felix_dataplane<'a>(
     }
     // Felix ≤ 3.31 only knows Enabled|Disabled and replaces anything else with Disabled.
     let effective_nft = nft.as_ref().map(|(m, _)| *m).map(|m| {
-        if m == NftablesMode::Auto && version < CalicoVersion::new(3, 32) {
+        if m == NftablesMode::Auto && !version.has(Feature::NftablesAuto) {
             NftablesMode::Disabled
         } else {
             m
         }
     });
-    let default_nft = if version >= CalicoVersion::new(3, 32) {
+    let default_nft = if version.has(Feature::NftablesAuto) {
         NftablesMode::Auto
     } else {
         NftablesMode::Disabled

@@ -356,7 +356,13 @@ fn typed_value(kind: FlagType, raw: &str) -> Value {
 
 /// The field a flag sets, given the proxy mode the flags select.
 pub fn field_for(flag: &Flag, mode: &str) -> Option<FieldPath> {
-    let spec = flag.spec?;
+    spec_field(flag.spec?, mode)
+}
+
+/// The field a flag of this kind sets in `mode`. `--masquerade-all` and
+/// `--iptables-*-sync-period` set the section of the mode: kube-proxy's
+/// `processV1Alpha1Flags` applies the iptables sync periods to every mode but ipvs.
+fn spec_field(spec: &FlagSpec, mode: &str) -> Option<FieldPath> {
     let section = if mode == "nftables" { "nftables" } else { "iptables" };
     let path = match spec.name {
         "masquerade-all" => format!("{section}.masqueradeAll"),
@@ -365,6 +371,16 @@ pub fn field_for(flag: &Flag, mode: &str) -> Option<FieldPath> {
         _ => spec.field?.to_string(),
     };
     Some(FieldPath::parse(&path))
+}
+
+/// The flag that sets `path` in the mode the path belongs to: the inverse of [`field_for`], so
+/// `nftables.syncPeriod` is `--iptables-sync-period` like `iptables.syncPeriod`.
+pub fn flag_setting(path: &FieldPath) -> Option<&'static FlagSpec> {
+    FLAGS.iter().find(|spec| {
+        ["iptables", "nftables"]
+            .iter()
+            .any(|mode| spec_field(spec, mode).as_ref() == Some(path))
+    })
 }
 
 /// Builds the v1alpha1 configuration kube-proxy derives from flags alone (no `--config`), with
@@ -452,6 +468,18 @@ mod tests {
         assert_eq!(config["nftables"]["syncPeriod"], "10s");
         assert_eq!(config["featureGates"]["B"], false);
         assert_eq!(fields.len(), 4);
+    }
+
+    #[test]
+    fn fields_map_back_to_their_flags_in_every_mode() {
+        let name = |path: &str| flag_setting(&FieldPath::parse(path)).map(|s| s.name);
+        assert_eq!(name("nftables.syncPeriod"), Some("iptables-sync-period"));
+        assert_eq!(name("iptables.minSyncPeriod"), Some("iptables-min-sync-period"));
+        assert_eq!(name("ipvs.syncPeriod"), Some("ipvs-sync-period"));
+        assert_eq!(name("nftables.masqueradeAll"), Some("masquerade-all"));
+        assert_eq!(name("mode"), Some("proxy-mode"));
+        assert_eq!(name("featureGates"), Some("feature-gates"));
+        assert_eq!(name("nftables.masqueradeBit"), None);
     }
 
     #[test]

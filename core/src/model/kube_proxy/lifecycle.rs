@@ -1,4 +1,5 @@
-//! The ipvs lifecycle of KEP-5495 and other version facts kube-proxy rules depend on.
+//! The ipvs lifecycle of KEP-5495 and the other kube-proxy version facts: the feature gates of
+//! the proxy modes and the releases that changed what kube-proxy accepts.
 //!
 //! Sources: kubernetes/enhancements `keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy`
 //! (stages; the in-tree removal plan of enhancements#6120, May 2026), kubernetes/kubernetes#134539
@@ -17,6 +18,22 @@ pub const MODE_DEFAULT_WARNING: KubeVersion = KubeVersion::new(1, 37);
 
 /// The gate that keeps ipvs mode available from v1.37 on.
 pub const IPVS_GATE: &str = "KubeProxyIPVS";
+
+/// The gate that makes `nftables` a valid Linux mode: alpha (off) in 1.29, beta (on) in 1.31,
+/// GA and locked on in 1.33 (`pkg/features/kube_features.go`, v1.35). The migration guide
+/// asks for the beta.
+pub const NFTABLES_GATE: &str = "NFTablesProxyMode";
+pub const NFTABLES_ALPHA: KubeVersion = KubeVersion::new(1, 29);
+pub const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
+pub const NFTABLES_LOCKED: KubeVersion = KubeVersion::new(1, 33);
+
+/// `SupportIPVSProxyMode` was removed by kubernetes/kubernetes#94514 (merged September 2020,
+/// after the 1.19 release).
+pub const SUPPORT_IPVS_GATE: &str = "SupportIPVSProxyMode";
+pub const SUPPORT_IPVS_REMOVED: KubeVersion = KubeVersion::new(1, 20);
+
+/// The userspace proxier was removed in 1.26 (kubernetes/kube-proxy e326d85).
+pub const USERSPACE_REMOVED: KubeVersion = KubeVersion::new(1, 26);
 
 /// The minimum kernel of kube-proxy's nftables mode (`NFTablesKubeProxyKernelVersion`).
 pub const NFTABLES_MIN_KERNEL: (u32, u32) = (5, 13);

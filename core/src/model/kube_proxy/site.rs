@@ -37,7 +37,7 @@ pub enum Origin {
     },
 }
 
-/// How an installer writes a kube-proxy setting, for fix snippets.
+/// How an installer writes a kube-proxy setting, for fix snippets (`rules::kube_proxy::fix`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallerSyntax {
     /// A YAML key at the installer's path.
@@ -185,7 +185,7 @@ impl<'a> KubeProxySite<'a> {
 
     /// The installer setting that writes `path` or a section holding it, and the rest of the
     /// path inside that setting.
-    fn installer_field_for(&self, path: &FieldPath) -> Option<(&InstallerField<'a>, FieldPath)> {
+    pub fn installer_field_for(&self, path: &FieldPath) -> Option<(&InstallerField<'a>, FieldPath)> {
         // `max_by_key` keeps the last of equals: the setting the installer applies last wins.
         self.installer_fields
             .iter()
@@ -212,26 +212,6 @@ impl<'a> KubeProxySite<'a> {
         }
     }
 
-    /// How to write `path: value` in the installer's configuration, when an installer setting
-    /// writes it.
-    pub fn installer_setting(&self, path: &FieldPath, value: &str) -> Option<String> {
-        if !matches!(self.origin, Origin::Installer { .. }) {
-            return None;
-        }
-        let (field, _) = self.installer_field_for(path)?;
-        let spelled = (field.spell)(value);
-        Some(match field.syntax {
-            InstallerSyntax::Arg(flag) => format!("`{flag}={spelled}` in {}", field.installer_path),
-            InstallerSyntax::Json => {
-                let shown = self.display_field(path);
-                let member = shown.rsplit('.').next().unwrap_or_default();
-                format!("\n```json\n\"{member}\": \"{spelled}\"\n```\n(at {shown})")
-            }
-            InstallerSyntax::Yaml => {
-                crate::input::snippet::yaml_block(&FieldPath::parse(&self.display_field(path)), &spelled)
-            }
-        })
-    }
     /// Where `path` is written: its value, or the nearest written ancestor. The flag arguments
     /// stand in for fields of a flag-built configuration.
     pub fn locate(&self, path: &FieldPath) -> (Span, bool) {

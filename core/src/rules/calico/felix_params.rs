@@ -5,9 +5,7 @@
 //! FelixConfiguration and Felix, so these checks matter most for the environment, which no one
 //! validates before Felix reads it.
 
-use crate::model::calico::version::CalicoVersion;
-
-use super::support::CALICO_3_32;
+use crate::model::calico::version::{CalicoVersion, Feature};
 
 /// A parameter's type, as named in its `config:"…"` tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +136,7 @@ pub fn lookup(name: &str, version: CalicoVersion) -> Option<Param> {
     // `Auto` arrived in 3.32 (calico 3da0910dd0); `non-zero` left BPFKubeProxyHealthzPort in
     // 3.32 (calico a87bb6a46c), which does not change how numbers parse.
     if name.eq_ignore_ascii_case("NFTablesMode") {
-        return Some(if version >= CALICO_3_32 {
+        return Some(if version.has(Feature::NftablesAuto) {
             param("NFTablesMode", Kind::OneOf(&["Enabled", "Disabled", "Auto"]), "Auto")
         } else {
             param("NFTablesMode", Kind::OneOf(&["Enabled", "Disabled"]), "Disabled")
@@ -146,7 +144,7 @@ pub fn lookup(name: &str, version: CalicoVersion) -> Option<Param> {
     }
     if name.eq_ignore_ascii_case("BPFKubeProxyHealthzPort") {
         let mut p = param("BPFKubeProxyHealthzPort", Kind::Int, "10256");
-        p.non_zero = version < CALICO_3_32;
+        p.non_zero = !version.has(Feature::HealthzPortZero);
         return Some(p);
     }
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name)).copied()

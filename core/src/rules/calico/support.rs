@@ -1,31 +1,18 @@
-//! What the Calico rules share: the Installation as the operator validates it, reporting on a
-//! field of an Installation, a FelixConfiguration or a calico-node environment variable, and
-//! the Calico versions in which fields and checks appeared.
+//! What the Calico rules share: the Installation as the operator validates it, and how Felix and
+//! the API server read scalar values. Findings are placed on Installation, FelixConfiguration
+//! and environment fields by `rules::emit`; the releases that brought each feature are in
+//! `model::calico::version`.
 
 use std::collections::HashSet;
 
 use crate::finding::Severity;
-use crate::input::path::{FieldPath, locate};
 use crate::input::yaml::NodeRef;
 use crate::input::yaml::resolve::{Resolved, resolve_scalar};
-use crate::k8s::object::Object;
-use crate::model::calico::model::{CalicoNodeContainer, EnvVar, FelixDoc, InstallationDoc};
-use crate::model::calico::version::CalicoVersion;
+use crate::model::calico::model::{FelixDoc, InstallationDoc};
 use crate::rules::{Context, Emitter, RuleMeta};
 
 /// Unrendered template expressions (`{{ .Values.x }}`, `${VAR}`, `$(VAR)`) are not values yet.
 pub use crate::rules::kube_proxy::validation::support::is_templated;
-
-/// `linuxDataplane: Nftables` exists from operator v1.36 (Calico 3.29).
-pub const NFTABLES_DATAPLANE: CalicoVersion = CalicoVersion::new(3, 29);
-/// `bpfNetworkBootstrap`, `kubeProxyManagement` and the `ebpf-bootstrap` init container exist
-/// from operator v1.40 (Calico 3.31; operator commits 3e3beb425 and 831d00844).
-pub const BPF_AUTO_INSTALL: CalicoVersion = CalicoVersion::new(3, 31);
-/// Calico 3.32 (operator v1.42): the Installation name CEL rule, selector-scoped
-/// FelixConfigurations, and Felix's `nftablesMode: Auto`.
-pub const CALICO_3_32: CalicoVersion = CalicoVersion::new(3, 32);
-/// Calico 3.33: the FelixConfiguration CRDs cap `kubeNodePortRanges` at 7 items.
-pub const CALICO_3_33: CalicoVersion = CalicoVersion::new(3, 33);
 
 /// The namespace the operator reads `kubernetes-services-endpoint` from, unless the input has
 /// the operator's Deployment elsewhere (`controller/utils/utils.go:387-398`).
@@ -205,155 +192,13 @@ fn check_installations_with<'a>(
                 .filter(|at| problem.doc.field(at).is_some())
                 .unwrap_or(&problem.path);
             let field = problem.doc.display_path(&problem.path);
-            report_installation_at(
-                out,
-                meta,
-                problem.severity,
-                problem.doc,
-                at,
-                field,
-                problem.message,
-                problem.help,
-            );
+            out.finding(meta)
+                .on_installation_at(problem.doc, at, field)
+                .severity(problem.severity)
+                .message(problem.message)
+                .help(problem.help)
+                .emit();
         }
-    }
-}
-
-/// Reports on a spec field of an Installation (or the Helm values that render one).
-pub fn report_installation(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    severity: Severity,
-    doc: &InstallationDoc<'_>,
-    path: &str,
-    message: String,
-    help: String,
-) {
-    report_installation_at(out, meta, severity, doc, path, doc.display_path(path), message, help);
-}
-
-/// Reports about `field`, pointing at spec path `at`.
-#[allow(clippy::too_many_arguments)]
-fn report_installation_at(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    severity: Severity,
-    doc: &InstallationDoc<'_>,
-    at: &str,
-    field: String,
-    message: String,
-    help: String,
-) {
-    let path = at;
-    let (node, exact) = match doc.spec {
-        Some(spec) => {
-            let found = locate(spec, &FieldPath::parse(path));
-            // Scalars are shown at their value; collections and missing fields at the key.
-            let scalar = found.exact && found.node.scalar().is_some();
-            (
-                if scalar {
-                    found.node
-                } else {
-                    found.key.unwrap_or(found.node)
-                },
-                found.exact,
-            )
-        }
-        None => (doc.object.node, false),
-    };
-    report_node(
-        out,
-        meta,
-        severity,
-        &doc.object,
-        node,
-        exact,
-        Some(field),
-        message,
-        help,
-    );
-}
-
-/// Reports on a node of an object.
-#[allow(clippy::too_many_arguments)]
-pub fn report_node(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    severity: Severity,
-    object: &Object<'_>,
-    node: NodeRef<'_>,
-    exact: bool,
-    field: Option<String>,
-    message: String,
-    help: String,
-) {
-    if let Some(finding) = out.report(
-        meta,
-        severity,
-        object.file,
-        node.span(),
-        exact,
-        Some(object),
-        message,
-        help,
-    ) {
-        finding.field = field;
-    }
-}
-
-/// Reports on a field of a FelixConfiguration (`spec.<name>`).
-pub fn report_felix(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    severity: Severity,
-    doc: &FelixDoc<'_>,
-    name: &str,
-    message: String,
-    help: String,
-) {
-    let located = doc.spec.map(|spec| locate(spec, &FieldPath::parse(name)));
-    let (node, exact) = match located {
-        Some(found) if found.exact => (found.node, true),
-        _ => (doc.object.node, false),
-    };
-    report_node(
-        out,
-        meta,
-        severity,
-        &doc.object,
-        node,
-        exact,
-        Some(format!("spec.{name}")),
-        message,
-        help,
-    );
-}
-
-/// Reports on an environment variable of a calico-node container; `field` is `env NAME`, as
-/// in the cluster picture.
-pub fn report_env(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    severity: Severity,
-    container: &CalicoNodeContainer<'_>,
-    env: &EnvVar<'_>,
-    message: String,
-    help: String,
-) {
-    let object = &container.object;
-    let node = env.value_node();
-    if let Some(finding) = out.report(
-        meta,
-        severity,
-        object.file,
-        node.span(),
-        true,
-        Some(object),
-        message,
-        help,
-    ) {
-        finding.field = Some(format!("env {}", env.name));
-        finding.container = Some(container.container.clone());
     }
 }
 

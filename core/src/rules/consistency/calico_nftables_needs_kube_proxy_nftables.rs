@@ -1,7 +1,7 @@
-use super::facts::{NFTABLES_DATAPLANE, NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -59,14 +59,16 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
-            return;
-        };
-        let mode = site.effective.mode.as_str();
-        if calico.operator || cx.target.calico < NFTABLES_DATAPLANE || mode == modes::NFTABLES || mode == modes::IPVS {
+        // Manifest installs have no nftables dataplane before it existed.
+        if !cx.target.calico.has(Feature::NftablesDataplane) {
             return;
         }
-        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Forced)) {
+        let Some(NftablesBesideIptables { site, mode, scopes }) =
+            nftables_beside_iptables(cx, false, NftIntent::Forced)
+        else {
+            return;
+        };
+        for scope in scopes {
             let message = format!(
                 "kube-proxy runs in {mode} mode ({}) while {} forces Calico's nftables dataplane on {}: Felix programs nftables without checking kube-proxy, and Calico's nftables mode requires kube-proxy in nftables mode",
                 site.describe(),
@@ -74,14 +76,11 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
                 scope.scope
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

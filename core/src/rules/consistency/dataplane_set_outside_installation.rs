@@ -1,8 +1,8 @@
-use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, report_on};
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::NftablesMode;
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -74,8 +74,8 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// The `nftablesMode` the operator writes for a dataplane (`setNftablesMode`, per release).
 fn operator_nftables_mode(dataplane: &Dataplane, calico: crate::model::calico::version::CalicoVersion) -> &'static str {
     match dataplane {
-        Dataplane::Bpf if calico >= BPF_BOOTSTRAP => "Enabled",
-        Dataplane::Nftables if calico >= AUTO_MODE => "Auto",
+        Dataplane::Bpf if calico.has(Feature::BpfBootstrap) => "Enabled",
+        Dataplane::Nftables if calico.has(Feature::NftablesAuto) => "Auto",
         Dataplane::Nftables => "Enabled",
         _ => "Disabled",
     }
@@ -108,16 +108,11 @@ impl DataplaneSetOutsideInstallation {
                     "Remove nftablesMode from the FelixConfiguration and choose the dataplane in the Installation, e.g. {}",
                     switch("Nftables")
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &fc.object,
-                    node,
-                    Some("spec.nftablesMode".into()),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             self.check_bpf_enabled(out, fc, dataplane, installation);
         }
@@ -134,16 +129,11 @@ impl DataplaneSetOutsideInstallation {
                     node.as_str().unwrap_or_default()
                 );
                 let help = "Remove nftablesMode from the scoped FelixConfiguration; with linuxDataplane: Nftables on Calico 3.32+ Felix already follows kube-proxy node by node.".to_string();
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &fc.object,
-                    node,
-                    Some("spec.nftablesMode".into()),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
         for container in &cx.calico.nodes {
@@ -160,16 +150,11 @@ impl DataplaneSetOutsideInstallation {
                     "Remove {} (a manifest-install leftover) and choose the dataplane in the Installation.",
                     env.name
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &container.object,
-                    env.value_node(),
-                    Some(format!("env {}", env.name)),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }
@@ -207,16 +192,12 @@ impl DataplaneSetOutsideInstallation {
             " and choose the dataplane with linuxDataplane in the Installation; the operator sets bpfEnabled itself once calico-node has rolled out."
         )
         .to_string();
-        report_on(
-            out,
-            &Self::META,
-            Severity::Error,
-            &fc.object,
-            node,
-            Some("spec.bpfEnabled".into()),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_node(&fc.object, node, Some("spec.bpfEnabled".into()))
+            .severity(Severity::Error)
+            .message(message)
+            .help(help)
+            .emit();
     }
 
     fn check_manifest(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -249,16 +230,11 @@ impl DataplaneSetOutsideInstallation {
                     container.container,
                     fc.object.meta.display()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &container.object,
-                    env.value_node(),
-                    Some(format!("env {}", env.name)),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

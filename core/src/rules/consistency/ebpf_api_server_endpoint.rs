@@ -1,7 +1,8 @@
-use super::facts::{BPF_BOOTSTRAP, kube_proxy_name, operator_namespace, report_on, report_origin, scopes};
+use super::facts::{kube_proxy_name, operator_namespace, scopes};
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -121,16 +122,11 @@ impl EbpfApiServerEndpoint {
         let help = format!(
             "Set {host_key} and {port_key} to an API server address that does not depend on kube-proxy (a control-plane node or load balancer, e.g. the `server:` of a kubeconfig), not the `kubernetes` Service's cluster IP."
         );
-        report_on(
-            out,
-            &Self::META,
-            Severity::Error,
-            &endpoint.object,
-            node,
-            Some(format!("data.{missing}")),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_node(&endpoint.object, node, Some(format!("data.{missing}")))
+            .message(message)
+            .help(help)
+            .emit();
         false
     }
 }
@@ -181,19 +177,14 @@ impl Rule for EbpfApiServerEndpoint {
                         let help = format!(
                             "Create it in namespace {namespace} (same data), or use bpfNetworkBootstrap: Enabled on Calico 3.31+."
                         );
-                        report_on(
-                            out,
-                            &Self::META,
-                            Severity::Error,
-                            &elsewhere.object,
-                            elsewhere.object.node,
-                            None,
-                            message,
-                            help,
-                        );
+                        out.finding(&Self::META)
+                            .on_node(&elsewhere.object, elsewhere.object.node, None)
+                            .message(message)
+                            .help(help)
+                            .emit();
                         return;
                     }
-                    let bootstrap = if cx.target.calico >= BPF_BOOTSTRAP {
+                    let bootstrap = if cx.target.calico.has(Feature::BpfBootstrap) {
                         format!(
                             ", or let the operator find it: {}",
                             steps::patch_installation(r#""bpfNetworkBootstrap":"Enabled""#)
@@ -211,7 +202,12 @@ impl Rule for EbpfApiServerEndpoint {
                     let help = format!(
                         "Verify `kubectl -n {namespace} get configmap {SERVICES_ENDPOINT}` (and add it to the input). Otherwise create it with KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the API server{bootstrap}."
                     );
-                    report_origin(out, &Self::META, missing_severity, &scope.origin, message, help);
+                    out.finding(&Self::META)
+                        .on_origin(&scope.origin)
+                        .severity(missing_severity)
+                        .message(message)
+                        .help(help)
+                        .emit();
                 }
             }
             return;
@@ -244,16 +240,11 @@ impl Rule for EbpfApiServerEndpoint {
                 "{selects}, but {} is not in calico-node's namespace {namespace}: calico-node loads it with envFrom from its own namespace",
                 elsewhere.object.meta.display()
             );
-            report_on(
-                out,
-                &Self::META,
-                Severity::Error,
-                &elsewhere.object,
-                elsewhere.object.node,
-                None,
-                message,
-                format!("Create it in namespace {namespace}."),
-            );
+            out.finding(&Self::META)
+                .on_node(&elsewhere.object, elsewhere.object.node, None)
+                .message(message)
+                .help(format!("Create it in namespace {namespace}."))
+                .emit();
             return;
         }
         let message = format!(
@@ -262,7 +253,12 @@ impl Rule for EbpfApiServerEndpoint {
         let help = format!(
             "Verify `kubectl -n {namespace} get configmap {SERVICES_ENDPOINT}` (and add it to the input). Otherwise create it with KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT of the API server."
         );
-        report_origin(out, &Self::META, missing_severity, &scope.origin, message, help);
+        out.finding(&Self::META)
+            .on_origin(&scope.origin)
+            .severity(missing_severity)
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

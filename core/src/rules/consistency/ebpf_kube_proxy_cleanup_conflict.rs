@@ -1,11 +1,12 @@
 use super::facts::{
     FelixSetting, configured_site, felix_doc_for, felix_setting, kube_proxy_name, kube_proxy_runs, operator_minor,
-    report_on, report_origin, running_site, scopes,
+    running_site, scopes,
 };
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::ScopeDataplane;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, modes};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -83,29 +84,26 @@ impl EbpfKubeProxyCleanupConflict {
         help: String,
     ) {
         if let Some(s) = setting {
-            report_on(
-                out,
-                &Self::META,
-                severity,
-                s.object,
-                s.node,
-                Some(s.field.clone()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_node(s.object, s.node, Some(s.field.clone()))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         } else if let Some(doc) = felix_doc_for(cx, scope).or(cx.calico.default_felix()) {
-            report_on(
-                out,
-                &Self::META,
-                severity,
-                &doc.object,
-                doc.spec.unwrap_or(doc.object.node),
-                None,
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_node(&doc.object, doc.spec.unwrap_or(doc.object.node), None)
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         } else {
-            report_origin(out, &Self::META, severity, &scope.origin, message, help);
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }
@@ -135,7 +133,7 @@ impl Rule for EbpfKubeProxyCleanupConflict {
                 .default_installation()
                 .and_then(|i| i.field_str("calicoNetwork.kubeProxyManagement"))
                 != Some("Enabled");
-        let switch_off = if calico.operator && cx.target.calico >= super::facts::BPF_BOOTSTRAP {
+        let switch_off = if calico.operator && cx.target.calico.has(Feature::BpfBootstrap) {
             steps::patch_installation(r#""kubeProxyManagement":"Enabled""#)
         } else {
             format!("`{}`", steps::DISABLE_KUBE_PROXY)

@@ -2,23 +2,16 @@
 //! runs, what Calico asks for on each node scope, where a Felix setting is written, and the
 //! node facts (kernels, Windows) found in the input.
 
-use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::k8s::os::Os;
 use crate::k8s::version::KernelVersion;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
-use crate::model::calico::version::CalicoVersion;
+use crate::model::calico::version::Feature;
+use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
-use crate::rules::{Context, Emitter, RuleMeta};
-
-/// The first Calico release whose Felix knows `nftablesMode: Auto` and whose operator writes it.
-pub(crate) const AUTO_MODE: CalicoVersion = CalicoVersion::new(3, 32);
-/// The first Calico release whose operator has `bpfNetworkBootstrap` and `kubeProxyManagement`.
-pub(crate) const BPF_BOOTSTRAP: CalicoVersion = CalicoVersion::new(3, 31);
-/// The first Calico release with an nftables dataplane.
-pub(crate) const NFTABLES_DATAPLANE: CalicoVersion = CalicoVersion::new(3, 29);
+use crate::rules::Context;
 
 /// The Linux kube-proxy configuration that runs: `None` when kube-proxy is switched off or its
 /// configuration is not in the input.
@@ -33,6 +26,46 @@ pub(crate) fn running_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>
 /// ran in before, whose state (an IPVS table, `kube-ipvs0`) is still on them.
 pub(crate) fn configured_site<'a>(cx: &Context<'a>) -> Option<&'a KubeProxySite<'a>> {
     cx.cluster.kube_proxy.site.filter(|s| s.os == Os::Linux)
+}
+
+/// Calico's picture and the running Linux kube-proxy configuration, when the input has both.
+pub(crate) fn calico_and_running_site<'a>(cx: &Context<'a>) -> Option<(&'a CalicoPicture<'a>, &'a KubeProxySite<'a>)> {
+    Some((cx.cluster.calico.as_ref()?, running_site(cx)?))
+}
+
+/// Calico's picture and the Linux kube-proxy configuration, even when kube-proxy is switched
+/// off (see [`configured_site`]).
+pub(crate) fn calico_and_configured_site<'a>(
+    cx: &Context<'a>,
+) -> Option<(&'a CalicoPicture<'a>, &'a KubeProxySite<'a>)> {
+    Some((cx.cluster.calico.as_ref()?, configured_site(cx)?))
+}
+
+/// kube-proxy in iptables mode next to node scopes where Calico asks for nftables.
+pub(crate) struct NftablesBesideIptables<'a> {
+    pub site: &'a KubeProxySite<'a>,
+    /// kube-proxy's mode as configured, for messages.
+    pub mode: &'a str,
+    pub scopes: Vec<&'a ScopeDataplane<'a>>,
+}
+
+/// The scopes where Calico, installed by the operator (`operator`) or by manifests, asks for
+/// nftables with `intent` while kube-proxy runs neither nftables nor ipvs (ipvs next to
+/// nftables is CX106's finding). `None` when there is no such kube-proxy configuration.
+pub(crate) fn nftables_beside_iptables<'a>(
+    cx: &Context<'a>,
+    operator: bool,
+    intent: NftIntent,
+) -> Option<NftablesBesideIptables<'a>> {
+    let (calico, site) = calico_and_running_site(cx)?;
+    let mode = site.effective.mode.as_str();
+    if calico.operator != operator || mode == modes::NFTABLES || mode == modes::IPVS {
+        return None;
+    }
+    let scopes = scopes(calico)
+        .filter(|s| nft_intent(cx, calico, s) == Some(intent))
+        .collect();
+    Some(NftablesBesideIptables { site, mode, scopes })
 }
 
 /// Whether kube-proxy runs on the nodes: it is not switched off, and its configuration or its
@@ -78,7 +111,7 @@ pub(crate) fn nft_intent(
 ) -> Option<NftIntent> {
     match scope.requested {
         Dataplane::Bpf | Dataplane::Vpp => None,
-        Dataplane::Nftables if calico.operator && cx.target.calico >= AUTO_MODE => Some(NftIntent::Auto),
+        Dataplane::Nftables if calico.operator && cx.target.calico.has(Feature::NftablesAuto) => Some(NftIntent::Auto),
         Dataplane::Nftables if calico.operator => Some(NftIntent::Forced),
         Dataplane::Iptables if calico.operator => Some(NftIntent::Off),
         _ => Some(match scope.nftables_mode {
@@ -93,46 +126,6 @@ pub(crate) fn nft_intent(
 /// Calico 3.31 and older, as Felix does).
 pub(crate) fn is_written_auto(origin: &Origin<'_>) -> bool {
     origin.written && origin.node.as_str().and_then(NftablesMode::parse) == Some(NftablesMode::Auto)
-}
-
-/// Reports on a node of a Calico object.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn report_on(
-    out: &mut Emitter<'_>,
-    rule: &'static RuleMeta,
-    severity: Severity,
-    object: &Object<'_>,
-    node: NodeRef<'_>,
-    field: Option<String>,
-    message: String,
-    help: String,
-) {
-    let exact = field.is_some();
-    if let Some(finding) = out.report(
-        rule,
-        severity,
-        object.file,
-        node.span(),
-        exact,
-        Some(object),
-        message,
-        help,
-    ) {
-        finding.field = field;
-    }
-}
-
-/// Reports where Calico's dataplane choice is written (or on the object whose default applies).
-pub(crate) fn report_origin(
-    out: &mut Emitter<'_>,
-    rule: &'static RuleMeta,
-    severity: Severity,
-    origin: &Origin<'_>,
-    message: String,
-    help: String,
-) {
-    let field = origin.written.then(|| origin.field.clone());
-    report_on(out, rule, severity, &origin.object, origin.node, field, message, help);
 }
 
 /// A Felix setting as Felix sees it on some nodes.

@@ -1,6 +1,5 @@
-use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -60,14 +59,11 @@ impl Rule for InstallationSwitchedBeforeKubeProxy {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some(NftablesBesideIptables { site, mode, scopes }) = nftables_beside_iptables(cx, true, NftIntent::Forced)
+        else {
             return;
         };
-        let mode = site.effective.mode.as_str();
-        if !calico.operator || mode == modes::NFTABLES || mode == modes::IPVS {
-            return;
-        }
-        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Forced)) {
+        for scope in scopes {
             let message = format!(
                 "kube-proxy is still in {mode} mode ({}) while {} already asks for Nftables: on Calico {} the operator writes nftablesMode: Enabled and Felix runs nftables beside kube-proxy's iptables rules; kube-proxy has to move first",
                 site.describe(),
@@ -75,14 +71,11 @@ impl Rule for InstallationSwitchedBeforeKubeProxy {
                 cx.target.calico
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::facts::{NftIntent, felix_setting, nft_intent, report_on, running_site};
+use super::facts::{NftIntent, calico_and_running_site, felix_setting, nft_intent};
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -57,7 +57,7 @@ impl Rule for IptablesBackendMismatch {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         let mode = site.effective.mode.as_str();
@@ -107,16 +107,12 @@ impl Rule for IptablesBackendMismatch {
                 ),
             )
         };
-        report_on(
-            out,
-            &Self::META,
-            severity,
-            setting.object,
-            setting.node,
-            Some(setting.field.clone()),
-            message,
-            verify,
-        );
+        out.finding(&Self::META)
+            .on_node(setting.object, setting.node, Some(setting.field.clone()))
+            .severity(severity)
+            .message(message)
+            .help(verify)
+            .emit();
     }
 }
 

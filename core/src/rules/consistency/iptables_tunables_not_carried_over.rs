@@ -1,7 +1,7 @@
-use super::facts::{BPF_BOOTSTRAP, NftIntent, kube_proxy_name, nft_intent, report_on, running_site, scopes};
-use crate::finding::Severity;
+use super::facts::{NftIntent, kube_proxy_name, nft_intent, running_site, scopes};
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::NftablesMode;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -97,7 +97,7 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
                 ));
             }
             (None, Dataplane::Bpf) => {
-                (calico.operator && cx.target.calico >= BPF_BOOTSTRAP)
+                (calico.operator && cx.target.calico.has(Feature::BpfBootstrap))
                     || scope.nftables_mode == Some(NftablesMode::Enabled)
             }
             _ => false,
@@ -152,16 +152,11 @@ impl Rule for IptablesTunablesNotCarriedOver {
                     "Carry the value to the nftables twin next to it before switching:\n```yaml\nspec:\n  {nftables}: {value}\n```\n(for an environment variable, add FELIX_{} beside it).",
                     nftables.to_ascii_uppercase()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    object,
-                    node,
-                    Some(field),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(object, node, Some(field))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

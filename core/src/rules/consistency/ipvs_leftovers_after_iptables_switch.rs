@@ -1,6 +1,5 @@
-use super::facts::running_site;
+use super::facts::calico_and_running_site;
 use super::steps::VERIFY_KUBE_PROXY;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
@@ -56,7 +55,7 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPTABLES {
@@ -94,14 +93,11 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
                 "kube-system"
             }
         );
-        out.on_field(
-            &Self::META,
-            Severity::Warning,
-            site,
-            &FieldPath::parse("mode"),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_site_field(site, &FieldPath::parse("mode"))
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

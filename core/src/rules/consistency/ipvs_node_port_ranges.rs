@@ -1,5 +1,4 @@
-use super::facts::{felix_setting, report_on, running_site};
-use crate::finding::Severity;
+use super::facts::{calico_and_running_site, felix_setting};
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::model::calico::model::Dataplane;
@@ -183,7 +182,7 @@ impl Rule for IpvsNodePortRanges {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS || calico.default.requested == Dataplane::Bpf {
@@ -229,36 +228,24 @@ impl Rule for IpvsNodePortRanges {
             api.range.0, api.range.1
         );
         match (&setting, cx.calico.default_felix()) {
-            (Some(s), _) => report_on(
-                out,
-                &Self::META,
-                Severity::Warning,
-                s.object,
-                s.node,
-                Some(s.field.clone()),
-                message,
-                help,
-            ),
-            (None, Some(fc)) => report_on(
-                out,
-                &Self::META,
-                Severity::Warning,
-                &fc.object,
-                fc.spec.unwrap_or(fc.object.node),
-                None,
-                message,
-                help,
-            ),
-            (None, None) => report_on(
-                out,
-                &Self::META,
-                Severity::Warning,
-                api.object,
-                api.node,
-                None,
-                message,
-                help,
-            ),
+            (Some(s), _) => out
+                .finding(&Self::META)
+                .on_node(s.object, s.node, Some(s.field.clone()))
+                .message(message)
+                .help(help)
+                .emit(),
+            (None, Some(fc)) => out
+                .finding(&Self::META)
+                .on_node(&fc.object, fc.spec.unwrap_or(fc.object.node), None)
+                .message(message)
+                .help(help)
+                .emit(),
+            (None, None) => out
+                .finding(&Self::META)
+                .on_node(api.object, api.node, None)
+                .message(message)
+                .help(help)
+                .emit(),
         }
     }
 }

@@ -1,6 +1,5 @@
-use super::facts::{configured_site, scopes};
+use super::facts::{calico_and_configured_site, scopes};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
@@ -58,7 +57,7 @@ impl Rule for IpvsStraightToEbpf {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), configured_site(cx)) else {
+        let Some((calico, site)) = calico_and_configured_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS {
@@ -90,14 +89,11 @@ impl Rule for IpvsStraightToEbpf {
             help.push_str(&format!("eBPF is already configured: go back first with {back} and re-enable kube-proxy (remove the nodeSelector that switches it off).\n"));
         }
         help.push_str(&steps::ipvs_to_ebpf(cx, site, calico.operator));
-        out.on_field(
-            &Self::META,
-            Severity::Error,
-            site,
-            &FieldPath::parse("mode"),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_site_field(site, &FieldPath::parse("mode"))
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

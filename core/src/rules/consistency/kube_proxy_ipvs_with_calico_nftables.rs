@@ -1,6 +1,5 @@
-use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, calico_and_running_site, nft_intent, scopes};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -59,7 +58,7 @@ impl Rule for KubeProxyIpvsWithCalicoNftables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::IPVS {
@@ -82,14 +81,11 @@ impl Rule for KubeProxyIpvsWithCalicoNftables {
             );
             let mut help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
             help.push_str("\nkube-proxy in nftables mode removes kube-ipvs0 and the IPVS rules at start; Felix sees kube-ipvs0 go and restarts without IPVS support.");
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

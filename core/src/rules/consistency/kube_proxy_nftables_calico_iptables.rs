@@ -1,9 +1,6 @@
-use super::facts::{
-    AUTO_MODE, NFTABLES_DATAPLANE, NftIntent, felix_doc_for, is_written_auto, nft_intent, report_on, report_origin,
-    running_site, scopes,
-};
+use super::facts::{NftIntent, calico_and_running_site, felix_doc_for, is_written_auto, nft_intent, scopes};
 use super::steps;
-use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -64,7 +61,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
         if site.effective.mode != modes::NFTABLES {
@@ -79,7 +76,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 || (scope.origin.written && scope.origin.field.to_ascii_lowercase().ends_with("nftablesmode"));
             let why = if calico.operator {
                 "the operator writes nftablesMode: Disabled for it, so Calico does not follow kube-proxy"
-            } else if !nft_written && cx.target.calico < AUTO_MODE {
+            } else if !nft_written && !cx.target.calico.has(Feature::NftablesAuto) {
                 "nftablesMode is not set, and it defaults to Disabled before Calico 3.32"
             } else {
                 "nftablesMode: Disabled keeps Felix on iptables"
@@ -93,7 +90,7 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 site.describe(),
                 scope.scope
             );
-            let help = if cx.target.calico < NFTABLES_DATAPLANE {
+            let help = if !cx.target.calico.has(Feature::NftablesDataplane) {
                 message.push_str(&format!(
                     "; Calico {} has no nftables dataplane at all",
                     cx.target.calico
@@ -109,27 +106,24 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                 )
             };
             match felix_doc_for(cx, scope).filter(|_| !nft_written) {
-                Some(doc) => report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &doc.object,
-                    doc.spec.unwrap_or(doc.object.node),
-                    None,
-                    message,
-                    help,
-                ),
-                None if !nft_written => report_on(
-                    out,
-                    &Self::META,
-                    Severity::Warning,
-                    &scope.origin.object,
-                    scope.origin.object.node,
-                    None,
-                    message,
-                    help,
-                ),
-                None => report_origin(out, &Self::META, Severity::Warning, &scope.origin, message, help),
+                Some(doc) => out
+                    .finding(&Self::META)
+                    .on_node(&doc.object, doc.spec.unwrap_or(doc.object.node), None)
+                    .message(message)
+                    .help(help)
+                    .emit(),
+                None if !nft_written => out
+                    .finding(&Self::META)
+                    .on_node(&scope.origin.object, scope.origin.object.node, None)
+                    .message(message)
+                    .help(help)
+                    .emit(),
+                None => out
+                    .finding(&Self::META)
+                    .on_origin(&scope.origin)
+                    .message(message)
+                    .help(help)
+                    .emit(),
             }
         }
     }

@@ -1,7 +1,5 @@
-use super::facts::{report_on, report_origin};
 use super::steps;
 use crate::cluster::KubeProxyOff;
-use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, InstallationDoc};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -110,16 +108,15 @@ impl Rule for KubeProxyOffWithoutEbpf {
                     "On the way to eBPF (API server ConfigMap, kube-proxy off, then eBPF), take the next step now: {next}\nOtherwise re-enable kube-proxy: remove {key:?} from spec.template.spec.nodeSelector of {} (`kubectl -n kube-system edit daemonset kube-proxy`), before or together with leaving eBPF.",
                     daemonset.object.meta.display()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Error,
-                    &daemonset.object,
-                    *node,
-                    Some(format!("spec.template.spec.nodeSelector.{key}")),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(
+                        &daemonset.object,
+                        *node,
+                        Some(format!("spec.template.spec.nodeSelector.{key}")),
+                    )
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             Some(KubeProxyOff::Kubeadm { reason }) => {
                 let message = format!(
@@ -129,7 +126,11 @@ impl Rule for KubeProxyOffWithoutEbpf {
                     "Deploy kube-proxy (kubeadm: `kubeadm init phase addon kube-proxy`), or {}",
                     steps::ebpf_step(cx, calico.operator)
                 );
-                report_origin(out, &Self::META, Severity::Error, &calico.default.origin, message, help);
+                out.finding(&Self::META)
+                    .on_origin(&calico.default.origin)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             Some(KubeProxyOff::Installer { off }) => {
                 let message = format!(
@@ -142,16 +143,11 @@ impl Rule for KubeProxyOffWithoutEbpf {
                     off.field,
                     steps::ebpf_step(cx, calico.operator)
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Error,
-                    &off.object,
-                    off.node,
-                    Some(off.field.clone()),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_node(&off.object, off.node, Some(off.field.clone()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             Some(KubeProxyOff::Operator) | None => {}
         }

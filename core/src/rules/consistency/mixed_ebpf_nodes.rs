@@ -1,5 +1,4 @@
-use super::facts::{kube_proxy_name, kube_proxy_runs, report_on, report_origin};
-use crate::finding::Severity;
+use super::facts::{kube_proxy_name, kube_proxy_runs};
 use crate::model::calico::model::{Dataplane, FelixScope};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -91,16 +90,11 @@ impl Rule for MixedEbpfNodes {
                     "{} sets bpfEnabled: {bpf} for some nodes while {all}: a cluster mixing eBPF and non-eBPF nodes is unsupported, and {kube_proxy}",
                     fc.object.meta.display()
                 );
-                report_on(
-                    out,
-                    &Self::META,
-                    Severity::Error,
-                    &fc.object,
-                    node,
-                    Some("spec.bpfEnabled".into()),
-                    message,
-                    help.clone(),
-                );
+                out.finding(&Self::META)
+                    .on_node(&fc.object, node, Some("spec.bpfEnabled".into()))
+                    .message(message)
+                    .help(help.clone())
+                    .emit();
             }
             return;
         }
@@ -115,7 +109,11 @@ impl Rule for MixedEbpfNodes {
                 scope.scope,
                 scope.requested
             );
-            report_origin(out, &Self::META, Severity::Error, &scope.origin, message, help.clone());
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .message(message)
+                .help(help.clone())
+                .emit();
         }
     }
 }

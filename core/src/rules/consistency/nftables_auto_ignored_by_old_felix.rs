@@ -1,6 +1,6 @@
-use super::facts::{AUTO_MODE, is_written_auto, report_origin, running_site, scopes};
+use super::facts::{calico_and_running_site, is_written_auto, scopes};
 use super::steps;
-use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -55,10 +55,10 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some((calico, site)) = calico_and_running_site(cx) else {
             return;
         };
-        if calico.operator || cx.target.calico >= AUTO_MODE || site.effective.mode != modes::NFTABLES {
+        if calico.operator || cx.target.calico.has(Feature::NftablesAuto) || site.effective.mode != modes::NFTABLES {
             return;
         }
         for scope in scopes(calico).filter(|s| is_written_auto(&s.origin)) {
@@ -74,7 +74,11 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
                 "Use Enabled until Calico is 3.32 or later (Auto is understood from 3.32): {}",
                 steps::calico_nftables_step(cx, false)
             );
-            report_origin(out, &Self::META, Severity::Error, &scope.origin, message, help);
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

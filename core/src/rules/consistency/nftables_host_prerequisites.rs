@@ -1,4 +1,4 @@
-use super::facts::{NftIntent, kube_proxy_name, nft_intent, node_kernels, report_origin, scopes};
+use super::facts::{NftIntent, kube_proxy_name, nft_intent, node_kernels, scopes};
 use crate::finding::Severity;
 use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -85,7 +85,12 @@ impl Rule for NftablesHostPrerequisites {
             let help = format!(
                 "Upgrade the kernel of those nodes to {major}.{minor}+ with nft 1.0.1+ (`uname -r`, `nft --version` on the node) before moving kube-proxy and Calico to nftables, or keep both on iptables there."
             );
-            report_origin(out, &Self::META, severity, &scope.origin, message, help);
+            out.finding(&Self::META)
+                .on_origin(&scope.origin)
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,6 +1,5 @@
-use super::facts::{NftIntent, nft_intent, running_site, scopes};
+use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -58,14 +57,11 @@ impl Rule for NftablesInstallationRunsIptables {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
+        let Some(NftablesBesideIptables { site, mode, scopes }) = nftables_beside_iptables(cx, true, NftIntent::Auto)
+        else {
             return;
         };
-        let mode = site.effective.mode.as_str();
-        if !calico.operator || mode == modes::NFTABLES || mode == modes::IPVS {
-            return;
-        }
-        for scope in scopes(calico).filter(|s| nft_intent(cx, calico, s) == Some(NftIntent::Auto)) {
+        for scope in scopes {
             let message = format!(
                 "kube-proxy is still in {mode} mode ({}) while {} asks for Nftables: on Calico {} the operator writes nftablesMode: Auto and Felix follows kube-proxy, so Calico will run iptables on these nodes",
                 site.describe(),
@@ -73,14 +69,11 @@ impl Rule for NftablesInstallationRunsIptables {
                 cx.target.calico
             );
             let help = steps::kube_proxy_step(cx, site, modes::NFTABLES);
-            out.on_field(
-                &Self::META,
-                Severity::Warning,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,6 +1,5 @@
-use super::facts::{operator_minor, report_on, running_site};
+use super::facts::{operator_minor, running_site};
 use super::steps;
-use crate::finding::Severity;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -96,16 +95,11 @@ impl Rule for PolicySetupTimeoutBlocksNftables {
             "Null the field in the same patch that switches the dataplane: {}",
             steps::patch_installation(r#""linuxDataplane":"Nftables","linuxPolicySetupTimeoutSeconds":null"#)
         );
-        report_on(
-            out,
-            &Self::META,
-            Severity::Warning,
-            &install.object,
-            node,
-            Some(install.display_path(FIELD)),
-            message,
-            help,
-        );
+        out.finding(&Self::META)
+            .on_node(&install.object, node, Some(install.display_path(FIELD)))
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

@@ -3,10 +3,10 @@
 //! through iptables and a node restart (tigera/docs `calico/operations/ebpf/enabling-ebpf.mdx`
 //! caution, projectcalico/calico#12476).
 
-use super::facts::{AUTO_MODE, BPF_BOOTSTRAP, operator_minor};
-use crate::k8s::version::KubeVersion;
-use crate::model::calico::version::CalicoVersion;
+use super::facts::operator_minor;
+use crate::model::calico::version::{Feature, operator_rejects_policy_timeout_with_nftables};
 use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::lifecycle::NFTABLES_BETA;
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::Context;
 use crate::rules::kube_proxy::fix;
@@ -16,10 +16,6 @@ pub(crate) const RESTART_KUBE_PROXY: &str = "kubectl -n kube-system rollout rest
 pub(crate) const VERIFY_KUBE_PROXY: &str = "kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier";
 /// The eBPF docs' way to keep kube-proxy off every node.
 pub(crate) const DISABLE_KUBE_PROXY: &str = r#"kubectl patch ds -n kube-system kube-proxy -p '{"spec":{"template":{"spec":{"nodeSelector":{"non-calico": "true"}}}}}'"#;
-
-/// kube-proxy's nftables mode is beta (on by default) from this release (KEP-3866); the
-/// migration guide asks for it.
-const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
 
 /// `kubectl patch` of the `default` Installation with `calicoNetwork` fields (JSON members).
 pub(crate) fn patch_installation(calico_network: &str) -> String {
@@ -33,16 +29,14 @@ pub(crate) fn patch_felix(spec: &str) -> String {
     format!("`kubectl patch felixconfiguration default --type merge -p '{{\"spec\":{{{spec}}}}}'`")
 }
 
-/// Whether the operator rejects `linuxPolicySetupTimeoutSeconds` with the Nftables dataplane:
-/// operator v1.36–v1.38 (Calico 3.29 and 3.30), fixed in v1.39 (tigera/operator 6c74f4e7c).
+/// Whether the operator rejects `linuxPolicySetupTimeoutSeconds` with the Nftables dataplane.
 pub(crate) fn timeout_blocks_nftables(cx: &Context<'_>) -> bool {
-    let affected = (CalicoVersion::new(3, 29)..=CalicoVersion::new(3, 30)).contains(&cx.target.calico);
-    affected && operator_minor(cx).is_none_or(|minor| minor < 39)
+    operator_rejects_policy_timeout_with_nftables(cx.target.calico, operator_minor(cx))
 }
 
 /// How to change `mode` of this kube-proxy configuration and roll it out.
 fn set_mode(site: &KubeProxySite<'_>, mode: &str) -> String {
-    let set = fix::set_field(site, "mode", mode);
+    let set = fix::set(site, "mode", mode);
     match &site.origin {
         Origin::ConfigMapKey { key } => format!(
             "set{set}\nin key {key:?} of {} (`{EDIT_KUBE_PROXY}`), then restart kube-proxy: `{RESTART_KUBE_PROXY}`.",
@@ -57,7 +51,7 @@ fn nftables_prerequisites(cx: &Context<'_>) -> String {
     let mut out = String::from("Every node needs kernel 5.13+ and nft 1.0.1+ (`uname -r`, `nft --version`).");
     if cx.target.kubernetes < NFTABLES_BETA {
         out.push_str(&format!(
-            " kube-proxy's nftables mode is beta only from Kubernetes 1.31 (target {}, {}): upgrade Kubernetes first.",
+            " kube-proxy's nftables mode is beta only from Kubernetes {NFTABLES_BETA} (target {}, {}): upgrade Kubernetes first.",
             cx.target.kubernetes, cx.target.kubernetes_source
         ));
     }
@@ -76,7 +70,8 @@ pub(crate) fn kube_proxy_step(cx: &Context<'_>, site: &KubeProxySite<'_>, mode: 
     ));
     if mode == modes::NFTABLES {
         out.push_str("\nCalico already asks for nftables, so this step completes the migration");
-        let auto = cx.cluster.calico.as_ref().is_some_and(|c| c.operator) && cx.target.calico >= AUTO_MODE;
+        let auto =
+            cx.cluster.calico.as_ref().is_some_and(|c| c.operator) && cx.target.calico.has(Feature::NftablesAuto);
         out.push_str(if auto {
             ": Felix notices kube-proxy's nftables table within about 15 seconds and restarts in nftables mode."
         } else {
@@ -105,7 +100,7 @@ pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
         let mut out = format!(
             "{patch}\nVerify: `kubectl get tigerastatus calico` is Available and does not say \"Invalid Installation provided\"."
         );
-        if cx.target.calico >= AUTO_MODE {
+        if cx.target.calico.has(Feature::NftablesAuto) {
             out.push_str(" The operator writes nftablesMode: Auto, so Felix follows kube-proxy node by node: `kubectl logs -n calico-system daemonset/calico-node -c calico-node | grep \"Determined whether or not to use nftables\"`.");
         }
         return out;
@@ -121,13 +116,13 @@ pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
             env.name,
             node.container,
             node.object.meta.display(),
-            if cx.target.calico >= AUTO_MODE {
+            if cx.target.calico.has(Feature::NftablesAuto) {
                 " (or \"Auto\" to follow kube-proxy)"
             } else {
                 ""
             }
         ),
-        None if cx.target.calico >= AUTO_MODE => format!(
+        None if cx.target.calico.has(Feature::NftablesAuto) => format!(
             "{} (or \"Auto\", Felix's default on Calico {}, to follow kube-proxy node by node).",
             patch_felix(r#""nftablesMode":"Enabled""#),
             cx.target.calico
@@ -138,7 +133,7 @@ pub(crate) fn calico_nftables_step(cx: &Context<'_>, operator: bool) -> String {
 
 /// How to enable eBPF once kube-proxy is safe to replace.
 pub(crate) fn ebpf_step(cx: &Context<'_>, operator: bool) -> String {
-    if operator && cx.target.calico >= BPF_BOOTSTRAP {
+    if operator && cx.target.calico.has(Feature::BpfBootstrap) {
         return format!(
             "enable eBPF and let the operator switch kube-proxy off: {}",
             patch_installation(

@@ -1,5 +1,4 @@
-use super::facts::{report_origin, scopes, windows_evidence};
-use crate::finding::Severity;
+use super::facts::{scopes, windows_evidence};
 use crate::model::calico::model::Dataplane;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -69,7 +68,11 @@ impl Rule for WindowsNodesOutsideMigration {
             windows.join(", ")
         );
         let help = "Keep the Linux nodes on Nftables (or Iptables) while the cluster has Windows nodes; Windows kube-proxy stays in kernelspace mode and Calico for Windows on HNS either way.".to_string();
-        report_origin(out, &Self::META, Severity::Error, &scope.origin, message, help);
+        out.finding(&Self::META)
+            .on_origin(&scope.origin)
+            .message(message)
+            .help(help)
+            .emit();
     }
 }
 

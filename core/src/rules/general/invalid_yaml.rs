@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -49,7 +48,11 @@ impl Rule for InvalidYaml {
             for error in &file.errors {
                 let span = crate::input::location::Span::point(error.at);
                 let message = format!("document {} cannot be read: {}", error.document + 1, error.message);
-                out.report(&Self::META, Severity::Error, index, span, true, None, message, help());
+                out.finding(&Self::META)
+                    .in_file(index, span, true)
+                    .message(message)
+                    .help(help())
+                    .emit();
             }
         }
         for value in cx.embedded {
@@ -60,20 +63,13 @@ impl Rule for InvalidYaml {
                     value.object.meta.display()
                 );
                 let span = crate::input::location::Span::point(*at);
-                if let Some(finding) = out.report(
-                    &Self::META,
-                    Severity::Error,
-                    value.object.file,
-                    span,
-                    value.parsed.exact,
-                    Some(&value.object),
-                    message,
-                    help(),
-                ) {
-                    if value.object.meta.is("ConfigMap") {
-                        finding.data_key = Some(value.key.clone());
-                    }
-                }
+                let data_key = value.object.meta.is("ConfigMap").then(|| value.key.clone());
+                out.finding(&Self::META)
+                    .on(&value.object, span, value.parsed.exact)
+                    .data_key(data_key)
+                    .message(message)
+                    .help(help())
+                    .emit();
             }
         }
     }

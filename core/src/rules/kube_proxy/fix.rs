@@ -1,31 +1,48 @@
-//! Fix snippets in the form the user edits: YAML for configuration files, flags for command lines.
+//! Fix snippets in the form the user edits, for every rule that proposes a kube-proxy change:
+//! the installer's own setting for an installer configuration, the flag for a command line,
+//! YAML for a configuration file, ConfigMap key or embedded string.
+//!
+//! Paths are v1alpha1 `KubeProxyConfiguration` paths (`iptables.syncPeriod`); each carrier
+//! translates them.
 
-use crate::input::path::FieldPath;
+use crate::input::path::{FieldPath, Segment};
 use crate::input::snippet::yaml_block;
-use crate::model::kube_proxy::flags::FLAGS;
-use crate::model::kube_proxy::site::{KubeProxySite, Origin};
+use crate::model::kube_proxy::flags::{FlagSpec, FlagType, flag_setting};
+use crate::model::kube_proxy::site::{InstallerField, InstallerSyntax, KubeProxySite, Origin};
 
 /// How to write `path: value` where this configuration lives.
-pub fn set_field(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
-    if let Some(setting) = site.installer_setting(&FieldPath::parse(path), value) {
-        return setting;
+pub fn set(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
+    let field = FieldPath::parse(path);
+    match &site.origin {
+        Origin::Installer { installer, .. } => {
+            installer_set(site, &field, value).unwrap_or_else(|| unmapped(site, installer, &field, value))
+        }
+        Origin::Flags { .. } => match flag_write(&field) {
+            Some(FlagWrite::Flag(flag)) => format!("`--{}={value}`", flag.name),
+            Some(FlagWrite::ListItem(flag, key)) => format!(
+                "`--{}={key}={value}` (add `{key}={value}` to the list if the flag is already there)",
+                flag.name
+            ),
+            None => format!("`{path}: {value}` in a configuration file passed with --config (no flag sets it)"),
+        },
+        _ => yaml_block(&field, value),
     }
-    if site.is_flags() {
-        return match flag_for(path, &site.effective.mode) {
-            Some(flag) => format!("`--{flag}={value}`"),
-            None => format!("`{path}: {value}` in a configuration file passed with --config"),
-        };
-    }
-    yaml_block(&FieldPath::parse(path), value)
 }
 
-fn flag_for(path: &str, mode: &str) -> Option<&'static str> {
-    let section = if mode == "nftables" { "nftables" } else { "iptables" };
-    match path {
-        p if p == format!("{section}.masqueradeAll") => Some("masquerade-all"),
-        p if p == format!("{section}.syncPeriod") => Some("iptables-sync-period"),
-        p if p == format!("{section}.minSyncPeriod") => Some("iptables-min-sync-period"),
-        _ => FLAGS.iter().find(|f| f.field == Some(path)).map(|f| f.name),
+/// How to remove a setting where this configuration lives.
+pub fn remove(site: &KubeProxySite<'_>, path: &str) -> String {
+    let field = FieldPath::parse(path);
+    match &site.origin {
+        Origin::Installer { installer, .. } => match site.installer_field_for(&field) {
+            Some((setting, rest)) => installer_remove(site, setting, &rest, &field, installer),
+            None => format!("Delete `{path}` from the configuration."),
+        },
+        Origin::Flags { .. } => match flag_write(&field) {
+            Some(FlagWrite::Flag(flag)) => format!("Remove `--{}` from the command line.", flag.name),
+            Some(FlagWrite::ListItem(flag, key)) => format!("Remove `{key}=…` from `--{}`.", flag.name),
+            None => format!("Remove the setting of `{path}`."),
+        },
+        _ => format!("Delete `{path}` from the configuration."),
     }
 }
 
@@ -41,5 +58,95 @@ pub fn rollout(site: &KubeProxySite<'_>) -> String {
         Origin::LegacyKubeadm => format!("Change kubeProxy.config in {object}."),
         Origin::Embedded { field } => format!("Change the configuration in {field} of {object}."),
         Origin::Installer { installer, apply, .. } => format!("Change it in the {installer} configuration ({}): {apply}", site.describe()),
+    }
+}
+
+/// How a command line writes a field: its own flag, or one `key=value` item of a list flag
+/// (`--feature-gates=A=true,B=false`).
+enum FlagWrite {
+    Flag(&'static FlagSpec),
+    ListItem(&'static FlagSpec, String),
+}
+
+fn flag_write(path: &FieldPath) -> Option<FlagWrite> {
+    if let Some(flag) = flag_setting(path) {
+        return Some(FlagWrite::Flag(flag));
+    }
+    let (Some(Segment::Key(key)), Some(parent)) = (path.0.last(), path.0.split_last().map(|(_, p)| p)) else {
+        return None;
+    };
+    flag_setting(&FieldPath(parent.to_vec()))
+        .filter(|flag| flag.kind == FlagType::Gates)
+        .map(|flag| FlagWrite::ListItem(flag, key.clone()))
+}
+
+/// A `key=value` item inside an installer setting that holds a list flag's value as one string
+/// (`feature-gates=A=true` in RKE2's `kube-proxy-arg`, Talos `extraArgs.feature-gates`).
+fn list_item<'p>(setting: &InstallerField<'_>, rest: &'p FieldPath) -> Option<&'p str> {
+    let is_list = flag_setting(&setting.path).is_some_and(|flag| flag.kind == FlagType::Gates);
+    match rest.0.as_slice() {
+        [Segment::Key(key)] if is_list && setting.node.as_str().is_some() => Some(key),
+        _ => None,
+    }
+}
+
+/// The installer's own spelling of `path: value`, when one of its settings writes `path`.
+fn installer_set(site: &KubeProxySite<'_>, path: &FieldPath, value: &str) -> Option<String> {
+    let (setting, rest) = site.installer_field_for(path)?;
+    let spelled = (setting.spell)(value);
+    if let Some(key) = list_item(setting, &rest) {
+        return Some(format!("`{key}={spelled}` in the list of {}", setting.installer_path));
+    }
+    Some(match setting.syntax {
+        InstallerSyntax::Arg(flag) if rest.is_root() => format!("`{flag}={spelled}` in {}", setting.installer_path),
+        // An argument holds one flag's value: a field inside it has no spelling of its own.
+        InstallerSyntax::Arg(_) => return None,
+        InstallerSyntax::Json => {
+            let shown = site.display_field(path);
+            let member = shown.rsplit('.').next().unwrap_or_default();
+            format!("\n```json\n\"{member}\": {}\n```\n(at {shown})", json_scalar(&spelled))
+        }
+        InstallerSyntax::Yaml => yaml_block(&FieldPath::parse(&site.display_field(path)), &spelled),
+    })
+}
+
+fn installer_remove(
+    site: &KubeProxySite<'_>,
+    setting: &InstallerField<'_>,
+    rest: &FieldPath,
+    path: &FieldPath,
+    installer: &str,
+) -> String {
+    if let Some(key) = list_item(setting, rest) {
+        return format!("Remove `{key}=…` from the list of {}.", setting.installer_path);
+    }
+    match setting.syntax {
+        InstallerSyntax::Arg(flag) => format!(
+            "Remove `{flag}=…` ({}) from the {installer} configuration.",
+            setting.installer_path
+        ),
+        InstallerSyntax::Json | InstallerSyntax::Yaml => format!(
+            "Delete `{}` from the {installer} configuration.",
+            site.display_field(path)
+        ),
+    }
+}
+
+/// A field no setting of the installer's file writes yet: it reaches kube-proxy only through
+/// the configuration the installer generates. (Installers' pass-through sections, such as k0s
+/// `spec.network.kubeProxy`, are only known for the fields the file already sets.)
+fn unmapped(site: &KubeProxySite<'_>, installer: &str, path: &FieldPath, value: &str) -> String {
+    format!(
+        "{}\nin the KubeProxyConfiguration {installer} gives kube-proxy; {} does not set it yet.",
+        yaml_block(path, value),
+        site.describe()
+    )
+}
+
+/// A JSON member value: numbers and booleans bare, anything else a string.
+fn json_scalar(value: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
+        _ => format!("\"{value}\""),
     }
 }

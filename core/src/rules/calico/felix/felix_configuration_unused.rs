@@ -1,6 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
-use crate::rules::calico::support::{CALICO_3_32, report_node};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,7 +54,7 @@ impl Rule for FelixConfigurationUnused {
                 continue;
             }
             let node = doc.object.node.path("metadata.name").unwrap_or(doc.object.node);
-            let scoped = if version >= CALICO_3_32 {
+            let scoped = if version.has(Feature::SelectorScopedFelix) {
                 ", selector-scoped ones whose nodeSelector matches"
             } else {
                 ""
@@ -64,23 +63,18 @@ impl Rule for FelixConfigurationUnused {
                 "FelixConfiguration {:?} applies to no node: Felix reads \"default\", \"node.<its node name>\"{scoped}, and nothing else, so its settings are never used",
                 doc.name
             );
-            let help = if version >= CALICO_3_32 {
+            let help = if version.has(Feature::SelectorScopedFelix) {
                 "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>`, or add `spec.nodeSelector` (for example `all()`).".to_string()
             } else {
                 "Move the settings to FelixConfiguration `default` (all nodes) or `node.<nodename>` (one node)."
                     .to_string()
             };
-            report_node(
-                out,
-                &Self::META,
-                Severity::Warning,
-                &doc.object,
-                node,
-                true,
-                Some("metadata.name".to_string()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on(&doc.object, node.span(), true)
+                .field(Some("metadata.name".to_string()))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

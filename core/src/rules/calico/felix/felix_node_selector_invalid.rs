@@ -1,6 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
-use crate::rules::calico::support::{CALICO_3_32, report_felix};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -69,7 +68,7 @@ impl Rule for FelixNodeSelectorInvalid {
             }
             let name = &doc.name;
             let fixed_scope = matches!(doc.scope, FelixScope::Default | FelixScope::Node(_));
-            let (message, help) = if version >= CALICO_3_32 {
+            let (message, help) = if version.has(Feature::SelectorScopedFelix) {
                 if !fixed_scope {
                     continue;
                 }
@@ -95,7 +94,11 @@ impl Rule for FelixNodeSelectorInvalid {
                         .to_string(),
                 )
             };
-            report_felix(out, &Self::META, Severity::Error, doc, "nodeSelector", message, help);
+            out.finding(&Self::META)
+                .on_felix(doc, "nodeSelector")
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
+use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::{Kind, Outcome, lookup, outcome};
-use crate::rules::calico::support::{CALICO_3_32, is_templated, report_env};
+use crate::rules::calico::support::is_templated;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -78,7 +79,10 @@ impl Rule for InvalidFelixEnvValue {
                 else {
                     continue;
                 };
-                if param.name == "NFTablesMode" && version < CALICO_3_32 && raw.eq_ignore_ascii_case("auto") {
+                if param.name == "NFTablesMode"
+                    && !version.has(Feature::NftablesAuto)
+                    && raw.eq_ignore_ascii_case("auto")
+                {
                     continue;
                 }
                 let where_ = format!(
@@ -111,7 +115,12 @@ impl Rule for InvalidFelixEnvValue {
                     Kind::MarkBitmask => "Use a 32-bit mask with at least 2 bits set, for example `0xffff0000`.".to_string(),
                     Kind::Seconds => "Use a number of seconds without a unit, for example `1.5`.".to_string(),
                 };
-                report_env(out, &Self::META, severity, container, env, message, help);
+                out.finding(&Self::META)
+                    .on_env(container, env)
+                    .severity(severity)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

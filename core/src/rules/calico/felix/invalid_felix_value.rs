@@ -1,10 +1,8 @@
 use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::model::FelixDoc;
-use crate::model::calico::version::CalicoVersion;
-use crate::rules::calico::support::{
-    CALICO_3_32, case_match, is_templated, is_v3, json_type, quoted_list, report_felix, resolved,
-};
+use crate::model::calico::version::{CalicoVersion, Feature};
+use crate::rules::calico::support::{case_match, is_templated, is_v3, json_type, quoted_list, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -91,12 +89,13 @@ fn never(_: CalicoVersion) -> bool {
     false
 }
 
-fn from_3_32(v: CalicoVersion) -> bool {
-    v >= CALICO_3_32
+fn crd_enums(v: CalicoVersion) -> bool {
+    v.has(Feature::FelixCrdEnums)
 }
 
-fn up_to_3_32(v: CalicoVersion) -> bool {
-    v <= CALICO_3_32
+/// The v3 validator compares case-sensitively in every release read, through the newest known.
+fn v3_validator(v: CalicoVersion) -> bool {
+    v <= CalicoVersion::NEWEST_KNOWN
 }
 
 const FIELDS: &[EnumField] = &[
@@ -111,8 +110,8 @@ const FIELDS: &[EnumField] = &[
         name: "iptablesBackend",
         values: &["Legacy", "NFT", "Auto"],
         pattern: Some("^(?i)(Auto|Legacy|NFT)?$"),
-        crd_enum: from_3_32,
-        validator: up_to_3_32,
+        crd_enum: crd_enums,
+        validator: v3_validator,
     },
     EnumField {
         name: "bpfConnectTimeLoadBalancing",
@@ -133,7 +132,7 @@ const FIELDS: &[EnumField] = &[
         values: &["Tunnel", "DSR"],
         pattern: Some("^(?i)(Tunnel|DSR)?$"),
         crd_enum: never,
-        validator: up_to_3_32,
+        validator: v3_validator,
     },
     EnumField {
         name: "serviceLoopPrevention",
@@ -203,7 +202,7 @@ fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'
     let v3 = is_v3(doc);
     let (severity, why) = match value {
         Resolved::Int(port) if (1..=65535).contains(&port) => return,
-        Resolved::Int(0) if version >= CALICO_3_32 || !v3 => return,
+        Resolved::Int(0) if version.has(Feature::HealthzPortZero) || !v3 => return,
         Resolved::Str(text) if is_templated(text) => return,
         Resolved::Int(0) => (
             Severity::Error,
@@ -235,12 +234,17 @@ fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'
         ""
     };
     let message = format!("{HEALTHZ} of FelixConfiguration {:?}: {why}{stored}", doc.name);
-    let help = if version < CALICO_3_32 && v3 {
+    let help = if !version.has(Feature::HealthzPortZero) && v3 {
         "Use a port number (default 10256). To switch the health server off on Calico 3.31 or older (needed when kube-proxy still runs next to eBPF), set 0 through crd.projectcalico.org/v1 or `FELIX_BPFKUBEPROXYHEALTHZPORT=0` on calico-node, or upgrade to 3.32.".to_string()
     } else {
         "Use a port number (default 10256), or 0 to switch Felix's kube-proxy health server off.".to_string()
     };
-    report_felix(out, meta, severity, doc, HEALTHZ, message, help);
+    out.finding(meta)
+        .on_felix(doc, HEALTHZ)
+        .severity(severity)
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidFelixValue {
@@ -281,7 +285,11 @@ impl Rule for InvalidFelixValue {
                         ""
                     }
                 );
-                report_felix(out, &Self::META, Severity::Error, doc, field.name, message, help);
+                out.finding(&Self::META)
+                    .on_felix(doc, field.name)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             check_healthz(doc, version, out, &Self::META);
         }

@@ -1,7 +1,8 @@
 use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
+use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::port_from_string;
-use crate::rules::calico::support::{CALICO_3_33, is_templated, is_v3, report_felix, resolved};
+use crate::rules::calico::support::{is_templated, is_v3, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -76,7 +77,7 @@ impl Rule for InvalidNodePortRanges {
                         Severity::Error,
                         "the Calico API server rejects it (\"node port ranges list is too long (max 7)\")".to_string(),
                     )
-                } else if version >= CALICO_3_33 {
+                } else if version.has(Feature::NodePortRangesCap) {
                     (
                         Severity::Error,
                         format!(
@@ -97,7 +98,12 @@ impl Rule for InvalidNodePortRanges {
                     items.len()
                 );
                 let help = "Merge the entries into at most 7 numeric ports or `min:max` ranges that cover kube-apiserver's --service-node-port-range.".to_string();
-                report_felix(out, &Self::META, severity, doc, FIELD, message, help);
+                out.finding(&Self::META)
+                    .on_felix(doc, FIELD)
+                    .severity(severity)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
             for (index, item) in items.iter().enumerate() {
                 let Some(value) = resolved(*item) else { continue };
@@ -141,15 +147,12 @@ impl Rule for InvalidNodePortRanges {
                 let help =
                     "Write numeric ports or `min:max` ranges (min ≤ max ≤ 65535), for example `\"30000:32767\"`."
                         .to_string();
-                report_felix(
-                    out,
-                    &Self::META,
-                    severity,
-                    doc,
-                    &format!("{FIELD}[{index}]"),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_felix(doc, &format!("{FIELD}[{index}]"))
+                    .severity(severity)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,6 +1,5 @@
-use crate::finding::Severity;
 use crate::model::calico::model::FelixScope;
-use crate::rules::calico::support::{CALICO_3_32, report_env, report_felix};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -62,7 +61,7 @@ impl Rule for NftablesAutoUnsupported {
         // with its consequence for the pair.
         let reported_by_cx104 =
             cx.cluster.calico.as_ref().is_some_and(|c| !c.operator) && cx.cluster.kube_proxy.mode() == Some("nftables");
-        if version >= CALICO_3_32 || reported_by_cx104 {
+        if version.has(Feature::NftablesAuto) || reported_by_cx104 {
             return;
         }
         let because = format!(
@@ -83,15 +82,11 @@ impl Rule for NftablesAutoUnsupported {
                 "FelixConfiguration {:?} sets nftablesMode: Auto{owned}; {because}",
                 doc.name
             );
-            report_felix(
-                out,
-                &Self::META,
-                Severity::Error,
-                doc,
-                "nftablesMode",
-                message,
-                HELP.to_string(),
-            );
+            out.finding(&Self::META)
+                .on_felix(doc, "nftablesMode")
+                .message(message)
+                .help(HELP.to_string())
+                .emit();
         }
         for container in &cx.calico.nodes {
             let Some(env) = container.felix_env("NFTABLESMODE") else {
@@ -107,15 +102,11 @@ impl Rule for NftablesAutoUnsupported {
                 env.value.unwrap_or_default(),
                 container.container
             );
-            report_env(
-                out,
-                &Self::META,
-                Severity::Error,
-                container,
-                env,
-                message,
-                HELP.to_string(),
-            );
+            out.finding(&Self::META)
+                .on_env(container, env)
+                .message(message)
+                .help(HELP.to_string())
+                .emit();
         }
     }
 }

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
-use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations, operator_namespace};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::{Problem, Spec, check_installations, operator_namespace};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -97,7 +98,7 @@ impl Rule for BpfBootstrapWithEndpointConfigmap {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        if cx.target.calico < BPF_AUTO_INSTALL {
+        if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;
         }
         let namespace = operator_namespace(cx);

@@ -1,5 +1,6 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations};
+use crate::model::calico::version::Feature;
+use crate::rules::calico::support::{Problem, Spec, check_installations};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -82,7 +83,7 @@ impl Rule for ConflictingBpfInitContainers {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        if cx.target.calico < BPF_AUTO_INSTALL {
+        if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;
         }
         check_installations(cx, out, &Self::META, problems);

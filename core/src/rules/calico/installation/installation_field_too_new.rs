@@ -1,5 +1,4 @@
-use crate::finding::Severity;
-use crate::rules::calico::support::{BPF_AUTO_INSTALL, report_installation};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,7 +54,7 @@ impl Rule for InstallationFieldTooNew {
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
-        if version >= BPF_AUTO_INSTALL {
+        if version.has(Feature::BpfBootstrap) {
             return;
         }
         for doc in &cx.calico.installations {
@@ -69,7 +68,11 @@ impl Rule for InstallationFieldTooNew {
                     cx.target.calico_source
                 );
                 let help = "Upgrade Calico to 3.31 or later first, or remove the field and do it by hand: the `kubernetes-services-endpoint` ConfigMap in `tigera-operator` for bpfNetworkBootstrap, and a kube-proxy `nodeSelector` (`non-calico: \"true\"`) for kubeProxyManagement.".to_string();
-                report_installation(out, &Self::META, Severity::Error, doc, path, message, help);
+                out.finding(&Self::META)
+                    .on_installation(doc, path)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,5 +1,5 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{CALICO_3_32, report_node};
+use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -71,7 +71,7 @@ impl Rule for InvalidInstallationName {
                     Severity::Warning,
                     "Installation \"tigera-secure\" is accepted by the API server but the operator only reads the Installation \"default\" (and \"overlay\"): nothing in it takes effect".to_string(),
                 )
-            } else if version >= CALICO_3_32 {
+            } else if version.has(Feature::InstallationNameRule) {
                 (
                     Severity::Error,
                     format!(
@@ -89,17 +89,13 @@ impl Rule for InvalidInstallationName {
                 )
             };
             let help = "Name the Installation `default` (or `overlay` for settings merged on top of `default`):\n```yaml\nmetadata:\n  name: default\n```".to_string();
-            report_node(
-                out,
-                &Self::META,
-                severity,
-                &doc.object,
-                node,
-                true,
-                Some("metadata.name".to_string()),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on(&doc.object, node.span(), true)
+                .field(Some("metadata.name".to_string()))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

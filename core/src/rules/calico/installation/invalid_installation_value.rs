@@ -1,10 +1,6 @@
-use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
-use crate::model::calico::version::CalicoVersion;
-use crate::rules::calico::support::{
-    BPF_AUTO_INSTALL, NFTABLES_DATAPLANE, case_match, is_templated, json_type, quoted_list, report_installation,
-    resolved,
-};
+use crate::model::calico::version::{CalicoVersion, Feature};
+use crate::rules::calico::support::{case_match, is_templated, json_type, quoted_list, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -77,12 +73,12 @@ const FIELDS: &[EnumField] = &[
     EnumField {
         path: "calicoNetwork.bpfNetworkBootstrap",
         values: &["Disabled", "Enabled"],
-        since: Some(BPF_AUTO_INSTALL),
+        since: Some(Feature::BpfBootstrap.since()),
     },
     EnumField {
         path: "calicoNetwork.kubeProxyManagement",
         values: &["Disabled", "Enabled"],
-        since: Some(BPF_AUTO_INSTALL),
+        since: Some(Feature::BpfBootstrap.since()),
     },
     EnumField {
         path: "calicoNetwork.hostPorts",
@@ -118,7 +114,7 @@ impl Rule for InvalidInstallationValue {
                     .values
                     .iter()
                     .copied()
-                    .filter(|v| !(*v == "Nftables" && version < NFTABLES_DATAPLANE))
+                    .filter(|v| *v != "Nftables" || version.has(Feature::NftablesDataplane))
                     .collect();
                 let (error, why, replacement) = match value {
                     Resolved::Str(text) if values.contains(&text) || is_templated(text) => continue,
@@ -166,7 +162,11 @@ impl Rule for InvalidInstallationValue {
                     quoted_list(&values),
                     field.path.rsplit('.').next().unwrap_or(field.path)
                 );
-                report_installation(out, &Self::META, Severity::Error, doc, field.path, message, help);
+                out.finding(&Self::META)
+                    .on_installation(doc, field.path)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

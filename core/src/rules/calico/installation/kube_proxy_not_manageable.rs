@@ -3,8 +3,9 @@ use std::cell::Cell;
 use crate::finding::Severity;
 use crate::k8s::os::Os;
 use crate::model::calico::model::KubeProxyDaemonSet;
+use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::workload::kube_proxy_containers;
-use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations, report_node};
+use crate::rules::calico::support::{Problem, Spec, check_installations};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -126,7 +127,7 @@ impl Rule for KubeProxyNotManageable {
     }
 
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        if cx.target.calico < BPF_AUTO_INSTALL {
+        if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;
         }
         let linux: Vec<&KubeProxyDaemonSet<'_>> =
@@ -174,17 +175,12 @@ impl Rule for KubeProxyNotManageable {
                 "kubeProxyManagement is Enabled but {} carries a management marker: the operator refuses to patch it (kube-proxy TigeraStatus degraded: \"failed to validate kube-proxy DaemonSet: {error}\"), so kube-proxy keeps running next to eBPF, and the managing tool would undo the operator's change anyway",
                 ds.object.meta.display()
             );
-            report_node(
-                out,
-                &Self::META,
-                Severity::Warning,
-                &ds.object,
-                node,
-                true,
-                Some(field.to_string()),
-                message,
-                HELP_DISABLE.to_string(),
-            );
+            out.finding(&Self::META)
+                .on(&ds.object, node.span(), true)
+                .field(Some(field.to_string()))
+                .message(message)
+                .help(HELP_DISABLE.to_string())
+                .emit();
         }
     }
 }

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
-use crate::model::calico::version::CalicoVersion;
+use crate::model::calico::version::{CalicoVersion, operator_rejects_policy_timeout_with_nftables};
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_minor, resolved};
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -60,15 +60,6 @@ declare_rule! {
 const PATH: &str = "calicoNetwork.linuxPolicySetupTimeoutSeconds";
 const NULL_PATCH: &str = "kubectl patch installation default --type merge -p '{\"spec\":{\"calicoNetwork\":{\"linuxPolicySetupTimeoutSeconds\":null}}}'";
 
-/// Whether the operator that ships `version` refuses the timeout with Nftables: v1.36–v1.38
-/// (Calico 3.29–3.30); v1.39 (also Calico 3.30) has the fix.
-fn old_operator(version: CalicoVersion, operator: Option<u32>) -> bool {
-    match operator {
-        Some(minor) => (36..=38).contains(&minor),
-        None => version == CalicoVersion::new(3, 29) || version == CalicoVersion::new(3, 30),
-    }
-}
-
 fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, source: &str) -> Vec<Problem<'a>> {
     let dataplane = spec.dataplane();
     let written = spec.get(PATH);
@@ -91,8 +82,10 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
             }
         }
     }
-    let rejected_for =
-        |dataplane: &str| dataplane == "VPP" || (dataplane == "Nftables" && old_operator(version, operator));
+    let rejected_for = |dataplane: &str| {
+        dataplane == "VPP"
+            || (dataplane == "Nftables" && operator_rejects_policy_timeout_with_nftables(version, operator))
+    };
     if !rejected_for(dataplane) {
         return out;
     }

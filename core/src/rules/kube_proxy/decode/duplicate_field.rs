@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::model::kube_proxy::decode::DecodeIssueKind;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -51,18 +50,12 @@ impl Rule for DuplicateField {
                     "Set the value once: delete {} or {}, and keep the value you want.",
                     o.ignored_path, o.winner_path
                 );
-                if let Some(finding) = out.report(
-                    &Self::META,
-                    Severity::Warning,
-                    site.object.file,
-                    o.ignored.span(),
-                    site.positions_exact,
-                    Some(&site.object),
-                    message,
-                    help,
-                ) {
-                    finding.field = Some(o.ignored_path.clone());
-                }
+                out.finding(&Self::META)
+                    .on(&site.object, o.ignored.span(), site.positions_exact)
+                    .field(Some(o.ignored_path.clone()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
@@ -90,19 +83,13 @@ impl Rule for DuplicateField {
                     occurrences.len()
                 );
                 let help = format!("Delete all but one {key:?} and give it the value you want.");
-                if let Some(finding) = out.report(
-                    &Self::META,
-                    Severity::Warning,
-                    site.object.file,
-                    last.span(),
-                    site.positions_exact,
-                    Some(&site.object),
-                    message,
-                    help,
-                ) {
-                    finding.field = Some(field);
-                    finding.data_key = site.data_key().map(str::to_string);
-                }
+                out.finding(&Self::META)
+                    .on(&site.object, last.span(), site.positions_exact)
+                    .field(Some(field))
+                    .data_key(site.data_key().map(str::to_string))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

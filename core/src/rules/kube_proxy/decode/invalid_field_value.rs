@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::model::kube_proxy::decode::DecodeIssueKind;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -60,7 +59,11 @@ impl Rule for InvalidFieldValue {
                     ),
                 };
                 let help = "Write the value in the field's type: durations as Go durations such as \"30s\", integers without quotes, lists as YAML sequences.".to_string();
-                out.on_field(&Self::META, Severity::Error, site, &issue.path, message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &issue.path)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::model::kube_proxy::decode::DecodeIssueKind;
 use crate::model::kube_proxy::site::Origin;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -81,7 +80,11 @@ impl Rule for UnknownField {
                             .to_string(),
                     ),
                 };
-                out.on_field(&Self::META, Severity::Warning, site, &issue.path, message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &issue.path)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

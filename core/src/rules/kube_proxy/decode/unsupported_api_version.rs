@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::API_VERSION;
 use crate::model::kube_proxy::site::Origin;
@@ -64,14 +63,11 @@ impl Rule for UnsupportedApiVersion {
                 None => continue,
             };
             let help = format!("Set `apiVersion: {API_VERSION}`.");
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("apiVersion"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("apiVersion"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -47,18 +46,12 @@ impl Rule for DeprecatedFlag {
                     flag.name
                 );
                 let help = format!("Use {replacement} (IP:port) instead.");
-                if let Some(f) = out.report(
-                    &Self::META,
-                    Severity::Warning,
-                    workload.object.file,
-                    flag.span,
-                    true,
-                    Some(&workload.object),
-                    message,
-                    help,
-                ) {
-                    f.container = Some(workload.container.clone());
-                }
+                out.finding(&Self::META)
+                    .on(&workload.object, flag.span, true)
+                    .container(Some(workload.container.clone()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::model::kube_proxy::flags::WithConfig;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -66,19 +65,13 @@ impl Rule for FlagIgnoredWithConfig {
                     "Set this in the configuration file{field} instead — for kubeadm, in `config.conf` of ConfigMap kube-system/kube-proxy — and delete the flag from container {:?}.",
                     workload.container
                 );
-                if let Some(f) = out.report(
-                    &Self::META,
-                    Severity::Warning,
-                    workload.object.file,
-                    flag.span,
-                    true,
-                    Some(&workload.object),
-                    message,
-                    help,
-                ) {
-                    f.container = Some(workload.container.clone());
-                    f.field = spec.field.map(str::to_string);
-                }
+                out.finding(&Self::META)
+                    .on(&workload.object, flag.span, true)
+                    .container(Some(workload.container.clone()))
+                    .field(spec.field.map(str::to_string))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

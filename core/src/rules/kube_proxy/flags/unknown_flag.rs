@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::flags::{FLAGS, REMOVED_KLOG_FLAGS};
 use crate::model::kube_proxy::schema::edit_distance;
@@ -68,18 +67,12 @@ impl Rule for UnknownFlag {
                         format!("Delete or correct the flag.{suggestion}"),
                     )
                 };
-                if let Some(f) = out.report(
-                    &Self::META,
-                    Severity::Error,
-                    workload.object.file,
-                    flag.span,
-                    true,
-                    Some(&workload.object),
-                    message,
-                    help,
-                ) {
-                    f.container = Some(workload.container.clone());
-                }
+                out.finding(&Self::META)
+                    .on(&workload.object, flag.span, true)
+                    .container(Some(workload.container.clone()))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -68,11 +68,14 @@ impl Rule for ImplicitProxyMode {
             let message = format!(
                 "kube-proxy mode is not set, so it defaults to iptables; the default is planned to become nftables (KEP-5343) and kube-proxy warns about it from 1.37 (target {version})"
             );
-            let help = format!(
-                "Set the mode you run explicitly:{}",
-                fix::set_field(site, "mode", "nftables")
-            ) + "\n(or `iptables` to stay on iptables; Calico's dataplane must match).";
-            out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), message, help);
+            let help = format!("Set the mode you run explicitly:{}", fix::set(site, "mode", "nftables"))
+                + "\n(or `iptables` to stay on iptables; Calico's dataplane must match).";
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .severity(severity)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

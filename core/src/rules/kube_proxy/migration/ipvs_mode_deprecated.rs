@@ -2,7 +2,9 @@ use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
-use crate::model::kube_proxy::lifecycle::{IPVS_GATE, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage};
+use crate::model::kube_proxy::lifecycle::{
+    IPVS_DEPRECATED, IPVS_GATE, IPVS_OFF_BY_DEFAULT, IPVS_REMOVED, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage,
+};
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -76,25 +78,25 @@ impl Rule for IpvsModeDeprecated {
                 IpvsStage::Supported => (
                     Severity::Info,
                     format!(
-                        "kube-proxy runs in ipvs mode; ipvs is deprecated from Kubernetes 1.35 and removed in 1.43 (target {version}, {from})"
+                        "kube-proxy runs in ipvs mode; ipvs is deprecated from Kubernetes {IPVS_DEPRECATED} and removed in {IPVS_REMOVED} (target {version}, {from})"
                     ),
                 ),
                 IpvsStage::Deprecated => (
                     Severity::Warning,
                     format!(
-                        "ipvs mode is deprecated in Kubernetes {version} ({from}): kube-proxy logs an error and a Node warning event at every start, the mode is switched off by default in 1.40 and removed in 1.43"
+                        "ipvs mode is deprecated in Kubernetes {version} ({from}): kube-proxy logs an error and a Node warning event at every start, the mode is switched off by default in {IPVS_OFF_BY_DEFAULT} and removed in {IPVS_REMOVED}"
                     ),
                 ),
                 IpvsStage::Gated => (
                     Severity::Warning,
                     format!(
-                        "ipvs mode is deprecated and behind the {IPVS_GATE} feature gate in Kubernetes {version} ({from}); the gate is switched off by default in 1.40 and ipvs is removed in 1.43"
+                        "ipvs mode is deprecated and behind the {IPVS_GATE} feature gate in Kubernetes {version} ({from}); the gate is switched off by default in {IPVS_OFF_BY_DEFAULT} and ipvs is removed in {IPVS_REMOVED}"
                     ),
                 ),
                 IpvsStage::OffByDefault if gate_on => (
                     Severity::Warning,
                     format!(
-                        "ipvs mode only works in Kubernetes {version} ({from}) because featureGates.{IPVS_GATE} is true; ipvs is removed in 1.43 and kube-proxy will then exit"
+                        "ipvs mode only works in Kubernetes {version} ({from}) because featureGates.{IPVS_GATE} is true; ipvs is removed in {IPVS_REMOVED} and kube-proxy will then exit"
                     ),
                 ),
                 IpvsStage::OffByDefault => (
@@ -131,10 +133,7 @@ impl Rule for IpvsModeDeprecated {
             } else {
                 modes::NFTABLES
             };
-            let mut help = format!(
-                "Switch to {target_mode} mode:{}",
-                fix::set_field(site, "mode", target_mode)
-            );
+            let mut help = format!("Switch to {target_mode} mode:{}", fix::set(site, "mode", target_mode));
             if let Some(kernel) = old_kernel {
                 help.push_str(&format!("\nnftables needs kernel 5.13 or later and node kernel {kernel} is older, so iptables is the replacement there."));
             } else {
@@ -142,12 +141,17 @@ impl Rule for IpvsModeDeprecated {
             }
             if ipvs_stage(version) == IpvsStage::OffByDefault && !gate_on {
                 help.push_str(&format!(
-                    "\nTo buy time until 1.43 only, set featureGates.{IPVS_GATE}: true."
+                    "\nTo buy time until {IPVS_REMOVED} only, set featureGates.{IPVS_GATE}: true."
                 ));
             }
             help.push_str("\nMove kube-proxy first, then Calico's dataplane. ");
             help.push_str(&fix::rollout(site));
-            out.on_field(&Self::META, severity, site, &FieldPath::parse("mode"), what, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .severity(severity)
+                .message(what)
+                .help(help)
+                .emit();
         }
     }
 }

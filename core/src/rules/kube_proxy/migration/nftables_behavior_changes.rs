@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -75,14 +74,11 @@ impl Rule for NftablesBehaviorChanges {
                 notes.join("; ")
             );
             let help = "Check these behaviours against your clients and firewalls; to keep accepting NodePorts on every node IP set `nodePortAddresses: [\"0.0.0.0/0\", \"::/0\"]`.".to_string();
-            out.on_field(
-                &Self::META,
-                Severity::Info,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

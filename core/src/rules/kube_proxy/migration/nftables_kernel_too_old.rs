@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -69,16 +68,13 @@ impl Rule for NftablesKernelTooOld {
             );
             let help = format!(
                 "Upgrade those nodes to kernel {major}.{minor}+ (nft 1.0.1+), or run them in iptables mode:{}",
-                fix::set_field(site, "mode", modes::IPTABLES)
+                fix::set(site, "mode", modes::IPTABLES)
             );
-            out.on_field(
-                &Self::META,
-                Severity::Error,
-                site,
-                &FieldPath::parse("mode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

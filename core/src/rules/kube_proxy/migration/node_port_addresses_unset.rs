@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -56,16 +55,13 @@ impl Rule for NodePortAddressesUnset {
             let message = "nodePortAddresses is unset: NodePort Services accept connections on every local IP of the node (kube-proxy logs this at start); nftables mode will default to the primary IPs instead".to_string();
             let help = format!(
                 "Limit NodePorts to the node's primary IPs:{}",
-                fix::set_field(site, "nodePortAddresses", "[\"primary\"]")
+                fix::set(site, "nodePortAddresses", "[\"primary\"]")
             );
-            out.on_field(
-                &Self::META,
-                Severity::Info,
-                site,
-                &FieldPath::parse("nodePortAddresses"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("nodePortAddresses"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

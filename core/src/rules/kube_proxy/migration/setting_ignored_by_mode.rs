@@ -1,5 +1,4 @@
 use super::settings::{is_read, nftables_twin, non_default_settings};
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -62,14 +61,11 @@ impl Rule for SettingIgnoredByMode {
                 let why = reason(path, &e.mode, &e.detect_local_mode);
                 let message = format!("{path}: {} is ignored: {why}", written.value);
                 let help = format!("Delete `{path}`{}.", alternative(path));
-                out.on_field(
-                    &Self::META,
-                    Severity::Warning,
-                    site,
-                    &FieldPath::parse(path),
-                    message,
-                    help,
-                );
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,5 +1,4 @@
 use super::settings::{nftables_twin, non_default_settings};
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
@@ -69,18 +68,13 @@ impl Rule for SettingNotCarriedOver {
                     "{path}: {} has no effect in nftables mode and {now}, so this setting is silently lost",
                     setting.value
                 );
-                let help = format!(
-                    "Set the nftables counterpart:{}",
-                    fix::set_field(site, twin, &setting.value)
-                ) + &format!("\nthen delete `{path}`.");
-                out.on_field(
-                    &Self::META,
-                    Severity::Warning,
-                    site,
-                    &FieldPath::parse(path),
-                    message,
-                    help,
-                );
+                let help = format!("Set the nftables counterpart:{}", fix::set(site, twin, &setting.value))
+                    + &format!("\nthen delete `{path}`.");
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -1,4 +1,3 @@
-use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
@@ -77,14 +76,11 @@ impl Rule for UnknownIpvsScheduler {
                 Some(name) => format!("Use the kernel's name: `scheduler: {name}`."),
                 None => format!("Use one of {}, or leave it empty for rr.", SCHEDULERS.join(", ")),
             };
-            out.on_field(
-                &Self::META,
-                Severity::Warning,
-                site,
-                &FieldPath::parse("ipvs.scheduler"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("ipvs.scheduler"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

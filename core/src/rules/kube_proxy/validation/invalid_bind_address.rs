@@ -3,6 +3,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::net::{self, HostPortProblem};
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, DEFAULT_METRICS_PORT};
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -71,21 +72,18 @@ fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
     let help = match ip_part {
         Some(ip) => format!(
             "bindAddress takes an IP without port (ports belong in healthzBindAddress and metricsBindAddress):{}",
-            support::fix_snippet(site, "bindAddress", &crate::input::snippet::yaml_string(ip))
+            fix::set(site, "bindAddress", &crate::input::snippet::yaml_string(ip))
         ),
         None => format!(
             "Write an IP address, e.g. 0.0.0.0 (IPv4) or \"::\" (IPv6):{}",
-            support::fix_snippet(site, "bindAddress", "0.0.0.0")
+            fix::set(site, "bindAddress", "0.0.0.0")
         ),
     };
-    support::report(
-        out,
-        &InvalidBindAddress::META,
-        site,
-        &FieldPath::parse("bindAddress"),
-        message,
-        help,
-    );
+    out.finding(&InvalidBindAddress::META)
+        .on_site_field(site, &FieldPath::parse("bindAddress"))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 /// The port a bare IP gets, or `None` when the server is disabled (`--healthz-port=0`).
@@ -139,16 +137,13 @@ fn check_host_port(
     );
     let help = format!(
         "Write an IP address, optionally with a port in 1–65535 (a bare IP gets port {port}); host names such as localhost are not accepted:{}",
-        support::fix_snippet(site, field, &crate::input::snippet::yaml_string(example))
+        fix::set(site, field, &crate::input::snippet::yaml_string(example))
     );
-    support::report(
-        out,
-        &InvalidBindAddress::META,
-        site,
-        &FieldPath::parse(field),
-        message,
-        help,
-    );
+    out.finding(&InvalidBindAddress::META)
+        .on_site_field(site, &FieldPath::parse(field))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidBindAddress {

@@ -2,6 +2,7 @@ use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -101,12 +102,12 @@ fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
     if valid {
         return format!(
             "Write the pod CIDRs without spaces or empty entries:{}",
-            support::fix_snippet(site, "clusterCIDR", &crate::input::snippet::yaml_string(&value))
+            fix::set(site, "clusterCIDR", &crate::input::snippet::yaml_string(&value))
         );
     }
     format!(
         "Give the cluster's pod CIDR with its prefix length, or one IPv4 and one IPv6 pod CIDR separated by a comma without spaces:{}",
-        support::fix_snippet(site, "clusterCIDR", "10.244.0.0/16,fd00:10:244::/56")
+        fix::set(site, "clusterCIDR", "10.244.0.0/16,fd00:10:244::/56")
     )
 }
 
@@ -131,14 +132,11 @@ impl Rule for InvalidClusterCidr {
             let message = format!(
                 "clusterCIDR {written:?} is not one CIDR or a dual-stack pair: {what}; kube-proxy exits at start-up (\"failed validate: … {error}\") and programs no Services"
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("clusterCIDR"),
-                message,
-                help(site, entries),
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("clusterCIDR"))
+                .message(message)
+                .help(help(site, entries))
+                .emit();
         }
     }
 }

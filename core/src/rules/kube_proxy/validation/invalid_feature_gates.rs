@@ -1,10 +1,11 @@
-use super::support::{
-    self, IPVS_GATE, IPVS_GATE_ADDED, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE, NFTABLES_ALPHA, NFTABLES_GATE,
-    NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
-};
+use super::support::{LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
 use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::lifecycle::{
+    IPVS_GATE, IPVS_GATE_ADDED, NFTABLES_ALPHA, NFTABLES_GATE, NFTABLES_LOCKED, SUPPORT_IPVS_GATE, SUPPORT_IPVS_REMOVED,
+};
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -123,11 +124,7 @@ fn malformed(name: &str) -> Option<Rejection> {
 }
 
 fn help(site: &KubeProxySite<'_>, name: &str) -> String {
-    let mut help = if site.is_flags() {
-        format!("Remove `{name}=…` from `--feature-gates`.")
-    } else {
-        support::removal(site, &format!("featureGates.{name}"))
-    };
+    let mut help = fix::remove(site, &format!("featureGates.{name}"));
     if let Some(known) = KNOWN_NAMES.iter().find(|k| k.eq_ignore_ascii_case(name) && **k != name) {
         help.push_str(&format!(
             " If you meant the gate {known:?}, write it with that capitalisation."
@@ -154,7 +151,11 @@ impl Rule for InvalidFeatureGates {
                     cx.target.kubernetes_source, rejection.error, rejection.why
                 );
                 let at = field.clone().key(name.clone());
-                support::report_at(out, &Self::META, site, &field, &at, message, help(site, name));
+                out.finding(&Self::META)
+                    .on_site_field_at(site, &field, &at)
+                    .message(message)
+                    .help(help(site, name))
+                    .emit();
             }
         }
     }
@@ -220,5 +221,18 @@ mod tests {
         let f = &kp101(ds, 35)[0];
         assert_eq!((f.line, f.container.as_deref()), (12, Some("kube-proxy")));
         assert!(f.help.contains("--feature-gates"), "{}", f.help);
+    }
+
+    #[test]
+    fn installer_gate_lists_are_named_by_their_setting() {
+        let rke2 = "token: x\nkube-proxy-arg:\n  - feature-gates=nftablesproxymode=true\n";
+        let f = &kp101(rke2, 35)[0];
+        assert_eq!((f.field.as_deref(), f.line), (Some("kube-proxy-arg[0]"), 3));
+        assert!(
+            f.help
+                .starts_with("Remove `nftablesproxymode=…` from the list of kube-proxy-arg[0]."),
+            "{}",
+            f.help
+        );
     }
 }

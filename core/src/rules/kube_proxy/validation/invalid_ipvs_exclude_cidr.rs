@@ -68,7 +68,11 @@ impl Rule for InvalidIpvsExcludeCidr {
                             .to_string()
                     }
                 };
-                support::report(out, &Self::META, site, &field, message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &field)
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

@@ -3,6 +3,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::config::{Logging, StreamOptions};
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -95,7 +96,7 @@ fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVer
             };
             let help = format!(
                 "Use text (the default) or json:{}",
-                support::fix_snippet(site, "logging.format", close.unwrap_or("text"))
+                fix::set(site, "logging.format", close.unwrap_or("text"))
             );
             out.push(problem(field, what, "Unsupported log format", help));
         }
@@ -106,7 +107,7 @@ fn verbosity_problems(site: &KubeProxySite<'_>, logging: &Logging, out: &mut Vec
     if let Some(v) = logging.verbosity.filter(|v| *v > MAX_VERBOSITY) {
         let help = format!(
             "Use a verbosity up to 10 in practice:{}",
-            support::fix_snippet(site, "logging.verbosity", "2")
+            fix::set(site, "logging.verbosity", "2")
         );
         out.push(problem(
             FieldPath::parse("logging.verbosity"),
@@ -194,7 +195,7 @@ fn stream_problems(
     let base = FieldPath::parse("logging.options").key(name);
     let help = format!(
         "Remove it, or enable the alpha gate:{}",
-        support::fix_snippet(site, &format!("featureGates.{LOGGING_ALPHA_GATE}"), "true")
+        fix::set(site, &format!("featureGates.{LOGGING_ALPHA_GATE}"), "true")
     );
     let error = format!("Feature {LOGGING_ALPHA_GATE} is disabled");
     if stream.split_stream == Some(true) {
@@ -237,7 +238,11 @@ impl Rule for InvalidLogging {
                     "{}: {}; kube-proxy exits at start-up (\"initialize logging: {}: … {}\") and programs no Services",
                     p.field, p.what, p.field, p.error
                 );
-                support::report(out, &Self::META, site, &p.field, message, p.help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &p.field)
+                    .message(message)
+                    .help(p.help)
+                    .emit();
             }
         }
     }

@@ -1,7 +1,8 @@
-use super::support::{self, NODE_PORT_KEYWORDS};
+use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net::parse_cidr_sloppy;
 use crate::k8s::version::KubeVersion;
+use crate::model::kube_proxy::lifecycle::NODE_PORT_KEYWORDS;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
@@ -140,7 +141,11 @@ fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVers
             "nodePortAddresses[{}]: {}; kube-proxy exits at start-up (\"failed validate: … {}\") and programs no Services",
             r.index, r.why, r.error
         );
-        support::report(out, &InvalidNodePortAddresses::META, site, &field, message, r.help);
+        out.finding(&InvalidNodePortAddresses::META)
+            .on_site_field(site, &field)
+            .message(message)
+            .help(r.help)
+            .emit();
     }
 }
 

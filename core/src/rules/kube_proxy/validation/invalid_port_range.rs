@@ -1,6 +1,7 @@
 use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -59,11 +60,12 @@ impl Rule for InvalidPortRange {
             let message = format!(
                 "portRange {range:?} is not a port range ({reason}); the field has been unused since the userspace proxier was removed in 1.26, but kube-proxy still validates it and exits at start-up (\"failed validate: … must be a valid port range (e.g. 300-2000)\")"
             );
-            let help = format!(
-                "{} It has no effect on any proxy mode.",
-                support::removal(site, "portRange")
-            );
-            support::report(out, &Self::META, site, &FieldPath::parse("portRange"), message, help);
+            let help = format!("{} It has no effect on any proxy mode.", fix::remove(site, "portRange"));
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("portRange"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

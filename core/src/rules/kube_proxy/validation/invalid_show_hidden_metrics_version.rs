@@ -1,5 +1,6 @@
 use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -63,15 +64,19 @@ impl Rule for InvalidShowHiddenMetricsVersion {
             );
             let help = format!(
                 "{} Or, to keep the metrics hidden in {version} visible for this release:{}",
-                support::removal(site, "showHiddenMetricsForVersion"),
-                support::fix_snippet(
+                fix::remove(site, "showHiddenMetricsForVersion"),
+                fix::set(
                     site,
                     "showHiddenMetricsForVersion",
                     &crate::input::snippet::yaml_string(&previous)
                 )
             );
             let field = FieldPath::parse("showHiddenMetricsForVersion");
-            support::report(out, &Self::META, site, &field, message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &field)
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -2,6 +2,7 @@ use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -64,16 +65,13 @@ fn check_config_sync(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
     );
     let help = format!(
         "Remove it to get the 15m default, or give a positive duration:{}",
-        support::fix_snippet(site, "configSyncPeriod", "15m")
+        fix::set(site, "configSyncPeriod", "15m")
     );
-    support::report(
-        out,
-        &InvalidSyncPeriod::META,
-        site,
-        &FieldPath::parse("configSyncPeriod"),
-        message,
-        help,
-    );
+    out.finding(&InvalidSyncPeriod::META)
+        .on_site_field(site, &FieldPath::parse("configSyncPeriod"))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 /// A partial configuration may get the period it leaves out from the one it patches.
@@ -98,9 +96,13 @@ fn check_section(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
         );
         let help = format!(
             "Use 0s or a positive duration:{}",
-            support::fix_snippet(site, &min_path.to_string(), "1s")
+            fix::set(site, &min_path.to_string(), "1s")
         );
-        support::report(out, &InvalidSyncPeriod::META, site, &min_path, message, help);
+        out.finding(&InvalidSyncPeriod::META)
+            .on_site_field(site, &min_path)
+            .message(message)
+            .help(help)
+            .emit();
     }
     if sync.nanos <= 0 {
         let message = format!(
@@ -108,9 +110,13 @@ fn check_section(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
         );
         let help = format!(
             "Remove it to get the 30s default, or give a positive duration:{}",
-            support::fix_snippet(site, &sync_path.to_string(), "30s")
+            fix::set(site, &sync_path.to_string(), "30s")
         );
-        support::report(out, &InvalidSyncPeriod::META, site, &sync_path, message, help);
+        out.finding(&InvalidSyncPeriod::META)
+            .on_site_field(site, &sync_path)
+            .message(message)
+            .help(help)
+            .emit();
     } else if min > sync && both_known(site, &sync_path, &min_path) {
         report_min_above_sync(out, site, &sync_path, &min_path, sync, min);
     }
@@ -134,17 +140,13 @@ fn report_min_above_sync(
     );
     let help = format!(
         "Raise syncPeriod to at least minSyncPeriod (or lower minSyncPeriod):{}",
-        support::fix_snippet(site, &sync_path.to_string(), &min.to_string())
+        fix::set(site, &sync_path.to_string(), &min.to_string())
     );
-    support::report_at(
-        out,
-        &InvalidSyncPeriod::META,
-        site,
-        sync_path,
-        pointed(site, &[sync_path, min_path]),
-        message,
-        help,
-    );
+    out.finding(&InvalidSyncPeriod::META)
+        .on_site_field_at(site, sync_path, pointed(site, &[sync_path, min_path]))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for InvalidSyncPeriod {
@@ -218,5 +220,22 @@ mod tests {
     fn zero_values_are_defaults() {
         assert!(found("configSyncPeriod: 0s\niptables:\n  syncPeriod: 0s\n  minSyncPeriod: 0s\n").is_empty());
         assert!(found("mode: ipvs\nipvs:\n  syncPeriod: 10s\n  minSyncPeriod: 10s\n").is_empty());
+    }
+
+    #[test]
+    fn installer_and_flag_sites_get_their_own_spelling() {
+        let rke2 = "token: x\nkube-proxy-arg:\n  - proxy-mode=iptables\n  - iptables-min-sync-period=-1s\n";
+        let f = &only(check_yaml(rke2), "KP109")[0];
+        assert_eq!(f.field.as_deref(), Some("kube-proxy-arg[1]"));
+        assert!(
+            f.help.contains("`iptables-min-sync-period=1s` in kube-proxy-arg[1]"),
+            "{}",
+            f.help
+        );
+        // `--iptables-min-sync-period` sets nftables mode's period too (`processV1Alpha1Flags`).
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command: [kube-proxy, --proxy-mode=nftables, --iptables-min-sync-period=-1s]\n";
+        let f = &only(check_yaml(ds), "KP109")[0];
+        assert_eq!(f.field.as_deref(), Some("nftables.minSyncPeriod"));
+        assert!(f.help.contains("`--iptables-min-sync-period=1s`"), "{}", f.help);
     }
 }

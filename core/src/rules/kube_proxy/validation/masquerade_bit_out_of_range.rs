@@ -1,7 +1,7 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -60,16 +60,13 @@ fn check_bit(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, section: &str, bit
     );
     let help = format!(
         "Use a bit in 0–31 that no other component uses for packet marks (the default is 14; Calico's default iptablesMarkMask takes bits 16–31):{}",
-        support::fix_snippet(site, &path, "14")
+        fix::set(site, &path, "14")
     );
-    support::report(
-        out,
-        &MasqueradeBitOutOfRange::META,
-        site,
-        &FieldPath::parse(&path),
-        message,
-        help,
-    );
+    out.finding(&MasqueradeBitOutOfRange::META)
+        .on_site_field(site, &FieldPath::parse(&path))
+        .message(message)
+        .help(help)
+        .emit();
 }
 
 impl Rule for MasqueradeBitOutOfRange {

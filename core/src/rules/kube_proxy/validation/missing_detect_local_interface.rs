@@ -1,5 +1,6 @@
 use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -75,9 +76,13 @@ impl Rule for MissingDetectLocalInterface {
             );
             let help = format!(
                 "Set {what} (Calico's pod interfaces start with `cali`), or use detectLocalMode ClusterCIDR with clusterCIDR:{}",
-                support::fix_snippet(site, &path, example)
+                fix::set(site, &path, example)
             );
-            support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse(&path))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,5 +1,5 @@
-use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,16 +55,13 @@ impl Rule for NegativeApiBurst {
             );
             let help = format!(
                 "Use a positive burst (kube-proxy's default is 10):{}",
-                support::fix_snippet(site, "clientConnection.burst", "10")
+                fix::set(site, "clientConnection.burst", "10")
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("clientConnection.burst"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("clientConnection.burst"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

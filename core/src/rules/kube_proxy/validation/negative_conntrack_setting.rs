@@ -1,6 +1,6 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::ConntrackConfiguration;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -84,10 +84,14 @@ impl Rule for NegativeConntrackSetting {
                 let zero = if name.ends_with("Timeout") { "0s" } else { "0" };
                 let help = format!(
                     "{} kube-proxy's default is {default}; to leave the kernel's value instead:{}",
-                    support::removal(site, &path),
-                    support::fix_snippet(site, &path, zero)
+                    fix::remove(site, &path),
+                    fix::set(site, &path, zero)
                 );
-                support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(&path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }

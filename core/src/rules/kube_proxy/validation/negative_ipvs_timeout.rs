@@ -1,7 +1,7 @@
-use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::effective::modes;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -68,9 +68,13 @@ impl Rule for NegativeIpvsTimeout {
                 );
                 let help = format!(
                     "Use 0s to keep the kernel's timeout, or a positive duration:{}",
-                    support::fix_snippet(site, &path, "0s")
+                    fix::set(site, &path, "0s")
                 );
-                support::report(out, &Self::META, site, &FieldPath::parse(&path), message, help);
+                out.finding(&Self::META)
+                    .on_site_field(site, &FieldPath::parse(&path))
+                    .message(message)
+                    .help(help)
+                    .emit();
             }
         }
     }
@@ -111,5 +115,17 @@ mod tests {
     #[test]
     fn zero_and_positive_timeouts_are_valid() {
         assert!(fields("mode: ipvs\nipvs:\n  tcpTimeout: 0s\n  tcpFinTimeout: 2s\n  udpTimeout: 3s\n").is_empty());
+    }
+
+    #[test]
+    fn aks_timeouts_are_fixed_in_the_aks_member() {
+        let aks = "{\"properties\": {\"networkProfile\": {\"kubeProxyConfig\": {\"enabled\": true, \"mode\": \"IPVS\",\n  \"ipvsConfig\": {\"TCPTimeoutSeconds\": -5}}}}}\n";
+        let f = &only(check_yaml(aks), "KP103")[0];
+        assert_eq!(
+            f.field.as_deref(),
+            Some("properties.networkProfile.kubeProxyConfig.ipvsConfig.TCPTimeoutSeconds")
+        );
+        assert!(f.help.contains("\"TCPTimeoutSeconds\": 0\n"), "{}", f.help);
+        assert!(!f.help.contains("tcpTimeout"), "{}", f.help);
     }
 }

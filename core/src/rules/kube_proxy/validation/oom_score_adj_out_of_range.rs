@@ -1,5 +1,5 @@
-use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -57,9 +57,13 @@ impl Rule for OomScoreAdjOutOfRange {
             );
             let help = format!(
                 "Use a value in -1000..1000; kube-proxy's default -999 keeps it among the last processes the OOM killer picks:{}",
-                support::fix_snippet(site, "oomScoreAdj", "-999")
+                fix::set(site, "oomScoreAdj", "-999")
             );
-            support::report(out, &Self::META, site, &FieldPath::parse("oomScoreAdj"), message, help);
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("oomScoreAdj"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

@@ -1,38 +1,15 @@
 //! What the validation rules share: the feature gates kube-proxy's validation depends on, and
-//! how to report a field and write its fix where the configuration lives.
+//! the placeholders and partial configurations they leave alone. Fix snippets are in
+//! `rules::kube_proxy::fix`.
 
-use crate::finding::Severity;
-use crate::input::path::FieldPath;
-use crate::input::snippet::yaml_block;
 use crate::k8s::net::{parse_cidr_sloppy, parse_ip_sloppy};
 use crate::k8s::version::KubeVersion;
-use crate::model::kube_proxy::flags::FLAGS;
+use crate::model::kube_proxy::lifecycle::{NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
-use crate::rules::{Emitter, RuleMeta};
-
-/// The gate that makes `nftables` a valid Linux mode: alpha (off) in 1.29, beta (on) in 1.31,
-/// GA and locked on in 1.33 (`pkg/features/kube_features.go`, v1.35).
-pub const NFTABLES_GATE: &str = "NFTablesProxyMode";
-pub const NFTABLES_ALPHA: KubeVersion = KubeVersion::new(1, 29);
-pub const NFTABLES_BETA: KubeVersion = KubeVersion::new(1, 31);
-pub const NFTABLES_LOCKED: KubeVersion = KubeVersion::new(1, 33);
-
-/// `KubeProxyIPVS` exists from 1.37 (kubernetes/kubernetes#139397).
-pub const IPVS_GATE: &str = "KubeProxyIPVS";
-pub const IPVS_GATE_ADDED: KubeVersion = KubeVersion::new(1, 37);
-
-/// `SupportIPVSProxyMode` was removed by kubernetes/kubernetes#94514 (merged September 2020,
-/// after the 1.19 release).
-pub const SUPPORT_IPVS_GATE: &str = "SupportIPVSProxyMode";
-pub const SUPPORT_IPVS_REMOVED: KubeVersion = KubeVersion::new(1, 20);
 
 /// component-base logging gates (`logs/api/v1/kube_features.go`): alpha off, beta on.
 pub const LOGGING_ALPHA_GATE: &str = "LoggingAlphaOptions";
 pub const LOGGING_BETA_GATE: &str = "LoggingBetaOptions";
-
-/// nodePortAddresses keywords `localhost` and `all`, and keyword/CIDR mixes
-/// (kubernetes/kubernetes#138427).
-pub const NODE_PORT_KEYWORDS: KubeVersion = KubeVersion::new(1, 37);
 
 /// The maturity of a gate, for the `AllAlpha` / `AllBeta` switches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,78 +74,6 @@ pub fn may_be_partial(site: &KubeProxySite<'_>) -> bool {
 /// value is unknown, so it is not validated.
 pub fn is_templated(value: &str) -> bool {
     ["${", "{{", "$(", "<%"].iter().any(|m| value.contains(m)) || value.matches("##").count() >= 2
-}
-
-/// Reports an error on `field` (the path kube-proxy names), pointing at `at` (where the user
-/// should look, for example one key of `featureGates`).
-pub fn report_at(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    site: &KubeProxySite<'_>,
-    field: &FieldPath,
-    at: &FieldPath,
-    message: String,
-    help: String,
-) {
-    let (span, exact) = site.locate(at);
-    let finding = out.report(
-        meta,
-        Severity::Error,
-        site.object.file,
-        span,
-        exact,
-        Some(&site.object),
-        message,
-        help,
-    );
-    if let Some(finding) = finding {
-        finding.field = Some(field.to_string());
-        finding.data_key = site.data_key().map(str::to_string);
-        finding.container = site.container().map(str::to_string);
-    }
-}
-
-/// Reports an error on `field`, pointing at it.
-pub fn report(
-    out: &mut Emitter<'_>,
-    meta: &'static RuleMeta,
-    site: &KubeProxySite<'_>,
-    field: &FieldPath,
-    message: String,
-    help: String,
-) {
-    out.on_field(meta, Severity::Error, site, field, message, help);
-}
-
-/// How to write `path: value` where this configuration lives: a YAML block, or the flag.
-pub fn fix_snippet(site: &KubeProxySite<'_>, path: &str, value: &str) -> String {
-    if site.is_flags() {
-        return match flag_for(path) {
-            Some(flag) => format!("`--{flag}={value}`"),
-            None => format!("`{path}: {value}` in a configuration file passed with --config (no flag sets it)"),
-        };
-    }
-    yaml_block(&FieldPath::parse(path), value)
-}
-
-/// How to remove a setting where this configuration lives.
-pub fn removal(site: &KubeProxySite<'_>, path: &str) -> String {
-    if site.is_flags() {
-        return match flag_for(path) {
-            Some(flag) => format!("Remove `--{flag}` from the command line."),
-            None => format!("Remove the setting of `{path}`."),
-        };
-    }
-    format!("Delete `{path}` from the configuration.")
-}
-
-fn flag_for(path: &str) -> Option<&'static str> {
-    match path {
-        // `--iptables-*-sync-period` drive every mode but ipvs (`processV1Alpha1Flags`).
-        "iptables.syncPeriod" | "nftables.syncPeriod" => Some("iptables-sync-period"),
-        "iptables.minSyncPeriod" | "nftables.minSyncPeriod" => Some("iptables-min-sync-period"),
-        _ => FLAGS.iter().find(|f| f.field == Some(path)).map(|f| f.name),
-    }
 }
 
 /// A CIDR the user probably meant by `entry`.

@@ -1,5 +1,6 @@
 use super::support;
 use crate::input::path::FieldPath;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -64,16 +65,13 @@ impl Rule for UnsupportedDetectLocalMode {
             let replacement = close.copied().unwrap_or("ClusterCIDR");
             let help = format!(
                 "Use one of the supported modes (ClusterCIDR needs clusterCIDR; BridgeInterface and InterfaceNamePrefix need detectLocal settings):{}",
-                support::fix_snippet(site, "detectLocalMode", replacement)
+                fix::set(site, "detectLocalMode", replacement)
             );
-            support::report(
-                out,
-                &Self::META,
-                site,
-                &FieldPath::parse("detectLocalMode"),
-                message,
-                help,
-            );
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("detectLocalMode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }

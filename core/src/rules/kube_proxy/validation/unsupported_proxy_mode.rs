@@ -1,9 +1,13 @@
-use super::support::{self, NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED};
+use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::lifecycle::{
+    NFTABLES_ALPHA, NFTABLES_BETA, NFTABLES_GATE, NFTABLES_LOCKED, USERSPACE_REMOVED,
+};
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule, RuleMeta};
 
 declare_rule! {
@@ -53,7 +57,6 @@ declare_rule! {
 }
 
 const USERSPACE: &str = "userspace";
-const USERSPACE_REMOVED: KubeVersion = KubeVersion::new(1, 26);
 const LINUX_ERROR: &str =
     "must be iptables, ipvs, nftables or blank (blank means the best-available proxy [currently iptables])";
 const LINUX_ERROR_NO_NFTABLES: &str =
@@ -83,14 +86,14 @@ fn nftables_refusal(site: &KubeProxySite<'_>, version: KubeVersion) -> Option<Re
     let (why, fix) = if version < NFTABLES_ALPHA {
         (
             format!("nftables mode does not exist before Kubernetes {NFTABLES_ALPHA}"),
-            "Use iptables until the cluster runs 1.31 or later, where nftables is on by default.".to_string(),
+            format!("Use iptables until the cluster runs {NFTABLES_BETA} or later, where nftables is on by default."),
         )
     } else if version < NFTABLES_BETA {
         (
             format!("nftables mode is alpha in Kubernetes {version} and needs featureGates.{NFTABLES_GATE}: true"),
             format!(
                 "Use iptables, or enable the alpha gate:{}",
-                support::fix_snippet(site, &format!("featureGates.{NFTABLES_GATE}"), "true")
+                fix::set(site, &format!("featureGates.{NFTABLES_GATE}"), "true")
             ),
         )
     } else {
@@ -189,12 +192,12 @@ impl Rule for UnsupportedProxyMode {
                 "mode {mode:?} is not accepted by kube-proxy {version} on {} ({}): it exits at start-up (\"failed validate: … {}\") and programs no Services",
                 site.os, refusal.why, refusal.error
             );
-            let help = format!(
-                "{}{}",
-                refusal.fix,
-                support::fix_snippet(site, "mode", refusal.replacement)
-            );
-            support::report(out, &Self::META, site, &FieldPath::parse("mode"), message, help);
+            let help = format!("{}{}", refusal.fix, fix::set(site, "mode", refusal.replacement));
+            out.finding(&Self::META)
+                .on_site_field(site, &FieldPath::parse("mode"))
+                .message(message)
+                .help(help)
+                .emit();
         }
     }
 }
@@ -270,5 +273,54 @@ mod tests {
     #[test]
     fn userspace_before_its_removal_is_valid() {
         assert!(only(check_for_version(&config("userspace"), 1, 25), "KP107").is_empty());
+    }
+
+    const KIND: &str = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  kubeProxyMode: userspace\n";
+
+    #[test]
+    fn installer_sites_get_the_installer_setting() {
+        let f = &on(KIND, Os::Linux, 35)[0];
+        assert_eq!(
+            (f.field.as_deref(), f.line, f.column),
+            (Some("networking.kubeProxyMode"), 4, 18)
+        );
+        assert!(
+            f.help.contains("```yaml\nnetworking:\n  kubeProxyMode: nftables\n```"),
+            "{}",
+            f.help
+        );
+        assert!(!f.help.contains("\nmode:"), "{}", f.help);
+        let aks = "{\"properties\": {\"networkProfile\": {\"kubeProxyConfig\": {\"enabled\": true, \"mode\": \"USERSPACE\"}}}}\n";
+        let f = &on(aks, Os::Linux, 35)[0];
+        assert_eq!(
+            f.field.as_deref(),
+            Some("properties.networkProfile.kubeProxyConfig.mode")
+        );
+        assert!(f.help.contains("\"mode\": \"NFTABLES\""), "{}", f.help);
+    }
+
+    #[test]
+    fn a_field_the_installer_file_does_not_set_is_named_as_such() {
+        let kind = KIND.replace("userspace", "nftables");
+        let f = &on(&kind, Os::Linux, 30)[0];
+        assert!(
+            f.help
+                .contains("NFTablesProxyMode: true\n```\nin the KubeProxyConfiguration kind gives kube-proxy"),
+            "{}",
+            f.help
+        );
+        assert!(f.help.contains("kubeProxyMode: iptables"), "{}", f.help);
+    }
+
+    #[test]
+    fn flag_sites_get_the_gate_flag() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command: [kube-proxy, --proxy-mode=nftables]\n";
+        let f = &on(ds, Os::Linux, 30)[0];
+        assert!(
+            f.help.contains("`--feature-gates=NFTablesProxyMode=true`"),
+            "{}",
+            f.help
+        );
+        assert!(f.help.contains("`--proxy-mode=iptables`"), "{}", f.help);
     }
 }
