@@ -11,7 +11,7 @@ use crate::model::calico::version::CalicoVersion;
 use crate::model::discover::{all_objects, discover, embedded_candidates};
 use crate::report::{Report, Summary, TargetInfo};
 use crate::rules::{Context, Emitter, registry};
-use crate::target::Target;
+use crate::target::{Requested, Target};
 
 pub use crate::rules::RuleSelection;
 
@@ -71,15 +71,16 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
         .installations
         .extend(crate::model::calico::model::embedded_installations(&embedded));
     let target = Target::resolve(
-        options.kubernetes_version.as_ref(),
-        options.calico_version.as_ref(),
-        (
-            options.kubernetes_version_fallback.as_ref(),
-            options.calico_version_fallback.as_ref(),
-        ),
-        options.os,
-        &options.node_kernels,
-        (&kube_proxy.stated_versions, &calico.stated_versions),
+        Requested {
+            kubernetes: options.kubernetes_version.as_ref(),
+            calico: options.calico_version.as_ref(),
+            kubernetes_fallback: options.kubernetes_version_fallback.as_ref(),
+            calico_fallback: options.calico_version_fallback.as_ref(),
+            os: options.os,
+            node_kernels: &options.node_kernels,
+        },
+        &kube_proxy.stated_versions,
+        &calico.stated_versions,
     );
     let cluster = crate::cluster::build(&kube_proxy, &calico, &target);
     let cx = Context {

@@ -22,33 +22,51 @@ pub struct Target {
     pub calico_source: String,
 }
 
+/// A version and where it was named (`--kubernetes-version`, `.dplint.yaml`, …).
+pub type Named<V> = (V, String);
+
+/// What the caller asks of the target: versions pinned or to fall back on, and the nodes.
+#[derive(Clone, Copy, Debug)]
+pub struct Requested<'a> {
+    pub kubernetes: Option<&'a Named<KubeVersion>>,
+    pub calico: Option<&'a Named<CalicoVersion>>,
+    pub kubernetes_fallback: Option<&'a Named<KubeVersion>>,
+    pub calico_fallback: Option<&'a Named<CalicoVersion>>,
+    pub os: Os,
+    pub node_kernels: &'a [KernelVersion],
+}
+
 impl Target {
-    /// The target of a check: what the options pin, else the highest version the inputs state,
+    /// The target of a check: what the caller pins, else the highest version the inputs state,
     /// else the fallback, else the default.
     pub fn resolve(
-        pinned_kubernetes: Option<&(KubeVersion, String)>,
-        pinned_calico: Option<&(CalicoVersion, String)>,
-        fallbacks: (Option<&(KubeVersion, String)>, Option<&(CalicoVersion, String)>),
-        os: Os,
-        node_kernels: &[KernelVersion],
-        stated: (&[StatedVersion], &[StatedCalicoVersion]),
+        requested: Requested<'_>,
+        stated: &[StatedVersion],
+        stated_calico: &[StatedCalicoVersion],
     ) -> Target {
+        let Requested {
+            kubernetes: pinned_kubernetes,
+            calico: pinned_calico,
+            os,
+            node_kernels,
+            ..
+        } = requested;
         let (kubernetes, kubernetes_source) = match pinned_kubernetes {
             Some((version, source)) => (*version, source.clone()),
-            None => match stated.0.iter().max_by_key(|s| s.version) {
+            None => match stated.iter().max_by_key(|s| s.version) {
                 Some(s) => (s.version, s.source.clone()),
-                None => fallbacks
-                    .0
+                None => requested
+                    .kubernetes_fallback
                     .cloned()
                     .unwrap_or((KubeVersion::DEFAULT, "default".to_string())),
             },
         };
         let (calico, calico_source) = match pinned_calico {
             Some((version, source)) => (*version, source.clone()),
-            None => match stated.1.iter().max_by_key(|s| s.version) {
+            None => match stated_calico.iter().max_by_key(|s| s.version) {
                 Some(s) => (s.version, s.source.clone()),
-                None => fallbacks
-                    .1
+                None => requested
+                    .calico_fallback
                     .cloned()
                     .unwrap_or((CalicoVersion::NEWEST_KNOWN, "default: newest known".to_string())),
             },

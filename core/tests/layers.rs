@@ -241,17 +241,16 @@ fn back_edges(krate: &Crate) -> Vec<String> {
         };
         for to in targets {
             // A parent module declares and re-exports its children: that is not a dependency.
-            if to.len() < from.len() || !to.starts_with(from) {
-                if let Some(to_rank) = rank(to)
-                    && to_rank > from_rank
-                {
-                    problems.push(format!(
-                        "{} ({}) imports {} from a higher layer",
-                        display(from),
-                        krate.modules[from].display(),
-                        display(to)
-                    ));
-                }
+            if (to.len() < from.len() || !to.starts_with(from))
+                && let Some(to_rank) = rank(to)
+                && to_rank > from_rank
+            {
+                problems.push(format!(
+                    "{} ({}) imports {} from a higher layer",
+                    display(from),
+                    krate.modules[from].display(),
+                    display(to)
+                ));
             }
         }
     }

@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(log["version"], "2.1.0");
         let driver = &log["runs"][0]["tool"]["driver"];
         assert_eq!(driver["name"], "dplint");
-        assert_eq!(driver["version"], super::VERSION);
+        assert_eq!(driver["version"], crate::report::VERSION);
         assert_eq!(driver["informationUri"], INFORMATION_URI);
         let rules = driver["rules"].as_array().unwrap();
         assert_eq!(rules.len(), registry().len());
