@@ -2,12 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use anyhow::{Context, bail};
-use dplint_core::CheckOptions;
+use anyhow::Context;
 use dplint_core::input::source::SourceRole;
 use dplint_core::k8s::os::Os;
-use dplint_core::k8s::version::{KernelVersion, KubeVersion};
-use dplint_core::model::calico::version::CalicoVersion;
+use dplint_core::options::{Origin, RawOptions, resolve};
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
 
@@ -16,9 +14,7 @@ use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let (settings, settings_name) = load_settings(&args)?;
-    let mut options = CheckOptions::default();
-    settings.apply(&mut options, &settings_name);
-    apply_args(&args, &mut options)?;
+    let options = resolve(&raw_options(&args), Some(&settings.raw_options(&settings_name)))?;
 
     if let Some(jobs) = args.jobs {
         rayon::ThreadPoolBuilder::new()
@@ -102,34 +98,23 @@ fn load_settings(args: &CheckArgs) -> anyhow::Result<(Settings, String)> {
     }
 }
 
-fn apply_args(args: &CheckArgs, options: &mut CheckOptions) -> anyhow::Result<()> {
-    if let Some(text) = &args.kubernetes_version {
-        let Some(version) = KubeVersion::parse(text) else {
-            bail!("--kubernetes-version {text:?} is not a Kubernetes version such as 1.35");
-        };
-        options.kubernetes_version = Some((version, "--kubernetes-version".to_string()));
-    }
-    if let Some(text) = &args.calico_version {
-        let Some(version) = CalicoVersion::parse(text) else {
-            bail!("--calico-version {text:?} is not a Calico version such as 3.31");
-        };
-        options.calico_version = Some((version, "--calico-version".to_string()));
-    }
-    if let Some(os) = args.os {
-        options.os = match os {
+/// The flags that choose check options, as written; the settings file's values are below them.
+fn raw_options(args: &CheckArgs) -> RawOptions {
+    RawOptions {
+        kubernetes_version: args
+            .kubernetes_version
+            .clone()
+            .map(|v| (v, Origin::Flag("--kubernetes-version"))),
+        calico_version: args
+            .calico_version
+            .clone()
+            .map(|v| (v, Origin::Flag("--calico-version"))),
+        os: args.os.map(|os| match os {
             OsArg::Linux => Os::Linux,
             OsArg::Windows => Os::Windows,
-        };
+        }),
+        node_kernels: (!args.node_kernels.is_empty())
+            .then(|| (args.node_kernels.clone(), Origin::Flag("--node-kernel"))),
+        ..RawOptions::default()
     }
-    if !args.node_kernels.is_empty() {
-        options.node_kernels = args
-            .node_kernels
-            .iter()
-            .map(|k| {
-                KernelVersion::parse(k)
-                    .with_context(|| format!("--node-kernel {k:?} is not a kernel release such as 5.15.0-1034-azure"))
-            })
-            .collect::<anyhow::Result<_>>()?;
-    }
-    Ok(())
 }

@@ -12,6 +12,7 @@ pub mod finding;
 pub mod input;
 pub mod k8s;
 pub mod model;
+pub mod options;
 pub mod report;
 pub mod rules;
 pub mod settings;

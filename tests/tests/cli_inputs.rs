@@ -149,6 +149,42 @@ fn config_names_the_settings_file() {
     assert!(out.stderr.contains("missing.yaml"), "{}", out.stderr);
 }
 
+/// YAML reads an unquoted 1.40 as the number 1.4: the error shows the version as written and
+/// how to write it, for every version key of the settings.
+#[test]
+fn an_unquoted_settings_version_is_shown_as_written() {
+    let cases = [
+        (
+            "kubernetesVersion: 1.40\n",
+            "kubernetesVersion: YAML reads 1.40 as the number 1.4; quote it: kubernetesVersion: \"1.40\"",
+        ),
+        (
+            "calicoVersion: 3.30\n",
+            "calicoVersion: YAML reads 3.30 as the number 3.3; quote it: calicoVersion: \"3.30\"",
+        ),
+        (
+            "nodeKernels:\n  - 5.10\n",
+            "nodeKernels.0: YAML reads 5.10 as the number 5.1; quote it: \"5.10\"",
+        ),
+    ];
+    for (settings, message) in cases {
+        let dir = TempDir::new("settings-unquoted");
+        dir.write(".dplint.yaml", settings);
+        dir.write("web.yaml", CLEAN);
+        let out = run(dir.path(), &["check", "web.yaml"]);
+        out.expect_code(2);
+        assert!(out.stderr.contains(message), "{settings:?}: {}", out.stderr);
+        assert!(!out.stderr.contains("not of type"), "{}", out.stderr);
+        assert_eq!(out.stdout, "", "a settings error printed a report");
+    }
+    let dir = TempDir::new("settings-quoted");
+    dir.write(".dplint.yaml", "kubernetesVersion: \"1.40\"\n");
+    dir.write("web.yaml", CLEAN);
+    let out = run(dir.path(), &["check", "--format", "json", "web.yaml"]);
+    out.expect_code(0);
+    assert_eq!(out.json()["target"]["kubernetesVersion"], "1.40");
+}
+
 #[test]
 fn settings_kubernetes_version_is_used_and_named() {
     let dir = TempDir::new("settings-version");

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use dplint_core::input::source::{SourceFile, SourceRole, read_source};
 use dplint_core::input::yaml::Limits;
 use dplint_core::k8s::os::Os;
-use dplint_core::k8s::version::{KernelVersion, KubeVersion};
-use dplint_core::model::calico::version::CalicoVersion;
+use dplint_core::options::{Origin, RawOptions};
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
 use dplint_core::{CheckOptions, Severity};
@@ -105,76 +104,63 @@ pub fn resolve(options: &JsOptions) -> Result<(CheckOptions, Format, FailOn, boo
             ));
         }
     };
-    let mut check = CheckOptions::default();
-    let mut fail_on = None;
-    if let Some(text) = &options.settings {
-        let settings = parse_settings(text)?;
-        let name = options.settings_name.as_deref().unwrap_or(".dplint.yaml");
-        settings.apply(&mut check, name);
-        fail_on = settings.fail_on;
-    }
-    if let Some(text) = &options.kubernetes_version {
-        let version = KubeVersion::parse(text).ok_or_else(|| {
-            format!("invalid option kubernetesVersion: {text:?} is not a Kubernetes version such as 1.35")
-        })?;
-        let source = if cli {
-            "--kubernetes-version"
-        } else {
-            "kubernetesVersion option"
-        };
-        check.kubernetes_version = Some((version, source.to_string()));
-    }
-    if let Some(text) = &options.calico_version {
-        let version = CalicoVersion::parse(text)
-            .ok_or_else(|| format!("invalid option calicoVersion: {text:?} is not a Calico version such as 3.31"))?;
-        let source = if cli {
-            "--calico-version"
-        } else {
-            "calicoVersion option"
-        };
-        check.calico_version = Some((version, source.to_string()));
-    }
-    if let Some(os) = &options.os {
-        check.os = match os.as_str() {
-            "linux" => Os::Linux,
-            "windows" => Os::Windows,
-            other => {
-                return Err(format!(
-                    "invalid option os: {other:?} (expected \"linux\" or \"windows\")"
-                ));
-            }
-        };
-    }
-    if let Some(kernels) = &options.node_kernels {
-        check.node_kernels = kernels
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                KernelVersion::parse(k).ok_or_else(|| {
-                    format!("invalid option nodeKernels[{i}]: {k:?} is not a kernel release such as 5.15.0-1034-azure")
+    // With `origin: "cli"` the values are named as the `dplint` flags that `dplint-wasm` took
+    // them from, in reports and in errors alike.
+    let named = |flag: &'static str, key: &'static str| {
+        if cli { Origin::Flag(flag) } else { Origin::JsOption(key) }
+    };
+    let settings = options.settings.as_deref().map(parse_settings).transpose()?;
+    let os = match options.os.as_deref() {
+        None => None,
+        Some("linux") => Some(Os::Linux),
+        Some("windows") => Some(Os::Windows),
+        Some(other) => {
+            return Err(format!(
+                "invalid option os: {other:?} (expected \"linux\" or \"windows\")"
+            ));
+        }
+    };
+    let rules = options.rules.as_ref();
+    let severity = match rules.and_then(|r| r.severity.as_ref()) {
+        None => None,
+        Some(map) => {
+            let parsed = map
+                .iter()
+                .map(|(reference, severity)| {
+                    let severity: Severity = severity
+                        .parse()
+                        .map_err(|e| format!("invalid option rules.severity.{reference}: {e}"))?;
+                    Ok((reference.clone(), severity))
                 })
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    if let Some(limits) = options.limits {
-        check_limits(&limits, "limits")?;
-        check.limits = limits;
-    }
-    if let Some(rules) = &options.rules {
-        for (i, reference) in rules.disable.iter().flatten().enumerate() {
-            let rule = dplint_core::rules::find(reference)
-                .ok_or_else(|| format!("invalid option rules.disable[{i}]: no rule {reference:?}"))?;
-            check.rules.disabled.insert(rule.meta().code);
+                .collect::<Result<Vec<_>, String>>()?;
+            Some((parsed, Origin::JsOption("rules.severity")))
         }
-        for (reference, severity) in rules.severity.iter().flatten() {
-            let rule = dplint_core::rules::find(reference)
-                .ok_or_else(|| format!("invalid option rules.severity: no rule {reference:?}"))?;
-            let severity: Severity = severity
-                .parse()
-                .map_err(|e| format!("invalid option rules.severity.{reference}: {e}"))?;
-            check.rules.severity.insert(rule.meta().code, severity);
-        }
-    }
+    };
+    let raw = RawOptions {
+        kubernetes_version: options
+            .kubernetes_version
+            .clone()
+            .map(|v| (v, named("--kubernetes-version", "kubernetesVersion"))),
+        calico_version: options
+            .calico_version
+            .clone()
+            .map(|v| (v, named("--calico-version", "calicoVersion"))),
+        os,
+        node_kernels: options
+            .node_kernels
+            .clone()
+            .map(|k| (k, named("--node-kernel", "nodeKernels"))),
+        limits: options.limits.map(|l| (l, Origin::JsOption("limits"))),
+        disable: rules
+            .and_then(|r| r.disable.clone())
+            .map(|d| (d, Origin::JsOption("rules.disable"))),
+        severity,
+        ..RawOptions::default()
+    };
+    let name = options.settings_name.as_deref().unwrap_or(".dplint.yaml");
+    let layer = settings.as_ref().map(|s| s.raw_options(name));
+    let check = dplint_core::options::resolve(&raw, layer.as_ref()).map_err(|e| e.to_string())?;
+    let mut fail_on = settings.and_then(|s| s.fail_on);
     let format = match &options.format {
         None => Format::Json,
         Some(text) => text
@@ -202,45 +188,13 @@ pub fn resolve(options: &JsOptions) -> Result<(CheckOptions, Format, FailOn, boo
     ))
 }
 
-fn check_limits(limits: &Limits, at: &str) -> Result<(), String> {
-    if !(1..=10_000).contains(&limits.max_depth) {
-        return Err(format!(
-            "invalid option {at}.maxDepth: {} is not between 1 and 10000",
-            limits.max_depth
-        ));
-    }
-    if limits.max_expanded_nodes == 0 {
-        return Err(format!("invalid option {at}.maxExpandedNodes: must be at least 1"));
-    }
-    if limits.max_document_bytes == 0 {
-        return Err(format!("invalid option {at}.maxDocumentBytes: must be at least 1"));
-    }
-    Ok(())
-}
-
-/// Reads a `.dplint.yaml` as the CLI does. Without the JSON Schema validator (left out of the
-/// module for size) the checks the schema makes beyond serde's are done here.
+/// Reads a `.dplint.yaml` as the CLI does. The module is built without the JSON Schema validator
+/// (for size); the core checks every value the same way without it.
 pub fn parse_settings(text: &str) -> Result<Settings, String> {
-    let settings = Settings::parse(text).map_err(|errors| {
+    Settings::parse(text).map_err(|errors| {
         let list: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect();
         format!("invalid settings: {}", list.join("; "))
-    })?;
-    if let Some(rules) = &settings.rules {
-        for (i, reference) in rules.disable.iter().flatten().enumerate() {
-            if dplint_core::rules::find(reference).is_none() {
-                return Err(format!("invalid settings: rules.disable.{i}: no rule {reference:?}"));
-            }
-        }
-        for reference in rules.severity.iter().flatten().map(|(k, _)| k) {
-            if dplint_core::rules::find(reference).is_none() {
-                return Err(format!("invalid settings: rules.severity: no rule {reference:?}"));
-            }
-        }
-    }
-    if let Some(limits) = &settings.limits {
-        check_limits(limits, "limits").map_err(|e| e.replace("invalid option", "invalid settings:"))?;
-    }
-    Ok(settings)
+    })
 }
 
 /// Reads the files described by `files_json` out of `data`.
@@ -452,6 +406,41 @@ mod tests {
             let err = check(&list, &data, options).unwrap_err();
             assert!(err.contains(named), "{options}: {err}");
         }
+    }
+
+    #[test]
+    fn errors_word_the_option_as_the_caller_wrote_it() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let err = |options: &str| check(&list, &data, options).unwrap_err();
+        assert_eq!(
+            err(r#"{"kubernetesVersion":"banana"}"#),
+            "invalid option kubernetesVersion: \"banana\" is not a Kubernetes version such as 1.35"
+        );
+        assert_eq!(
+            err(r#"{"kubernetesVersion":"banana","origin":"cli"}"#),
+            "--kubernetes-version \"banana\" is not a Kubernetes version such as 1.35"
+        );
+        assert_eq!(
+            err(r#"{"settings":"kubernetesVersion: 1.40\n"}"#),
+            "invalid settings: kubernetesVersion: YAML reads 1.40 as the number 1.4; quote it: kubernetesVersion: \"1.40\""
+        );
+        assert_eq!(
+            err(r#"{"settings":"rules:\n  severity:\n    NOPE1: info\n"}"#),
+            "invalid settings: rules.severity: no rule \"NOPE1\""
+        );
+        let named = check(
+            &list,
+            &data,
+            r#"{"settings":"kubernetesVersion: \"1.38\"\n","settingsName":"team.yaml"}"#,
+        )
+        .unwrap();
+        assert!(
+            named
+                .report_json
+                .contains("\"kubernetesVersionSource\": \"kubernetesVersion in team.yaml\""),
+            "{}",
+            named.report_json
+        );
     }
 
     #[test]

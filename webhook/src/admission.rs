@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use dplint_core::input::source::SourceFile;
 use dplint_core::k8s::os::Os;
+use dplint_core::options::Origin;
 use dplint_core::{CheckOptions, Finding};
 use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
@@ -561,7 +562,7 @@ fn options_for(loaded: &Loaded, snapshot: &Snapshot) -> CheckOptions {
     if !loaded.pins_kubernetes
         && let Some(version) = snapshot.server_version
     {
-        options.kubernetes_version = Some((version, "the cluster's API server".to_string()));
+        options.kubernetes_version = Some((version, Origin::Cluster.to_string()));
     }
     options.node_kernels.extend(snapshot.kernels.iter().cloned());
     if snapshot.all_windows {

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use dplint_core::CheckOptions;
-use dplint_core::k8s::version::KubeVersion;
-use dplint_core::model::calico::version::CalicoVersion;
+use dplint_core::options::{Origin, RawOptions, resolve};
 use dplint_core::settings::Settings;
 
 use crate::error::Error;
@@ -28,27 +27,18 @@ pub struct Loaded {
 /// Versions from the command line: used when neither the settings nor the cluster tell.
 #[derive(Debug, Clone, Default)]
 pub struct Fallbacks {
-    pub kubernetes: Option<KubeVersion>,
-    pub calico: Option<CalicoVersion>,
+    raw: RawOptions,
 }
 
 impl Fallbacks {
     pub fn parse(kubernetes: Option<&str>, calico: Option<&str>) -> Result<Fallbacks, Error> {
-        let kubernetes = match kubernetes {
-            Some(v) => Some(KubeVersion::parse(v).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "--kubernetes-version {v:?} is not a Kubernetes version such as 1.35"
-                ))
-            })?),
-            None => None,
+        let raw = RawOptions {
+            kubernetes_version_fallback: kubernetes.map(|v| (v.to_string(), Origin::Flag("--kubernetes-version"))),
+            calico_version_fallback: calico.map(|v| (v.to_string(), Origin::Flag("--calico-version"))),
+            ..RawOptions::default()
         };
-        let calico = match calico {
-            Some(v) => Some(CalicoVersion::parse(v).ok_or_else(|| {
-                Error::Invalid(format!("--calico-version {v:?} is not a Calico version such as 3.31"))
-            })?),
-            None => None,
-        };
-        Ok(Fallbacks { kubernetes, calico })
+        resolve(&raw, None).map_err(|e| Error::Invalid(e.to_string()))?;
+        Ok(Fallbacks { raw })
     }
 }
 
@@ -66,7 +56,7 @@ impl SettingsStore {
             Some(path) => read(path)?,
             None => Settings::default(),
         };
-        let loaded = build(&settings, path, &fallbacks, 1);
+        let loaded = build(&settings, path, &fallbacks, 1)?;
         Ok(Arc::new(SettingsStore {
             current: ArcSwap::from_pointee(loaded),
             path: path.map(Path::to_path_buf),
@@ -85,7 +75,7 @@ impl SettingsStore {
         };
         let settings = read(path)?;
         let current = self.current.load();
-        let candidate = build(&settings, Some(path), &self.fallbacks, current.generation + 1);
+        let candidate = build(&settings, Some(path), &self.fallbacks, current.generation + 1)?;
         if same_options(&candidate, &current) {
             return Ok(false);
         }
@@ -113,18 +103,18 @@ fn read(path: &Path) -> Result<Settings, Error> {
     })
 }
 
-fn build(settings: &Settings, path: Option<&Path>, fallbacks: &Fallbacks, generation: u64) -> Loaded {
-    let mut options = CheckOptions::default();
+/// The settings' options with the command line's versions as fallbacks: the settings pin a
+/// version, the flags only fill in for a cluster that does not tell.
+fn build(settings: &Settings, path: Option<&Path>, fallbacks: &Fallbacks, generation: u64) -> Result<Loaded, Error> {
     let name = path.map_or_else(|| ".dplint.yaml".to_string(), |p| p.display().to_string());
-    settings.apply(&mut options, &name);
-    options.kubernetes_version_fallback = fallbacks.kubernetes.map(|v| (v, "--kubernetes-version".to_string()));
-    options.calico_version_fallback = fallbacks.calico.map(|v| (v, "--calico-version".to_string()));
-    Loaded {
+    let options =
+        resolve(&fallbacks.raw, Some(&settings.raw_options(&name))).map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(Loaded {
         generation,
         pins_kubernetes: options.kubernetes_version.is_some(),
         names_kernels: settings.node_kernels.is_some(),
         options,
-    }
+    })
 }
 
 /// Polls the policy file (see [`crate::reload`] for why polling).
@@ -138,4 +128,65 @@ pub fn spawn_reloader(store: Arc<SettingsStore>, interval: Duration, metrics: Ar
         kept: "cannot reload the settings; keeping those in force",
     };
     crate::reload::spawn(watched, interval, metrics, move || store.reload());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dplint_core::k8s::version::KubeVersion;
+
+    /// A policy file in a directory of its own.
+    fn policy(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dplint-webhook-settings-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the test directory");
+        let path = dir.join(".dplint.yaml");
+        std::fs::write(&path, text).expect("write the policy");
+        path
+    }
+
+    #[test]
+    fn the_policy_pins_a_version_and_the_flags_only_fill_in() {
+        let fallbacks = Fallbacks::parse(Some("1.33"), Some("3.29")).unwrap();
+        let path = policy("pinned", "kubernetesVersion: \"1.38\"\n");
+        let loaded = SettingsStore::load(Some(&path), fallbacks.clone()).unwrap().current();
+        assert!(loaded.pins_kubernetes);
+        assert_eq!(
+            loaded.options.kubernetes_version,
+            Some((
+                KubeVersion::new(1, 38),
+                format!("kubernetesVersion in {}", path.display())
+            ))
+        );
+        assert_eq!(
+            loaded.options.kubernetes_version_fallback,
+            Some((KubeVersion::new(1, 33), "--kubernetes-version".to_string()))
+        );
+        let loaded = SettingsStore::load(None, fallbacks).unwrap().current();
+        assert!(!loaded.pins_kubernetes);
+        assert_eq!(
+            loaded.options.calico_version_fallback.as_ref().unwrap().1,
+            "--calico-version"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
+
+    #[test]
+    fn bad_versions_are_refused_in_the_words_they_were_given() {
+        let err = Fallbacks::parse(Some("banana"), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--kubernetes-version \"banana\" is not a Kubernetes version such as 1.35"
+        );
+        let path = policy("unquoted", "kubernetesVersion: 1.40\n");
+        let Err(err) = SettingsStore::load(Some(&path), Fallbacks::default()) else {
+            panic!("an unquoted 1.40 was accepted");
+        };
+        assert!(
+            err.to_string().ends_with(
+                "kubernetesVersion: YAML reads 1.40 as the number 1.4; quote it: kubernetesVersion: \"1.40\""
+            ),
+            "{err}"
+        );
+        std::fs::remove_dir_all(path.parent().unwrap()).ok();
+    }
 }

@@ -28,3 +28,20 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The first bound that cannot work (a depth of 0 rejects every document), as the key it is
+    /// written under and why. The same bounds as the JSON Schema's, checked without it.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if !(1..=10_000).contains(&self.max_depth) {
+            return Err(("maxDepth", format!("{} is not between 1 and 10000", self.max_depth)));
+        }
+        if self.max_expanded_nodes == 0 {
+            return Err(("maxExpandedNodes", "must be at least 1".to_string()));
+        }
+        if self.max_document_bytes == 0 {
+            return Err(("maxDocumentBytes", "must be at least 1".to_string()));
+        }
+        Ok(())
+    }
+}
