@@ -3,7 +3,7 @@ use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::NftablesMode;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -56,7 +56,6 @@ declare_rule! {
         code: "CX112",
         name: "dataplane-set-outside-installation",
         severity: Warning,
-        category: Consistency,
         summary: "nftablesMode/bpfEnabled set where the operator or an environment variable overrides it",
     }
 }
@@ -265,10 +264,6 @@ impl DataplaneSetOutsideInstallation {
 }
 
 impl Rule for DataplaneSetOutsideInstallation {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

@@ -2,7 +2,7 @@ use super::facts::{BPF_BOOTSTRAP, kube_proxy_name, operator_namespace, report_on
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -61,7 +61,6 @@ declare_rule! {
         code: "CX110",
         name: "ebpf-api-server-endpoint",
         severity: Error,
-        category: Consistency,
         summary: "eBPF without a usable way to reach the API server once kube-proxy is gone",
     }
 }
@@ -136,10 +135,6 @@ impl EbpfApiServerEndpoint {
 }
 
 impl Rule for EbpfApiServerEndpoint {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

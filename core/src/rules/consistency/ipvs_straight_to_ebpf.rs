@@ -4,7 +4,7 @@ use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,16 +47,11 @@ declare_rule! {
         code: "CX108",
         name: "ipvs-straight-to-ebpf",
         severity: Error,
-        category: Consistency,
         summary: "eBPF selected while kube-proxy is (or was) in ipvs mode",
     }
 }
 
 impl Rule for IpvsStraightToEbpf {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), configured_site(cx)) else {
             return;

@@ -3,7 +3,7 @@ use super::steps;
 use crate::finding::Severity;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,16 +48,11 @@ declare_rule! {
         code: "CX106",
         name: "kube-proxy-ipvs-with-calico-nftables",
         severity: Error,
-        category: Consistency,
         summary: "kube-proxy in ipvs mode while Calico asks for nftables",
     }
 }
 
 impl Rule for KubeProxyIpvsWithCalicoNftables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
             return;

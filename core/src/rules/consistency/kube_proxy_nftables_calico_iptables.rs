@@ -5,7 +5,7 @@ use super::facts::{
 use super::steps;
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -53,16 +53,11 @@ declare_rule! {
         code: "CX103",
         name: "kube-proxy-nftables-calico-iptables",
         severity: Warning,
-        category: Consistency,
         summary: "kube-proxy runs nftables but Calico stays on iptables",
     }
 }
 
 impl Rule for KubeProxyNftablesCalicoIptables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
             return;

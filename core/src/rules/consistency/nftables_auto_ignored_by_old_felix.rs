@@ -2,7 +2,7 @@ use super::facts::{AUTO_MODE, is_written_auto, report_origin, running_site, scop
 use super::steps;
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -44,16 +44,11 @@ declare_rule! {
         code: "CX104",
         name: "nftables-auto-ignored-by-old-felix",
         severity: Error,
-        category: Consistency,
         summary: "nftablesMode: Auto on Calico 3.31 or older keeps Calico on iptables next to kube-proxy nftables",
     }
 }
 
 impl Rule for NftablesAutoIgnoredByOldFelix {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (Some(calico), Some(site)) = (cx.cluster.calico.as_ref(), running_site(cx)) else {
             return;

@@ -2,7 +2,7 @@ use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
 use crate::rules::calico::felix_params::port_from_string;
 use crate::rules::calico::support::{CALICO_3_33, is_templated, is_v3, report_felix, resolved};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -49,7 +49,6 @@ declare_rule! {
         code: "CF101",
         name: "invalid-node-port-ranges",
         severity: Error,
-        category: CalicoFelix,
         summary: "FelixConfiguration kubeNodePortRanges with more than 7 entries, named ports or invalid ranges",
     }
 }
@@ -57,10 +56,6 @@ declare_rule! {
 const FIELD: &str = "kubeNodePortRanges";
 
 impl Rule for InvalidNodePortRanges {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.felix {

@@ -1,7 +1,7 @@
 use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations, operator_namespace};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -52,7 +52,6 @@ declare_rule! {
         code: "CA111",
         name: "bpf-bootstrap-with-endpoint-configmap",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap: Enabled while a kubernetes-services-endpoint ConfigMap also exists",
     }
 }
@@ -92,10 +91,6 @@ fn problems<'a>(spec: &Spec<'a>, configmap: Option<String>) -> Vec<Problem<'a>> 
 }
 
 impl Rule for BpfBootstrapWithEndpointConfigmap {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if cx.target.calico < BPF_AUTO_INSTALL {
             return;

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -39,7 +39,6 @@ declare_rule! {
         code: "CA110",
         name: "bpf-bootstrap-without-bpf",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap: Enabled with a dataplane other than BPF",
     }
 }
@@ -71,10 +70,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for BpfBootstrapWithoutBpf {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if cx.target.calico >= BPF_AUTO_INSTALL {
             check_installations(cx, out, &Self::META, problems);

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,7 +40,6 @@ declare_rule! {
         code: "CA109",
         name: "conflicting-bpf-init-containers",
         severity: Error,
-        category: CalicoInstallation,
         summary: "calicoNodeDaemonSet overrides naming both mount-bpffs and ebpf-bootstrap",
     }
 }
@@ -77,10 +76,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for ConflictingBpfInitContainers {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if cx.target.calico < BPF_AUTO_INSTALL {
             return;

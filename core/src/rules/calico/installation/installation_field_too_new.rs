@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{BPF_AUTO_INSTALL, report_installation};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -41,7 +41,6 @@ declare_rule! {
         code: "CA113",
         name: "installation-field-too-new",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap or kubeProxyManagement on Calico 3.30 or older, whose CRD lacks them",
     }
 }
@@ -49,10 +48,6 @@ declare_rule! {
 const FIELDS: &[&str] = &["calicoNetwork.bpfNetworkBootstrap", "calicoNetwork.kubeProxyManagement"];
 
 impl Rule for InstallationFieldTooNew {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         if version >= BPF_AUTO_INSTALL {

@@ -5,7 +5,7 @@ use crate::rules::calico::support::{
     BPF_AUTO_INSTALL, NFTABLES_DATAPLANE, case_match, is_templated, json_type, quoted_list, report_installation,
     resolved,
 };
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -51,7 +51,6 @@ declare_rule! {
         code: "CA102",
         name: "invalid-installation-value",
         severity: Error,
-        category: CalicoInstallation,
         summary: "A dataplane field of the Installation with a value its CRD rejects (enums are case-sensitive)",
     }
 }
@@ -102,10 +101,6 @@ const FIELDS: &[EnumField] = &[
 ];
 
 impl Rule for InvalidInstallationValue {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.installations {

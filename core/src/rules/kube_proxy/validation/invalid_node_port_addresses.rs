@@ -3,7 +3,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::net::parse_cidr_sloppy;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::site::KubeProxySite;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -42,7 +42,6 @@ declare_rule! {
         code: "KP113",
         name: "invalid-node-port-addresses",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A nodePortAddresses entry that is not a CIDR or an accepted keyword",
     }
 }
@@ -145,10 +144,6 @@ fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVers
 }
 
 impl Rule for InvalidNodePortAddresses {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             check_site(out, site, cx.target.kubernetes);

@@ -2,7 +2,7 @@ use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::site::KubeProxySite;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,7 +47,6 @@ declare_rule! {
         code: "KP109",
         name: "invalid-sync-period",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A sync period kube-proxy rejects (not positive, or below minSyncPeriod)",
     }
 }
@@ -148,10 +147,6 @@ fn report_min_above_sync(
 }
 
 impl Rule for InvalidSyncPeriod {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             check_config_sync(out, site);
