@@ -22,10 +22,7 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<u8> {
             }
             out
         }
-        CatalogFormat::Json => {
-            let metas: Vec<_> = registry().iter().map(|r| r.meta()).collect();
-            serde_json::to_string_pretty(&metas)? + "\n"
-        }
+        CatalogFormat::Json => dplint_core::rules::catalog_json()?,
         CatalogFormat::Markdown => dplint_core::rules::catalog_markdown(),
     };
     print!("{text}");
@@ -36,15 +33,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
     let Some(rule) = find(&args.rule) else {
         bail!("no rule {:?}; `dplint rules` lists them", args.rule);
     };
-    let m = rule.meta();
-    println!(
-        "{} {} ({})\n\n{}\n\n{}",
-        m.code,
-        m.name,
-        m.severity.as_str(),
-        m.summary,
-        m.documentation()
-    );
+    print!("{}", rule.meta().explain_text());
     Ok(EXIT_OK)
 }
 

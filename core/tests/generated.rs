@@ -1,5 +1,6 @@
-//! Files generated from the code must match it: `docs/rules.md` (the rule catalog) and the
-//! JSON Schemas in `schemas/`. Run with `DPLINT_UPDATE_GENERATED=1` to rewrite them.
+//! Files generated from the code must match it: `docs/rules.md` (the rule catalog), the rule
+//! table in `README.md` (between its `rules-table` markers) and the JSON Schemas in `schemas/`.
+//! Run with `DPLINT_UPDATE_GENERATED=1` to rewrite them.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,30 @@ fn assert_current(relative: &str, generated: &str) {
 #[test]
 fn rule_catalog_is_current() {
     assert_current("docs/rules.md", &dplint_core::rules::catalog_markdown());
+}
+
+/// The README's rule table, between these markers; the rest of the README is written by hand.
+const TABLE_START: &str = "<!-- rules-table:start -->\n";
+const TABLE_END: &str = "<!-- rules-table:end -->\n";
+
+#[test]
+fn readme_rule_table_is_current() {
+    let readme = std::fs::read_to_string(workspace_file("README.md")).expect("read README.md");
+    let start = readme
+        .find(TABLE_START)
+        .expect("README.md has a rules-table:start marker")
+        + TABLE_START.len();
+    let end = start
+        + readme[start..]
+            .find(TABLE_END)
+            .expect("README.md has a rules-table:end marker");
+    let spliced = format!(
+        "{}{}{}",
+        &readme[..start],
+        dplint_core::rules::groups_markdown(),
+        &readme[end..]
+    );
+    assert_current("README.md", &spliced);
 }
 
 #[test]

@@ -92,6 +92,11 @@ export function makeApi(bindings, ready = () => {}) {
       if (typeof codeOrName !== 'string') throw new TypeError('explain: codeOrName must be a string');
       return JSON.parse(guard(() => bindings.explainJson(codeOrName)));
     },
+    explainText: (codeOrName) => {
+      ready();
+      if (typeof codeOrName !== 'string') throw new TypeError('explainText: codeOrName must be a string');
+      return guard(() => bindings.explainText(codeOrName));
+    },
     version: () => {
       ready();
       return bindings.version();

@@ -141,6 +141,8 @@ export interface RuleInfo {
   severity: Severity;
   category: string;
   summary: string;
+  /** The documentation as written in the source: `documentation` with one leading space per line. */
+  docs: string;
   /** Markdown: What it does / Why it matters / Example / Fix / References. */
   documentation: string;
   url: string;
@@ -154,6 +156,8 @@ export function run(files: InputFile[], options?: CheckOptions): RunResult;
 export function rules(): RuleInfo[];
 /** One rule by code (`KP201`, any case) or name (`ipvs-mode-deprecated`); throws if unknown. */
 export function explain(codeOrName: string): RuleInfo;
+/** One rule as `dplint explain` prints it; throws if unknown. */
+export function explainText(codeOrName: string): string;
 /** The version of dplint. */
 export function version(): string;
 /** Reads a `.dplint.yaml`; throws with the offending key when it is invalid. */

@@ -11,7 +11,7 @@ use dplint_core::options::{Origin, RawOptions};
 use dplint_core::report::{Format, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
 use dplint_core::{CheckOptions, Severity};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Largest input file the module accepts.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -276,43 +276,25 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
     })
 }
 
-/// A rule as `rules()` and `explain()` return it.
-#[derive(Debug, Serialize)]
-pub struct RuleInfo {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub severity: Severity,
-    pub category: dplint_core::rules::Category,
-    pub summary: &'static str,
-    /// Markdown: What it does / Why it matters / Example / Fix / References.
-    pub documentation: String,
-    pub url: String,
+/// The rule catalog as JSON: the entries `dplint rules --format json` prints.
+pub fn rules() -> Result<String, String> {
+    dplint_core::rules::catalog_json().map_err(|e| e.to_string())
 }
 
-fn info(rule: &dyn dplint_core::rules::Rule) -> RuleInfo {
-    let m = rule.meta();
-    RuleInfo {
-        code: m.code,
-        name: m.name,
-        severity: m.severity,
-        category: m.category,
-        summary: m.summary,
-        documentation: m.documentation(),
-        url: m.url(),
-    }
+fn find(code_or_name: &str) -> Result<&'static dplint_core::rules::RuleMeta, String> {
+    dplint_core::rules::find(code_or_name.trim())
+        .map(|rule| rule.meta())
+        .ok_or_else(|| format!("no rule {code_or_name:?}; rules() lists them"))
 }
 
-/// The rule catalog as JSON.
-pub fn rules() -> String {
-    let all: Vec<RuleInfo> = dplint_core::rules::registry().iter().map(|r| info(*r)).collect();
-    serde_json::to_string(&all).unwrap_or_else(|_| "[]".to_string())
-}
-
-/// One rule, by code or name, as JSON.
+/// One rule, by code or name, as JSON: its catalog entry.
 pub fn explain(code_or_name: &str) -> Result<String, String> {
-    let rule = dplint_core::rules::find(code_or_name.trim())
-        .ok_or_else(|| format!("no rule {code_or_name:?}; rules() lists them"))?;
-    serde_json::to_string(&info(rule)).map_err(|e| e.to_string())
+    serde_json::to_string(find(code_or_name)?).map_err(|e| e.to_string())
+}
+
+/// One rule, by code or name, as `dplint explain` prints it.
+pub fn explain_text(code_or_name: &str) -> Result<String, String> {
+    Ok(find(code_or_name)?.explain_text())
 }
 
 #[cfg(test)]
@@ -468,12 +450,16 @@ mod tests {
 
     #[test]
     fn rules_and_explain() {
-        let all: Vec<serde_json::Value> = serde_json::from_str(&rules()).unwrap();
+        let all: Vec<serde_json::Value> = serde_json::from_str(&rules().unwrap()).unwrap();
         assert_eq!(all.len(), dplint_core::rules::registry().len());
         let one: serde_json::Value = serde_json::from_str(&explain("ipvs-mode-deprecated").unwrap()).unwrap();
         assert_eq!(one["code"], "KP201");
         assert!(one["documentation"].as_str().unwrap().contains("## Fix"));
         assert!(explain("kp201").is_ok());
         assert!(explain("NOPE").unwrap_err().contains("NOPE"));
+        let text = explain_text("kp201").unwrap();
+        assert!(text.starts_with("KP201 ipvs-mode-deprecated (warning)\n\n"), "{text}");
+        assert!(text.contains(one["documentation"].as_str().unwrap()));
+        assert!(explain_text("NOPE").unwrap_err().contains("NOPE"));
     }
 }

@@ -4,7 +4,7 @@
 //! JSON text crosses the boundary: options and the list of files go in as JSON, the report comes
 //! out as the exact text `dplint check --format json` prints, so the package and the CLI agree
 //! byte for byte. The JavaScript wrappers in `wasm/js/` turn this into the typed API
-//! (`check`, `rules`, `explain`, `version`). Bad options and bad file lists are thrown as JS
+//! (`check`, `rules`, `explain`, `explainText`, `version`). Bad options and bad file lists are thrown as JS
 //! `Error`s whose message names the bad option.
 
 pub mod api;
@@ -54,14 +54,20 @@ pub fn check_files(files_json: &str, data: &[u8], options_json: &str) -> Result<
 
 /// The rule catalog as JSON.
 #[wasm_bindgen(js_name = rulesJson)]
-pub fn rules_json() -> String {
-    api::rules()
+pub fn rules_json() -> Result<String, JsError> {
+    api::rules().map_err(|e| JsError::new(&e))
 }
 
 /// One rule, by code (`KP201`) or name (`ipvs-mode-deprecated`), as JSON.
 #[wasm_bindgen(js_name = explainJson)]
 pub fn explain_json(code_or_name: &str) -> Result<String, JsError> {
     api::explain(code_or_name).map_err(|e| JsError::new(&e))
+}
+
+/// One rule, by code or name, as the text `dplint explain` prints.
+#[wasm_bindgen(js_name = explainText)]
+pub fn explain_text(code_or_name: &str) -> Result<String, JsError> {
+    api::explain_text(code_or_name).map_err(|e| JsError::new(&e))
 }
 
 /// The version of dplint.

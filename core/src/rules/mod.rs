@@ -1,5 +1,5 @@
-//! The rule catalog. One rule per file, its documentation beside its check; the registry below
-//! lists them all in code order.
+//! The rule catalog. One rule per file, its documentation beside its check; the `rules!` list
+//! below declares every rule module and builds the registry from it, in code order.
 
 pub mod context;
 #[macro_use]
@@ -7,101 +7,142 @@ mod declare;
 pub mod emit;
 pub mod meta;
 
-pub mod calico;
-pub mod consistency;
-pub mod general;
-pub mod kube_proxy;
 #[cfg(test)]
 pub(crate) mod test_support;
 
 pub use context::Context;
-pub use declare::Rule;
+pub use declare::{Declared, Rule};
 pub use emit::{Emitter, RuleSelection};
 pub use meta::{Category, RuleMeta};
 
-/// Every rule, in code order.
-pub fn registry() -> &'static [&'static dyn Rule] {
-    use kube_proxy::*;
-    static RULES: &[&dyn Rule] = &[
-        // CA1xx: Calico Installation (rules/calico/installation/).
-        &calico::installation::invalid_installation_name::InvalidInstallationName,
-        &calico::installation::invalid_installation_value::InvalidInstallationValue,
-        &calico::installation::bpf_node_address_autodetection_missing::BpfNodeAddressAutodetectionMissing,
-        &calico::installation::ipip_encapsulation_unsupported::IpipEncapsulationUnsupported,
-        &calico::installation::vpp_requirements_unmet::VppRequirementsUnmet,
-        &calico::installation::host_ports_without_calico_cni::HostPortsWithoutCalicoCni,
-        &calico::installation::policy_setup_timeout_rejected::PolicySetupTimeoutRejected,
-        &calico::installation::windows_requirements_unmet::WindowsRequirementsUnmet,
-        &calico::installation::conflicting_bpf_init_containers::ConflictingBpfInitContainers,
-        &calico::installation::bpf_bootstrap_without_bpf::BpfBootstrapWithoutBpf,
-        &calico::installation::bpf_bootstrap_with_endpoint_configmap::BpfBootstrapWithEndpointConfigmap,
-        &calico::installation::kube_proxy_not_manageable::KubeProxyNotManageable,
-        &calico::installation::installation_field_too_new::InstallationFieldTooNew,
-        // CF1xx: FelixConfiguration and calico-node environment (rules/calico/felix/).
-        &calico::felix::invalid_node_port_ranges::InvalidNodePortRanges,
-        &calico::felix::invalid_felix_value::InvalidFelixValue,
-        &calico::felix::nftables_auto_unsupported::NftablesAutoUnsupported,
-        &calico::felix::felix_node_selector_invalid::FelixNodeSelectorInvalid,
-        &calico::felix::felix_configuration_unused::FelixConfigurationUnused,
-        &calico::felix::invalid_felix_env_value::InvalidFelixEnvValue,
-        // CX1xx: kube-proxy ↔ Calico consistency (rules/consistency/).
-        &consistency::calico_nftables_needs_kube_proxy_nftables::CalicoNftablesNeedsKubeProxyNftables,
-        &consistency::nftables_installation_runs_iptables::NftablesInstallationRunsIptables,
-        &consistency::kube_proxy_nftables_calico_iptables::KubeProxyNftablesCalicoIptables,
-        &consistency::nftables_auto_ignored_by_old_felix::NftablesAutoIgnoredByOldFelix,
-        &consistency::installation_switched_before_kube_proxy::InstallationSwitchedBeforeKubeProxy,
-        &consistency::kube_proxy_ipvs_with_calico_nftables::KubeProxyIpvsWithCalicoNftables,
-        &consistency::ipvs_leftovers_after_iptables_switch::IpvsLeftoversAfterIptablesSwitch,
-        &consistency::ipvs_straight_to_ebpf::IpvsStraightToEbpf,
-        &consistency::ebpf_kube_proxy_cleanup_conflict::EbpfKubeProxyCleanupConflict,
-        &consistency::ebpf_api_server_endpoint::EbpfApiServerEndpoint,
-        &consistency::kube_proxy_off_without_ebpf::KubeProxyOffWithoutEbpf,
-        &consistency::dataplane_set_outside_installation::DataplaneSetOutsideInstallation,
-        &consistency::mixed_ebpf_nodes::MixedEbpfNodes,
-        &consistency::ipvs_node_port_ranges::IpvsNodePortRanges,
-        &consistency::iptables_tunables_not_carried_over::IptablesTunablesNotCarriedOver,
-        &consistency::iptables_backend_mismatch::IptablesBackendMismatch,
-        &consistency::policy_setup_timeout_blocks_nftables::PolicySetupTimeoutBlocksNftables,
-        &consistency::nftables_host_prerequisites::NftablesHostPrerequisites,
-        &consistency::windows_nodes_outside_migration::WindowsNodesOutsideMigration,
-        &general::invalid_yaml::InvalidYaml,
-        &decode::unknown_field::UnknownField,
-        &decode::duplicate_field::DuplicateField,
-        &decode::invalid_field_value::InvalidFieldValue,
-        &decode::unsupported_api_version::UnsupportedApiVersion,
-        // KP1xx: kube-proxy validation (rules/kube_proxy/validation/).
-        &validation::invalid_feature_gates::InvalidFeatureGates,
-        &validation::masquerade_bit_out_of_range::MasqueradeBitOutOfRange,
-        &validation::negative_ipvs_timeout::NegativeIpvsTimeout,
-        &validation::invalid_ipvs_exclude_cidr::InvalidIpvsExcludeCidr,
-        &validation::negative_conntrack_setting::NegativeConntrackSetting,
-        &validation::oom_score_adj_out_of_range::OomScoreAdjOutOfRange,
-        &validation::unsupported_proxy_mode::UnsupportedProxyMode,
-        &validation::negative_api_burst::NegativeApiBurst,
-        &validation::invalid_sync_period::InvalidSyncPeriod,
-        &validation::unsupported_detect_local_mode::UnsupportedDetectLocalMode,
-        &validation::invalid_bind_address::InvalidBindAddress,
-        &validation::invalid_port_range::InvalidPortRange,
-        &validation::invalid_node_port_addresses::InvalidNodePortAddresses,
-        &validation::invalid_show_hidden_metrics_version::InvalidShowHiddenMetricsVersion,
-        &validation::missing_detect_local_interface::MissingDetectLocalInterface,
-        &validation::invalid_cluster_cidr::InvalidClusterCidr,
-        &validation::invalid_logging::InvalidLogging,
-        // KP2xx: migration and deprecation (rules/kube_proxy/migration/).
-        &migration::ipvs_mode_deprecated::IpvsModeDeprecated,
-        &migration::implicit_proxy_mode::ImplicitProxyMode,
-        &migration::setting_ignored_by_mode::SettingIgnoredByMode,
-        &migration::setting_not_carried_over::SettingNotCarriedOver,
-        &migration::nftables_kernel_too_old::NftablesKernelTooOld,
-        &migration::nftables_behavior_changes::NftablesBehaviorChanges,
-        &migration::unknown_ipvs_scheduler::UnknownIpvsScheduler,
-        &migration::node_port_addresses_unset::NodePortAddressesUnset,
-        // KP3xx: command lines (rules/kube_proxy/flags/).
-        &flags::flag_ignored_with_config::FlagIgnoredWithConfig,
-        &flags::deprecated_flag::DeprecatedFlag,
-        &flags::unknown_flag::UnknownFlag,
-    ];
-    RULES
+// Every rule, in code order: a new rule is its file plus one line here. A group's folder is the
+// module path its code prefix names (`Category::module`; checked by a test below).
+rules! {
+    /// Rules about Calico's own configuration, and the helpers they share.
+    pub mod calico {
+        pub mod felix_params;
+        pub mod support;
+        #[cfg(test)]
+        pub(crate) mod test_support;
+
+        /// CA1xx: [`Category::CalicoInstallation`](crate::rules::Category::CalicoInstallation).
+        pub mod installation {
+            invalid_installation_name::InvalidInstallationName,
+            invalid_installation_value::InvalidInstallationValue,
+            bpf_node_address_autodetection_missing::BpfNodeAddressAutodetectionMissing,
+            ipip_encapsulation_unsupported::IpipEncapsulationUnsupported,
+            vpp_requirements_unmet::VppRequirementsUnmet,
+            host_ports_without_calico_cni::HostPortsWithoutCalicoCni,
+            policy_setup_timeout_rejected::PolicySetupTimeoutRejected,
+            windows_requirements_unmet::WindowsRequirementsUnmet,
+            conflicting_bpf_init_containers::ConflictingBpfInitContainers,
+            bpf_bootstrap_without_bpf::BpfBootstrapWithoutBpf,
+            bpf_bootstrap_with_endpoint_configmap::BpfBootstrapWithEndpointConfigmap,
+            kube_proxy_not_manageable::KubeProxyNotManageable,
+            installation_field_too_new::InstallationFieldTooNew,
+        }
+
+        /// CF1xx: [`Category::CalicoFelix`](crate::rules::Category::CalicoFelix).
+        pub mod felix {
+            invalid_node_port_ranges::InvalidNodePortRanges,
+            invalid_felix_value::InvalidFelixValue,
+            nftables_auto_unsupported::NftablesAutoUnsupported,
+            felix_node_selector_invalid::FelixNodeSelectorInvalid,
+            felix_configuration_unused::FelixConfigurationUnused,
+            invalid_felix_env_value::InvalidFelixEnvValue,
+        }
+    }
+
+    /// CX1xx: [`Category::Consistency`](crate::rules::Category::Consistency), with the
+    /// documented migration order in the help.
+    pub mod consistency {
+        pub(crate) mod facts;
+        pub(crate) mod steps;
+        #[cfg(test)]
+        pub(crate) mod test_support;
+
+        calico_nftables_needs_kube_proxy_nftables::CalicoNftablesNeedsKubeProxyNftables,
+        nftables_installation_runs_iptables::NftablesInstallationRunsIptables,
+        kube_proxy_nftables_calico_iptables::KubeProxyNftablesCalicoIptables,
+        nftables_auto_ignored_by_old_felix::NftablesAutoIgnoredByOldFelix,
+        installation_switched_before_kube_proxy::InstallationSwitchedBeforeKubeProxy,
+        kube_proxy_ipvs_with_calico_nftables::KubeProxyIpvsWithCalicoNftables,
+        ipvs_leftovers_after_iptables_switch::IpvsLeftoversAfterIptablesSwitch,
+        ipvs_straight_to_ebpf::IpvsStraightToEbpf,
+        ebpf_kube_proxy_cleanup_conflict::EbpfKubeProxyCleanupConflict,
+        ebpf_api_server_endpoint::EbpfApiServerEndpoint,
+        kube_proxy_off_without_ebpf::KubeProxyOffWithoutEbpf,
+        dataplane_set_outside_installation::DataplaneSetOutsideInstallation,
+        mixed_ebpf_nodes::MixedEbpfNodes,
+        ipvs_node_port_ranges::IpvsNodePortRanges,
+        iptables_tunables_not_carried_over::IptablesTunablesNotCarriedOver,
+        iptables_backend_mismatch::IptablesBackendMismatch,
+        policy_setup_timeout_blocks_nftables::PolicySetupTimeoutBlocksNftables,
+        nftables_host_prerequisites::NftablesHostPrerequisites,
+        windows_nodes_outside_migration::WindowsNodesOutsideMigration,
+    }
+
+    /// DP0xx: [`Category::Input`](crate::rules::Category::Input).
+    pub mod input {
+        invalid_yaml::InvalidYaml,
+    }
+
+    /// Rules about kube-proxy configuration, and the fix snippets they share.
+    pub mod kube_proxy {
+        pub mod fix;
+
+        /// KP0xx: [`Category::KubeProxyDecoding`](crate::rules::Category::KubeProxyDecoding).
+        pub mod decode {
+            unknown_field::UnknownField,
+            duplicate_field::DuplicateField,
+            invalid_field_value::InvalidFieldValue,
+            unsupported_api_version::UnsupportedApiVersion,
+        }
+
+        /// KP1xx: [`Category::KubeProxyValidation`](crate::rules::Category::KubeProxyValidation).
+        pub mod validation {
+            pub mod support;
+
+            invalid_feature_gates::InvalidFeatureGates,
+            masquerade_bit_out_of_range::MasqueradeBitOutOfRange,
+            negative_ipvs_timeout::NegativeIpvsTimeout,
+            invalid_ipvs_exclude_cidr::InvalidIpvsExcludeCidr,
+            negative_conntrack_setting::NegativeConntrackSetting,
+            oom_score_adj_out_of_range::OomScoreAdjOutOfRange,
+            unsupported_proxy_mode::UnsupportedProxyMode,
+            negative_api_burst::NegativeApiBurst,
+            invalid_sync_period::InvalidSyncPeriod,
+            unsupported_detect_local_mode::UnsupportedDetectLocalMode,
+            invalid_bind_address::InvalidBindAddress,
+            invalid_port_range::InvalidPortRange,
+            invalid_node_port_addresses::InvalidNodePortAddresses,
+            invalid_show_hidden_metrics_version::InvalidShowHiddenMetricsVersion,
+            missing_detect_local_interface::MissingDetectLocalInterface,
+            invalid_cluster_cidr::InvalidClusterCidr,
+            invalid_logging::InvalidLogging,
+        }
+
+        /// KP2xx: [`Category::KubeProxyMigration`](crate::rules::Category::KubeProxyMigration).
+        pub mod migration {
+            pub mod settings;
+
+            ipvs_mode_deprecated::IpvsModeDeprecated,
+            implicit_proxy_mode::ImplicitProxyMode,
+            setting_ignored_by_mode::SettingIgnoredByMode,
+            setting_not_carried_over::SettingNotCarriedOver,
+            nftables_kernel_too_old::NftablesKernelTooOld,
+            nftables_behavior_changes::NftablesBehaviorChanges,
+            unknown_ipvs_scheduler::UnknownIpvsScheduler,
+            node_port_addresses_unset::NodePortAddressesUnset,
+        }
+
+        /// KP3xx: [`Category::KubeProxyFlags`](crate::rules::Category::KubeProxyFlags).
+        pub mod flags {
+            flag_ignored_with_config::FlagIgnoredWithConfig,
+            deprecated_flag::DeprecatedFlag,
+            unknown_flag::UnknownFlag,
+        }
+    }
 }
 
 /// Looks a rule up by code (`KP201`, any case) or name (`ipvs-mode-deprecated`).
@@ -139,6 +180,33 @@ pub fn catalog_markdown() -> String {
             m.severity.as_str(),
             docs.trim_end()
         ));
+    }
+    out
+}
+
+/// The rule catalog as JSON (`dplint rules --format json`, the WASM module's `rulesJson`): each
+/// rule's [`RuleMeta`] entry in code order, pretty-printed, with a final newline.
+pub fn catalog_json() -> serde_json::Result<String> {
+    let metas: Vec<&RuleMeta> = registry().iter().map(|r| r.meta()).collect();
+    Ok(serde_json::to_string_pretty(&metas)? + "\n")
+}
+
+/// The README's table of code ranges: one row per category, its first and last code and what it
+/// covers.
+pub fn groups_markdown() -> String {
+    let mut out = String::from("| Codes | Group |\n|---|---|\n");
+    for category in Category::ALL {
+        let mut codes = registry()
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| m.category == category)
+            .map(|m| m.code);
+        let Some(first) = codes.next() else { continue };
+        let codes = match codes.next_back() {
+            Some(last) => format!("`{first}`–`{last}`"),
+            None => format!("`{first}`"),
+        };
+        out.push_str(&format!("| {codes} | {} |\n", category.description()));
     }
     out
 }
@@ -183,5 +251,75 @@ mod tests {
         let mut sorted = codes.clone();
         sorted.sort();
         assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn every_rule_sits_in_the_folder_of_its_code_prefix() {
+        for rule in registry() {
+            let meta = rule.meta();
+            let file = meta.name.replace('-', "_");
+            let expected = format!("dplint_core::rules::{}::{file}", meta.category.module());
+            assert_eq!(
+                meta.module,
+                expected,
+                "{} ({:?}, from its prefix {}) must be declared in rules/{}/{file}.rs",
+                meta.code,
+                meta.category,
+                meta.category.prefix(),
+                meta.category.module().replace("::", "/")
+            );
+        }
+    }
+
+    #[test]
+    fn catalog_entries_keep_every_published_key() {
+        let entries: Vec<serde_json::Value> = serde_json::from_str(&catalog_json().unwrap()).unwrap();
+        assert_eq!(entries.len(), registry().len());
+        let kp201 = entries.iter().find(|e| e["code"] == "KP201").unwrap();
+        // `docs` is the CLI's key; `documentation` and `url` are the WASM module's.
+        for key in [
+            "code",
+            "name",
+            "severity",
+            "category",
+            "summary",
+            "docs",
+            "documentation",
+            "url",
+        ] {
+            assert!(
+                kp201.get(key).is_some_and(|v| v.is_string()),
+                "KP201 lacks {key:?}: {kp201}"
+            );
+        }
+        assert_eq!(kp201["category"], "kube-proxy-migration");
+        assert!(
+            kp201["documentation"]
+                .as_str()
+                .unwrap()
+                .starts_with("## What it does\n")
+        );
+        assert!(kp201["docs"].as_str().unwrap().starts_with(" ## What it does\n"));
+        assert!(kp201["url"].as_str().unwrap().ends_with("rules.md#kp201"));
+    }
+
+    #[test]
+    fn explain_text_heads_the_documentation_with_code_name_severity_and_summary() {
+        let meta = find("ipvs-mode-deprecated").unwrap().meta();
+        let text = meta.explain_text();
+        let head = format!(
+            "KP201 ipvs-mode-deprecated (warning)\n\n{}\n\n## What it does\n",
+            meta.summary
+        );
+        assert!(text.starts_with(&head), "{text}");
+        assert!(text.ends_with("\n") && !text.ends_with("\n\n"), "{text:?}");
+    }
+
+    #[test]
+    fn groups_table_has_one_row_per_category_with_its_range() {
+        let table = groups_markdown();
+        assert_eq!(table.lines().count(), 2 + Category::ALL.len());
+        assert!(table.contains("\n| `DP001` | input that cannot be read"), "{table}");
+        assert!(table.contains("\n| `KP201`–`KP208` | the ipvs deprecation"), "{table}");
     }
 }

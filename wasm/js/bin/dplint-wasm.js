@@ -7,7 +7,7 @@
 //   2  usage error, invalid settings file, or an input that could not be read
 import { readFileSync, readdirSync, lstatSync, statSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { run, rules, explain, version, parseSettings, MAX_FILE_BYTES } from '../node.js';
+import { run, rules, explainText, version, parseSettings, MAX_FILE_BYTES } from '../node.js';
 
 const EXIT_OK = 0;
 const EXIT_FINDINGS = 1;
@@ -379,13 +379,13 @@ function listRules(argv) {
 function explainRule(argv) {
   const { positional } = parseArgs(argv);
   if (positional.length !== 1) throw new UsageError('explain takes one rule code or name');
-  let rule;
+  let text;
   try {
-    rule = explain(positional[0]);
+    text = explainText(positional[0]);
   } catch {
     throw new UsageError(`no rule ${JSON.stringify(positional[0])}; \`dplint-wasm rules\` lists them`);
   }
-  process.stdout.write(`${rule.code} ${rule.name} (${rule.severity})\n\n${rule.summary}\n\n${rule.documentation}\n`);
+  process.stdout.write(text);
   return EXIT_OK;
 }
 

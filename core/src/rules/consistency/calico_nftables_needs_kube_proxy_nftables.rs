@@ -3,7 +3,7 @@ use super::steps;
 use crate::input::path::FieldPath;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,16 +48,11 @@ declare_rule! {
         code: "CX101",
         name: "calico-nftables-needs-kube-proxy-nftables",
         severity: Error,
-        category: Consistency,
         summary: "Felix forced to nftables while kube-proxy runs iptables",
     }
 }
 
 impl Rule for CalicoNftablesNeedsKubeProxyNftables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         // Manifest installs have no nftables dataplane before it existed.
         if !cx.target.calico.has(Feature::NftablesDataplane) {

@@ -3,7 +3,7 @@ use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
 use crate::model::calico::picture::NftablesMode;
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -56,7 +56,6 @@ declare_rule! {
         code: "CX112",
         name: "dataplane-set-outside-installation",
         severity: Warning,
-        category: Consistency,
         summary: "nftablesMode/bpfEnabled set where the operator or an environment variable overrides it",
     }
 }
@@ -241,10 +240,6 @@ impl DataplaneSetOutsideInstallation {
 }
 
 impl Rule for DataplaneSetOutsideInstallation {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

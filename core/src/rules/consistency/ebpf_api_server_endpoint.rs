@@ -3,7 +3,7 @@ use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, EndpointConfigMap, InstallationDoc, SERVICES_ENDPOINT};
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -62,7 +62,6 @@ declare_rule! {
         code: "CX110",
         name: "ebpf-api-server-endpoint",
         severity: Error,
-        category: Consistency,
         summary: "eBPF without a usable way to reach the API server once kube-proxy is gone",
     }
 }
@@ -132,10 +131,6 @@ impl EbpfApiServerEndpoint {
 }
 
 impl Rule for EbpfApiServerEndpoint {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

@@ -8,7 +8,7 @@ use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::ScopeDataplane;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, modes};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -60,7 +60,6 @@ declare_rule! {
         code: "CX109",
         name: "ebpf-kube-proxy-cleanup-conflict",
         severity: Error,
-        category: Consistency,
         summary: "eBPF with kube-proxy still running: Felix deletes kube-proxy's rules or takes its healthz port",
     }
 }
@@ -109,10 +108,6 @@ impl EbpfKubeProxyCleanupConflict {
 }
 
 impl Rule for EbpfKubeProxyCleanupConflict {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

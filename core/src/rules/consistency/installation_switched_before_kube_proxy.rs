@@ -2,7 +2,7 @@ use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,16 +48,11 @@ declare_rule! {
         code: "CX105",
         name: "installation-switched-before-kube-proxy",
         severity: Error,
-        category: Consistency,
         summary: "Installation patched to Nftables (Calico 3.31 or older) before kube-proxy moved to nftables",
     }
 }
 
 impl Rule for InstallationSwitchedBeforeKubeProxy {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(NftablesBesideIptables { site, mode, scopes }) = nftables_beside_iptables(cx, true, NftIntent::Forced)
         else {

@@ -1,7 +1,7 @@
 use super::facts::{NftIntent, calico_and_running_site, felix_setting, nft_intent};
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -46,16 +46,11 @@ declare_rule! {
         code: "CX116",
         name: "iptables-backend-mismatch",
         severity: Warning,
-        category: Consistency,
         summary: "explicit iptablesBackend that may not match kube-proxy's iptables family",
     }
 }
 
 impl Rule for IptablesBackendMismatch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

@@ -3,7 +3,7 @@ use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::NftablesMode;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -54,7 +54,6 @@ declare_rule! {
         code: "CX115",
         name: "iptables-tunables-not-carried-over",
         severity: Warning,
-        category: Consistency,
         summary: "custom iptables* Felix settings without their nftables* twins when nftables is (about to be) active",
     }
 }
@@ -110,10 +109,6 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
 }
 
 impl Rule for IptablesTunablesNotCarriedOver {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(trigger) = trigger(cx) else { return };
         let twin_set = |twin: &str| {

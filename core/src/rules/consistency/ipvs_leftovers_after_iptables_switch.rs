@@ -4,7 +4,7 @@ use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::migration::settings::non_default_settings;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -44,16 +44,11 @@ declare_rule! {
         code: "CX107",
         name: "ipvs-leftovers-after-iptables-switch",
         severity: Warning,
-        category: Consistency,
         summary: "kube-proxy moved from ipvs to iptables: kube-ipvs0 stays until the nodes restart",
     }
 }
 
 impl Rule for IpvsLeftoversAfterIptablesSwitch {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

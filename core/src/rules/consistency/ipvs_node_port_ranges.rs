@@ -3,7 +3,7 @@ use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -49,7 +49,6 @@ declare_rule! {
         code: "CX114",
         name: "ipvs-node-port-ranges",
         severity: Warning,
-        category: Consistency,
         summary: "kube-proxy ipvs: Felix's kubeNodePortRanges do not cover the API server's NodePort range",
     }
 }
@@ -177,10 +176,6 @@ fn api_server_range<'a>(cx: &Context<'a>) -> Option<ApiServerRange<'a>> {
 }
 
 impl Rule for IpvsNodePortRanges {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

@@ -3,7 +3,7 @@ use super::steps;
 use crate::input::path::FieldPath;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -46,16 +46,11 @@ declare_rule! {
         code: "CX108",
         name: "ipvs-straight-to-ebpf",
         severity: Error,
-        category: Consistency,
         summary: "eBPF selected while kube-proxy is (or was) in ipvs mode",
     }
 }
 
 impl Rule for IpvsStraightToEbpf {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_configured_site(cx) else {
             return;

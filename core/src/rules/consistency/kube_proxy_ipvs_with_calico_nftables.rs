@@ -2,7 +2,7 @@ use super::facts::{NftIntent, calico_and_running_site, nft_intent, scopes};
 use super::steps;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,16 +47,11 @@ declare_rule! {
         code: "CX106",
         name: "kube-proxy-ipvs-with-calico-nftables",
         severity: Error,
-        category: Consistency,
         summary: "kube-proxy in ipvs mode while Calico asks for nftables",
     }
 }
 
 impl Rule for KubeProxyIpvsWithCalicoNftables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

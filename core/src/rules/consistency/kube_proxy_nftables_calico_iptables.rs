@@ -2,7 +2,7 @@ use super::facts::{NftIntent, calico_and_running_site, felix_doc_for, is_written
 use super::steps;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -50,16 +50,11 @@ declare_rule! {
         code: "CX103",
         name: "kube-proxy-nftables-calico-iptables",
         severity: Warning,
-        category: Consistency,
         summary: "kube-proxy runs nftables but Calico stays on iptables",
     }
 }
 
 impl Rule for KubeProxyNftablesCalicoIptables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

@@ -1,7 +1,7 @@
 use super::steps;
 use crate::cluster::KubeProxyOff;
 use crate::model::calico::model::{Dataplane, InstallationDoc};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -49,7 +49,6 @@ declare_rule! {
         code: "CX111",
         name: "kube-proxy-off-without-ebpf",
         severity: Error,
-        category: Consistency,
         summary: "kube-proxy switched off while Calico is not on eBPF",
     }
 }
@@ -67,10 +66,6 @@ fn managed(cx: &Context<'_>) -> bool {
 }
 
 impl Rule for KubeProxyOffWithoutEbpf {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

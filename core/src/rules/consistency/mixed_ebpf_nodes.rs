@@ -1,6 +1,6 @@
 use super::facts::{kube_proxy_name, kube_proxy_runs};
 use crate::model::calico::model::{Dataplane, FelixScope};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -43,16 +43,11 @@ declare_rule! {
         code: "CX113",
         name: "mixed-ebpf-nodes",
         severity: Error,
-        category: Consistency,
         summary: "eBPF enabled on some nodes and not on others",
     }
 }
 
 impl Rule for MixedEbpfNodes {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

@@ -2,7 +2,7 @@ use super::facts::{calico_and_running_site, is_written_auto, scopes};
 use super::steps;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -44,16 +44,11 @@ declare_rule! {
         code: "CX104",
         name: "nftables-auto-ignored-by-old-felix",
         severity: Error,
-        category: Consistency,
         summary: "nftablesMode: Auto on Calico 3.31 or older keeps Calico on iptables next to kube-proxy nftables",
     }
 }
 
 impl Rule for NftablesAutoIgnoredByOldFelix {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some((calico, site)) = calico_and_running_site(cx) else {
             return;

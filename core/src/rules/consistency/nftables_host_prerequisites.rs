@@ -1,7 +1,7 @@
 use super::facts::{NftIntent, kube_proxy_name, nft_intent, node_kernels, scopes};
 use crate::finding::Severity;
 use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -43,16 +43,11 @@ declare_rule! {
         code: "CX118",
         name: "nftables-host-prerequisites",
         severity: Error,
-        category: Consistency,
         summary: "Calico asked for nftables on nodes whose kernel is older than 5.13",
     }
 }
 
 impl Rule for NftablesHostPrerequisites {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

@@ -2,7 +2,7 @@ use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -46,16 +46,11 @@ declare_rule! {
         code: "CX102",
         name: "nftables-installation-runs-iptables",
         severity: Warning,
-        category: Consistency,
         summary: "Installation asks for Nftables but Calico 3.32+ follows kube-proxy's iptables mode",
     }
 }
 
 impl Rule for NftablesInstallationRunsIptables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(NftablesBesideIptables { site, mode, scopes }) = nftables_beside_iptables(cx, true, NftIntent::Auto)
         else {

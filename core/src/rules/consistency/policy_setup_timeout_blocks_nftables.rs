@@ -2,7 +2,7 @@ use super::facts::{operator_minor, running_site};
 use super::steps;
 use crate::model::calico::model::Dataplane;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -50,7 +50,6 @@ declare_rule! {
         code: "CX117",
         name: "policy-setup-timeout-blocks-nftables",
         severity: Warning,
-        category: Consistency,
         summary: "next step to Nftables will be rejected: linuxPolicySetupTimeoutSeconds on operator v1.36-v1.38",
     }
 }
@@ -58,10 +57,6 @@ declare_rule! {
 const FIELD: &str = "calicoNetwork.linuxPolicySetupTimeoutSeconds";
 
 impl Rule for PolicySetupTimeoutBlocksNftables {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref().filter(|c| c.operator) else {
             return;

@@ -1,6 +1,6 @@
 use super::facts::{scopes, windows_evidence};
 use crate::model::calico::model::Dataplane;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,16 +40,11 @@ declare_rule! {
         code: "CX119",
         name: "windows-nodes-outside-migration",
         severity: Error,
-        category: Consistency,
         summary: "eBPF selected in a cluster with Windows nodes",
     }
 }
 
 impl Rule for WindowsNodesOutsideMigration {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(calico) = cx.cluster.calico.as_ref() else {
             return;

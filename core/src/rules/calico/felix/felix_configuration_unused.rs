@@ -1,6 +1,6 @@
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -37,16 +37,11 @@ declare_rule! {
         code: "CF105",
         name: "felix-configuration-unused",
         severity: Warning,
-        category: CalicoFelix,
         summary: "A FelixConfiguration named other than default or node.<name>, without nodeSelector, applies to no node",
     }
 }
 
 impl Rule for FelixConfigurationUnused {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in cx.calico.felix.iter().filter(|f| f.scope == FelixScope::Unbound) {

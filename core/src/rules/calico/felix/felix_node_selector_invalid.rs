@@ -1,6 +1,6 @@
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,7 +48,6 @@ declare_rule! {
         code: "CF104",
         name: "felix-node-selector-invalid",
         severity: Error,
-        category: CalicoFelix,
         summary: "nodeSelector on the default or a node.* FelixConfiguration, or on any before Calico 3.32",
     }
 }
@@ -56,10 +55,6 @@ declare_rule! {
 const CEL: &str = "nodeSelector must not be set on the 'default' or per-node ('node.*') FelixConfiguration";
 
 impl Rule for FelixNodeSelectorInvalid {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.felix {

@@ -2,7 +2,7 @@ use crate::finding::Severity;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::{Kind, Outcome, lookup, outcome};
 use crate::rules::calico::support::is_templated;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -52,16 +52,11 @@ declare_rule! {
         code: "CF106",
         name: "invalid-felix-env-value",
         severity: Warning,
-        category: CalicoFelix,
         summary: "A FELIX_* environment value of calico-node that Felix cannot parse",
     }
 }
 
 impl Rule for InvalidFelixEnvValue {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for container in &cx.calico.nodes {

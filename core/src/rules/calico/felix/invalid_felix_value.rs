@@ -63,7 +63,6 @@ declare_rule! {
         code: "CF102",
         name: "invalid-felix-value",
         severity: Error,
-        category: CalicoFelix,
         summary: "A FelixConfiguration dataplane field with a value the API server refuses",
     }
 }
@@ -248,10 +247,6 @@ fn check_healthz(doc: &FelixDoc<'_>, version: CalicoVersion, out: &mut Emitter<'
 }
 
 impl Rule for InvalidFelixValue {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.felix {

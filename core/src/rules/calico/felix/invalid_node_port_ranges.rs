@@ -3,7 +3,7 @@ use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::port_from_string;
 use crate::rules::calico::support::{is_templated, is_v3, resolved};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -50,7 +50,6 @@ declare_rule! {
         code: "CF101",
         name: "invalid-node-port-ranges",
         severity: Error,
-        category: CalicoFelix,
         summary: "FelixConfiguration kubeNodePortRanges with more than 7 entries, named ports or invalid ranges",
     }
 }
@@ -58,10 +57,6 @@ declare_rule! {
 const FIELD: &str = "kubeNodePortRanges";
 
 impl Rule for InvalidNodePortRanges {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.felix {

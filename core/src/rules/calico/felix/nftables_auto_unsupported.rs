@@ -1,6 +1,6 @@
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -43,7 +43,6 @@ declare_rule! {
         code: "CF103",
         name: "nftables-auto-unsupported",
         severity: Error,
-        category: CalicoFelix,
         summary: "nftablesMode: Auto on Calico 3.31 or older, where Felix falls back to Disabled (iptables)",
     }
 }
@@ -51,10 +50,6 @@ declare_rule! {
 const HELP: &str = "Set `Enabled` once kube-proxy runs in nftables mode (`Disabled` before), or upgrade Calico to 3.32, whose Felix understands Auto. In operator installs set `linuxDataplane: Nftables` in the Installation instead: the operator writes nftablesMode itself.";
 
 impl Rule for NftablesAutoUnsupported {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         // With kube-proxy in nftables mode in a manifest install, CX104 reports the same value

@@ -2,7 +2,7 @@ use crate::finding::Severity;
 use crate::input::yaml::NodeRef;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_namespace};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -53,7 +53,6 @@ declare_rule! {
         code: "CA111",
         name: "bpf-bootstrap-with-endpoint-configmap",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap: Enabled while a kubernetes-services-endpoint ConfigMap also exists",
     }
 }
@@ -93,10 +92,6 @@ fn problems<'a>(spec: &Spec<'a>, configmap: Option<String>) -> Vec<Problem<'a>> 
 }
 
 impl Rule for BpfBootstrapWithEndpointConfigmap {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;

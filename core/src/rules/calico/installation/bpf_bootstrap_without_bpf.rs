@@ -1,7 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,7 +40,6 @@ declare_rule! {
         code: "CA110",
         name: "bpf-bootstrap-without-bpf",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap: Enabled with a dataplane other than BPF",
     }
 }
@@ -72,10 +71,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for BpfBootstrapWithoutBpf {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if cx.target.calico.has(Feature::BpfBootstrap) {
             check_installations(cx, out, &Self::META, problems);

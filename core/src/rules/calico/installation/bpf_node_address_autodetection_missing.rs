@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -45,7 +45,6 @@ declare_rule! {
         code: "CA103",
         name: "bpf-node-address-autodetection-missing",
         severity: Error,
-        category: CalicoInstallation,
         summary: "BPF dataplane with an IPv6 pool but no nodeAddressAutodetectionV6",
     }
 }
@@ -88,10 +87,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for BpfNodeAddressAutodetectionMissing {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         check_installations(cx, out, &Self::META, problems);
     }

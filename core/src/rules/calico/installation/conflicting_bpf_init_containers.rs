@@ -1,7 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -41,7 +41,6 @@ declare_rule! {
         code: "CA109",
         name: "conflicting-bpf-init-containers",
         severity: Error,
-        category: CalicoInstallation,
         summary: "calicoNodeDaemonSet overrides naming both mount-bpffs and ebpf-bootstrap",
     }
 }
@@ -78,10 +77,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for ConflictingBpfInitContainers {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;

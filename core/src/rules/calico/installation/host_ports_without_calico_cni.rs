@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -32,7 +32,6 @@ declare_rule! {
         code: "CA106",
         name: "host-ports-without-calico-cni",
         severity: Error,
-        category: CalicoInstallation,
         summary: "hostPorts: Enabled with a CNI plugin other than Calico",
     }
 }
@@ -64,10 +63,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for HostPortsWithoutCalicoCni {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         check_installations(cx, out, &Self::META, problems);
     }

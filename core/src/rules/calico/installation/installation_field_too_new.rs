@@ -1,5 +1,5 @@
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,7 +40,6 @@ declare_rule! {
         code: "CA113",
         name: "installation-field-too-new",
         severity: Error,
-        category: CalicoInstallation,
         summary: "bpfNetworkBootstrap or kubeProxyManagement on Calico 3.30 or older, whose CRD lacks them",
     }
 }
@@ -48,10 +47,6 @@ declare_rule! {
 const FIELDS: &[&str] = &["calicoNetwork.bpfNetworkBootstrap", "calicoNetwork.kubeProxyManagement"];
 
 impl Rule for InstallationFieldTooNew {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         if version.has(Feature::BpfBootstrap) {

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -45,7 +45,6 @@ declare_rule! {
         code: "CA101",
         name: "invalid-installation-name",
         severity: Error,
-        category: CalicoInstallation,
         summary: "An Installation named other than default or overlay, which the operator rejects or ignores",
     }
 }
@@ -53,10 +52,6 @@ declare_rule! {
 const CEL_MESSAGE: &str = "resource name must be 'default', 'tigera-secure', or 'overlay'";
 
 impl Rule for InvalidInstallationName {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         // Helm values always render the Installation `default`.

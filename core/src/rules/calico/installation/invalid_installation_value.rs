@@ -1,7 +1,7 @@
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::{CalicoVersion, Feature};
 use crate::rules::calico::support::{case_match, is_templated, json_type, quoted_list, resolved};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,7 +47,6 @@ declare_rule! {
         code: "CA102",
         name: "invalid-installation-value",
         severity: Error,
-        category: CalicoInstallation,
         summary: "A dataplane field of the Installation with a value its CRD rejects (enums are case-sensitive)",
     }
 }
@@ -98,10 +97,6 @@ const FIELDS: &[EnumField] = &[
 ];
 
 impl Rule for InvalidInstallationValue {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
         for doc in &cx.calico.installations {

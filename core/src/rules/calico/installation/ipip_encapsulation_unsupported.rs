@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -35,7 +35,6 @@ declare_rule! {
         code: "CA104",
         name: "ipip-encapsulation-unsupported",
         severity: Error,
-        category: CalicoInstallation,
         summary: "An IPv6 IP pool with IPIP encapsulation, which the operator rejects",
     }
 }
@@ -67,10 +66,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for IpipEncapsulationUnsupported {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         check_installations(cx, out, &Self::META, problems);
     }

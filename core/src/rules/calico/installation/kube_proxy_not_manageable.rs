@@ -6,7 +6,7 @@ use crate::model::calico::model::KubeProxyDaemonSet;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::workload::kube_proxy_containers;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -56,7 +56,6 @@ declare_rule! {
         code: "CA112",
         name: "kube-proxy-not-manageable",
         severity: Warning,
-        category: CalicoInstallation,
         summary: "kubeProxyManagement: Enabled with a kube-proxy the operator cannot find or refuses to patch",
     }
 }
@@ -122,10 +121,6 @@ const PATH: &str = "calicoNetwork.kubeProxyManagement";
 const HELP_DISABLE: &str = "Set `kubeProxyManagement: Disabled` and switch kube-proxy off where it is managed (eBPF docs: a `nodeSelector` such as `non-calico: \"true\"` on the DaemonSet), or give the operator an unmanaged DaemonSet kube-system/kube-proxy.";
 
 impl Rule for KubeProxyNotManageable {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         if !cx.target.calico.has(Feature::BpfBootstrap) {
             return;

@@ -2,7 +2,7 @@ use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::{CalicoVersion, operator_rejects_policy_timeout_with_nftables};
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_minor, resolved};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -52,7 +52,6 @@ declare_rule! {
         code: "CA107",
         name: "policy-setup-timeout-rejected",
         severity: Error,
-        category: CalicoInstallation,
         summary: "linuxPolicySetupTimeoutSeconds negative, with VPP, or with Nftables on operator v1.36-v1.38",
     }
 }
@@ -143,10 +142,6 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
 }
 
 impl Rule for PolicySetupTimeoutRejected {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let operator = operator_minor(cx);
         let (version, source) = (cx.target.calico, cx.target.calico_source.as_str());

@@ -1,6 +1,6 @@
 use crate::finding::Severity;
 use crate::rules::calico::support::{Problem, Spec, check_installations};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,7 +47,6 @@ declare_rule! {
         code: "CA105",
         name: "vpp-requirements-unmet",
         severity: Error,
-        category: CalicoInstallation,
         summary: "The VPP dataplane with a variant, CNI, BGP or hostPorts setting the operator refuses",
     }
 }
@@ -147,10 +146,6 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
 }
 
 impl Rule for VppRequirementsUnmet {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         check_installations(cx, out, &Self::META, problems);
     }

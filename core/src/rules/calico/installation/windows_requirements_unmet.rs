@@ -1,7 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::model::EndpointConfigMap;
 use crate::rules::calico::support::{Problem, Spec, check_installations, operator_namespace};
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -51,7 +51,6 @@ declare_rule! {
         code: "CA108",
         name: "windows-requirements-unmet",
         severity: Error,
-        category: CalicoInstallation,
         summary: "Calico for Windows settings the operator refuses (endpoint ConfigMap, serviceCIDRs, encapsulation, windowsNodes)",
     }
 }
@@ -142,10 +141,6 @@ fn is_ipv4_cidr(cidr: &str) -> bool {
 }
 
 impl Rule for WindowsRequirementsUnmet {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let namespace = operator_namespace(cx);
         let endpoint = cx

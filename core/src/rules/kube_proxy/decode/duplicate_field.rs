@@ -1,5 +1,5 @@
 use crate::model::kube_proxy::decode::DecodeIssueKind;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -27,16 +27,11 @@ declare_rule! {
         code: "KP002",
         name: "duplicate-field",
         severity: Warning,
-        category: KubeProxyDecoding,
         summary: "A field written twice; kube-proxy keeps the last value",
     }
 }
 
 impl Rule for DuplicateField {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         // Installers that take the same setting twice (Talos `mode` and `extraArgs.proxy-mode`)
         // keep one of them, as kube-proxy keeps the last duplicate.

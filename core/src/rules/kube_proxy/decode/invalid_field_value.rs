@@ -1,5 +1,5 @@
 use crate::model::kube_proxy::decode::DecodeIssueKind;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -30,16 +30,11 @@ declare_rule! {
         code: "KP003",
         name: "invalid-field-value",
         severity: Error,
-        category: KubeProxyDecoding,
         summary: "A value of the wrong type; kube-proxy fails to start",
     }
 }
 
 impl Rule for InvalidFieldValue {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.all_sites() {
             for issue in &site.decoded.issues {

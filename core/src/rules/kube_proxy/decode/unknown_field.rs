@@ -1,6 +1,6 @@
 use crate::model::kube_proxy::decode::DecodeIssueKind;
 use crate::model::kube_proxy::site::Origin;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -35,16 +35,11 @@ declare_rule! {
         code: "KP001",
         name: "unknown-field",
         severity: Warning,
-        category: KubeProxyDecoding,
         summary: "A field KubeProxyConfiguration does not have; kube-proxy ignores it",
     }
 }
 
 impl Rule for UnknownField {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.all_sites().filter(|s| !s.is_flags()) {
             for issue in &site.decoded.issues {

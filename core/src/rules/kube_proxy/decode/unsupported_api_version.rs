@@ -1,7 +1,7 @@
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::API_VERSION;
 use crate::model::kube_proxy::site::Origin;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -34,16 +34,11 @@ declare_rule! {
         code: "KP004",
         name: "unsupported-api-version",
         severity: Error,
-        category: KubeProxyDecoding,
         summary: "A KubeProxyConfiguration apiVersion that kube-proxy cannot decode",
     }
 }
 
 impl Rule for UnsupportedApiVersion {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.all_sites() {
             // Patches and legacy kubeadm sections are merged into a full object by their tools.

@@ -1,4 +1,4 @@
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -25,16 +25,11 @@ declare_rule! {
         code: "KP302",
         name: "deprecated-flag",
         severity: Warning,
-        category: KubeProxyFlags,
         summary: "A deprecated kube-proxy flag",
     }
 }
 
 impl Rule for DeprecatedFlag {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for workload in &cx.kube_proxy.workloads {
             for flag in &workload.flags {

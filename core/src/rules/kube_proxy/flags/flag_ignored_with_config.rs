@@ -1,5 +1,5 @@
 use crate::model::kube_proxy::flags::WithConfig;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -34,16 +34,11 @@ declare_rule! {
         code: "KP301",
         name: "flag-ignored-with-config",
         severity: Warning,
-        category: KubeProxyFlags,
         summary: "A kube-proxy flag that --config makes ineffective",
     }
 }
 
 impl Rule for FlagIgnoredWithConfig {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for workload in &cx.kube_proxy.workloads {
             let Some(config) = workload.config_flag() else { continue };

@@ -1,7 +1,7 @@
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::flags::{FLAGS, REMOVED_KLOG_FLAGS};
 use crate::model::kube_proxy::schema::edit_distance;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -30,16 +30,11 @@ declare_rule! {
         code: "KP303",
         name: "unknown-flag",
         severity: Error,
-        category: KubeProxyFlags,
         summary: "A flag kube-proxy does not have; kube-proxy exits at start",
     }
 }
 
 impl Rule for UnknownFlag {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for workload in cx.kube_proxy.workloads.iter().filter(|w| w.os == Os::Linux) {
             for flag in workload.flags.iter().filter(|f| f.spec.is_none()) {

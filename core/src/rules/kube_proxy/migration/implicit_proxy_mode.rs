@@ -4,7 +4,7 @@ use crate::k8s::os::Os;
 use crate::model::kube_proxy::lifecycle::MODE_DEFAULT_WARNING;
 use crate::model::kube_proxy::site::Origin;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,16 +40,11 @@ declare_rule! {
         code: "KP202",
         name: "implicit-proxy-mode",
         severity: Info,
-        category: KubeProxyMigration,
         summary: "kube-proxy mode left to the default, which is planned to change",
     }
 }
 
 impl Rule for ImplicitProxyMode {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         let severity = if version >= MODE_DEFAULT_WARNING {

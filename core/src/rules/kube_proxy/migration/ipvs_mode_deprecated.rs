@@ -6,7 +6,7 @@ use crate::model::kube_proxy::lifecycle::{
     IPVS_DEPRECATED, IPVS_GATE, IPVS_OFF_BY_DEFAULT, IPVS_REMOVED, IpvsStage, NFTABLES_MIN_KERNEL, ipvs_stage,
 };
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -56,16 +56,11 @@ declare_rule! {
         code: "KP201",
         name: "ipvs-mode-deprecated",
         severity: Warning,
-        category: KubeProxyMigration,
         summary: "kube-proxy in ipvs mode, deprecated in 1.35 and removed in 1.43",
     }
 }
 
 impl Rule for IpvsModeDeprecated {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         let from = &cx.target.kubernetes_source;

@@ -1,7 +1,7 @@
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -35,16 +35,11 @@ declare_rule! {
         code: "KP206",
         name: "nftables-behavior-changes",
         severity: Info,
-        category: KubeProxyMigration,
         summary: "How nftables mode behaves differently from iptables and ipvs",
     }
 }
 
 impl Rule for NftablesBehaviorChanges {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx
             .active_sites()

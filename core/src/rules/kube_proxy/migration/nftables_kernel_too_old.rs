@@ -3,7 +3,7 @@ use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -36,16 +36,11 @@ declare_rule! {
         code: "KP205",
         name: "nftables-kernel-too-old",
         severity: Error,
-        category: KubeProxyMigration,
         summary: "nftables mode on a node kernel older than 5.13",
     }
 }
 
 impl Rule for NftablesKernelTooOld {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let (major, minor) = NFTABLES_MIN_KERNEL;
         let old: Vec<String> = cx

@@ -2,7 +2,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -33,16 +33,11 @@ declare_rule! {
         code: "KP208",
         name: "node-port-addresses-unset",
         severity: Info,
-        category: KubeProxyMigration,
         summary: "NodePorts accepted on every local IP (nodePortAddresses unset)",
     }
 }
 
 impl Rule for NodePortAddressesUnset {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let e = &site.effective;

@@ -1,7 +1,7 @@
 use super::settings::{is_read, nftables_twin, non_default_settings};
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -37,16 +37,11 @@ declare_rule! {
         code: "KP203",
         name: "setting-ignored-by-mode",
         severity: Warning,
-        category: KubeProxyMigration,
         summary: "A setting the configured proxy mode never reads",
     }
 }
 
 impl Rule for SettingIgnoredByMode {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let e = &site.effective;

@@ -2,7 +2,7 @@ use super::settings::{nftables_twin, non_default_settings};
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,16 +38,11 @@ declare_rule! {
         code: "KP204",
         name: "setting-not-carried-over",
         severity: Warning,
-        category: KubeProxyMigration,
         summary: "An iptables/ipvs setting that nftables mode silently drops",
     }
 }
 
 impl Rule for SettingNotCarriedOver {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.mode == modes::NFTABLES) {
             let written = non_default_settings(&site.decoded.config);

@@ -1,6 +1,6 @@
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -33,7 +33,6 @@ declare_rule! {
         code: "KP207",
         name: "unknown-ipvs-scheduler",
         severity: Warning,
-        category: KubeProxyMigration,
         summary: "An ipvs.scheduler name the kernel does not have",
     }
 }
@@ -57,10 +56,6 @@ fn kernel_name(written: &str) -> Option<&'static str> {
 }
 
 impl Rule for UnknownIpvsScheduler {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.mode == modes::IPVS) {
             let Some(scheduler) = site.decoded.config.ipvs.as_ref().and_then(|i| i.scheduler.as_deref()) else {

@@ -4,7 +4,7 @@ use crate::k8s::net::{self, HostPortProblem};
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, DEFAULT_METRICS_PORT};
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -46,7 +46,6 @@ declare_rule! {
         code: "KP111",
         name: "invalid-bind-address",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A bind address kube-proxy rejects (not an IP, or not IP:port)",
     }
 }
@@ -147,10 +146,6 @@ fn check_host_port(
 }
 
 impl Rule for InvalidBindAddress {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let config = &site.decoded.config;

@@ -3,7 +3,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -42,7 +42,6 @@ declare_rule! {
         code: "KP116",
         name: "invalid-cluster-cidr",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A clusterCIDR that is not one CIDR or a dual-stack pair",
     }
 }
@@ -112,10 +111,6 @@ fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
 }
 
 impl Rule for InvalidClusterCidr {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let entries = &site.effective.cluster_cidrs;

@@ -6,7 +6,7 @@ use crate::model::kube_proxy::lifecycle::{
 };
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -55,7 +55,6 @@ declare_rule! {
         code: "KP101",
         name: "invalid-feature-gates",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A feature gate kube-proxy rejects: unknown at the target version, or locked",
     }
 }
@@ -134,10 +133,6 @@ fn help(site: &KubeProxySite<'_>, name: &str) -> String {
 }
 
 impl Rule for InvalidFeatureGates {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         let field = FieldPath::parse("featureGates");

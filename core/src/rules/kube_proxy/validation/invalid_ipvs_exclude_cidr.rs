@@ -2,7 +2,7 @@ use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net::parse_cidr_sloppy;
 use crate::model::kube_proxy::effective::modes;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,16 +38,11 @@ declare_rule! {
         code: "KP104",
         name: "invalid-ipvs-exclude-cidr",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "An ipvs.excludeCIDRs entry that is not a CIDR; kube-proxy fails validation",
     }
 }
 
 impl Rule for InvalidIpvsExcludeCidr {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.is_mode(modes::IPVS)) {
             let Some(cidrs) = site.decoded.config.ipvs.as_ref().and_then(|i| i.exclude_cidrs.as_ref()) else {

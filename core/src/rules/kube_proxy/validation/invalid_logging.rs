@@ -4,7 +4,7 @@ use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::config::{Logging, StreamOptions};
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -47,7 +47,6 @@ declare_rule! {
         code: "KP117",
         name: "invalid-logging",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A logging setting kube-proxy rejects (unknown format, vmodule, alpha options)",
     }
 }
@@ -224,10 +223,6 @@ fn problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVersion) -
 }
 
 impl Rule for InvalidLogging {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(logging) = &site.decoded.config.logging else {

@@ -4,7 +4,7 @@ use crate::k8s::net::parse_cidr_sloppy;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::lifecycle::NODE_PORT_KEYWORDS;
 use crate::model::kube_proxy::site::KubeProxySite;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -43,7 +43,6 @@ declare_rule! {
         code: "KP113",
         name: "invalid-node-port-addresses",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A nodePortAddresses entry that is not a CIDR or an accepted keyword",
     }
 }
@@ -150,10 +149,6 @@ fn check_site(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, version: KubeVers
 }
 
 impl Rule for InvalidNodePortAddresses {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             check_site(out, site, cx.target.kubernetes);

@@ -2,7 +2,7 @@ use super::support;
 use crate::input::path::FieldPath;
 use crate::k8s::net;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -33,16 +33,11 @@ declare_rule! {
         code: "KP112",
         name: "invalid-port-range",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "An unparseable portRange (an unused field that is still validated)",
     }
 }
 
 impl Rule for InvalidPortRange {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(range) = site

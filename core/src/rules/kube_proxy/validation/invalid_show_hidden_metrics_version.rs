@@ -1,7 +1,7 @@
 use super::support;
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,16 +38,11 @@ declare_rule! {
         code: "KP114",
         name: "invalid-show-hidden-metrics-version",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A showHiddenMetricsForVersion other than the previous minor version",
     }
 }
 
 impl Rule for InvalidShowHiddenMetricsVersion {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         let previous = format!("{}.{}", version.major, i64::from(version.minor) - 1);

@@ -3,7 +3,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -48,7 +48,6 @@ declare_rule! {
         code: "KP109",
         name: "invalid-sync-period",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A sync period kube-proxy rejects (not positive, or below minSyncPeriod)",
     }
 }
@@ -150,10 +149,6 @@ fn report_min_above_sync(
 }
 
 impl Rule for InvalidSyncPeriod {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             check_config_sync(out, site);

@@ -2,7 +2,7 @@ use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -40,7 +40,6 @@ declare_rule! {
         code: "KP102",
         name: "masquerade-bit-out-of-range",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A masquerade bit outside 0–31; kube-proxy fails validation",
     }
 }
@@ -70,10 +69,6 @@ fn check_bit(out: &mut Emitter<'_>, site: &KubeProxySite<'_>, section: &str, bit
 }
 
 impl Rule for MasqueradeBitOutOfRange {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let config = &site.decoded.config;

@@ -1,7 +1,7 @@
 use super::support;
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,16 +38,11 @@ declare_rule! {
         code: "KP115",
         name: "missing-detect-local-interface",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "detectLocalMode BridgeInterface/InterfaceNamePrefix without the interface",
     }
 }
 
 impl Rule for MissingDetectLocalInterface {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| !support::may_be_partial(s)) {
             let detect = site.decoded.config.detect_local.clone().unwrap_or_default();

@@ -1,6 +1,6 @@
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -34,16 +34,11 @@ declare_rule! {
         code: "KP108",
         name: "negative-api-burst",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A negative clientConnection.burst; kube-proxy fails validation",
     }
 }
 
 impl Rule for NegativeApiBurst {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let burst = site.decoded.config.client_connection.as_ref().and_then(|c| c.burst);

@@ -1,7 +1,7 @@
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::ConntrackConfiguration;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,7 +38,6 @@ declare_rule! {
         code: "KP105",
         name: "negative-conntrack-setting",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A negative conntrack limit or timeout; kube-proxy fails validation",
     }
 }
@@ -67,10 +66,6 @@ fn negatives(c: &ConntrackConfiguration) -> Vec<(&'static str, String, &'static 
 }
 
 impl Rule for NegativeConntrackSetting {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(conntrack) = &site.decoded.config.conntrack else {

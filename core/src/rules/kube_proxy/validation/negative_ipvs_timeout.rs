@@ -2,7 +2,7 @@ use crate::input::path::FieldPath;
 use crate::k8s::duration::Duration;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -38,16 +38,11 @@ declare_rule! {
         code: "KP103",
         name: "negative-ipvs-timeout",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A negative IPVS timeout in ipvs mode; kube-proxy fails validation",
     }
 }
 
 impl Rule for NegativeIpvsTimeout {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites().filter(|s| s.effective.is_mode(modes::IPVS)) {
             let Some(ipvs) = &site.decoded.config.ipvs else {

@@ -1,6 +1,6 @@
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -32,16 +32,11 @@ declare_rule! {
         code: "KP106",
         name: "oom-score-adj-out-of-range",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "An oomScoreAdj outside -1000..1000; kube-proxy fails validation",
     }
 }
 
 impl Rule for OomScoreAdjOutOfRange {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(value) = site

@@ -1,7 +1,7 @@
 use super::support;
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -34,7 +34,6 @@ declare_rule! {
         code: "KP110",
         name: "unsupported-detect-local-mode",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A detectLocalMode kube-proxy does not support",
     }
 }
@@ -42,10 +41,6 @@ declare_rule! {
 const MODES: &[&str] = &["ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"];
 
 impl Rule for UnsupportedDetectLocalMode {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for site in cx.active_sites() {
             let Some(mode) = site.decoded.config.detect_local_mode.as_deref() else {

@@ -8,7 +8,7 @@ use crate::model::kube_proxy::lifecycle::{
 };
 use crate::model::kube_proxy::site::KubeProxySite;
 use crate::rules::kube_proxy::fix;
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -51,7 +51,6 @@ declare_rule! {
         code: "KP107",
         name: "unsupported-proxy-mode",
         severity: Error,
-        category: KubeProxyValidation,
         summary: "A proxy mode kube-proxy rejects on the node's OS",
     }
 }
@@ -170,10 +169,6 @@ fn unknown_mode_note(mode: &str, valid: &[&str]) -> String {
 }
 
 impl Rule for UnsupportedProxyMode {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.kubernetes;
         for site in cx.active_sites() {

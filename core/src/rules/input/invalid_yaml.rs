@@ -1,4 +1,4 @@
-use crate::rules::{Context, Emitter, Rule, RuleMeta};
+use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
     /// ## What it does
@@ -33,16 +33,11 @@ declare_rule! {
         code: "DP001",
         name: "invalid-yaml",
         severity: Error,
-        category: Input,
         summary: "Input that is not valid YAML or JSON, or exceeds a safety limit",
     }
 }
 
 impl Rule for InvalidYaml {
-    fn meta(&self) -> &'static RuleMeta {
-        &Self::META
-    }
-
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         for (index, file) in cx.files.iter().enumerate() {
             for error in &file.errors {

@@ -1,3 +1,0 @@
-//! Rules about the input itself.
-
-pub mod invalid_yaml;
