@@ -46,6 +46,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
     files.extend(value_files);
 
+    if files.is_empty() && unreadable.is_empty() {
+        eprintln!("{}", inputs::nothing_found_warning(&paths));
+    }
+
     let report = if args.per_file {
         dplint_core::check::check_per_file(&files, &options)
     } else {
