@@ -8,7 +8,7 @@ use dplint_core::input::source::SourceRole;
 use dplint_core::k8s::os::Os;
 use dplint_core::k8s::version::{KernelVersion, KubeVersion};
 use dplint_core::model::calico::version::CalicoVersion;
-use dplint_core::report::{Format, RenderOptions, render};
+use dplint_core::report::{Format, InputError, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
@@ -50,11 +50,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         eprintln!("{}", inputs::nothing_found_warning(&paths));
     }
 
-    let report = if args.per_file {
+    let mut report = if args.per_file {
         dplint_core::check::check_per_file(&files, &options)
     } else {
         dplint_core::check(&files, &options)
     };
+    report.errors = unreadable
+        .into_iter()
+        .map(|u| InputError {
+            file: u.name,
+            message: u.reason,
+        })
+        .collect();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -65,10 +72,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
     stdout.flush().ok();
 
-    for u in &unreadable {
-        eprintln!("dplint: cannot read {}: {}", u.name, u.reason);
+    for error in &report.errors {
+        eprintln!("dplint: {}", error.describe());
     }
-    if !unreadable.is_empty() {
+    if !report.errors.is_empty() {
         return Ok(EXIT_USAGE);
     }
     let fail_on = match args.fail_on {
