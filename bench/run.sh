@@ -4,9 +4,10 @@
 #   bench/run.sh                                   # 110 MB manifest set, 5 rounds
 #   BENCH_SIZE_MB=20 BENCH_RUNS=3 BENCH_CALLGRIND=0 bench/run.sh
 #
-# Builds release binaries, generates a deterministic manifest set into bench/out/ (not
-# committed; regenerated only when the size or seed changes), then times, in interleaved rounds
-# so that the machine's noise hits every command alike:
+# Builds with `--profile profiling` (release code, so the timings are a release build's, plus
+# line tables so callgrind can count per function), generates a deterministic manifest set into
+# bench/out/ (not committed; regenerated only when the size or seed changes), then times, in
+# interleaved rounds so that the machine's noise hits every command alike:
 #   dplint check -j N                 (N = 1, 2; BENCH_JOBS changes the list)
 #   yaml-baseline --mode events -j N  (saphyr-parser events, counted)
 #   yaml-baseline --mode tree -j N    (saphyr MarkedYaml trees)
@@ -24,12 +25,12 @@ runs="${BENCH_RUNS:-5}"
 seed="${BENCH_SEED:-42}"
 jobs_list="${BENCH_JOBS:-1 2}"
 
-echo "== building release binaries"
-(cd "$root" && cargo build --release -p dplint -p dplint-bench-baseline)
+echo "== building optimised binaries with line tables (profile profiling)"
+(cd "$root" && cargo build --profile profiling -p dplint -p dplint-bench-baseline)
 target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-dplint="$target_dir/release/dplint"
-baseline="$target_dir/release/yaml-baseline"
+dplint="$target_dir/profiling/dplint"
+baseline="$target_dir/profiling/yaml-baseline"
 
 echo "== manifests: ${size_mb} MB, seed $seed, in $out/manifests"
 mkdir -p "$out"

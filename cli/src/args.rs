@@ -27,7 +27,7 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain a rule.
     Explain(ExplainArgs),
-    /// Print a JSON Schema (the settings file, or KubeProxyConfiguration v1alpha1).
+    /// Print a JSON Schema (the settings file, KubeProxyConfiguration v1alpha1, or the JSON report).
     Schema(SchemaArgs),
     /// Run the validating admission webhook (HTTPS) with health and metrics (plain HTTP).
     #[cfg(feature = "serve")]
@@ -231,4 +231,6 @@ pub enum SchemaKind {
     Settings,
     /// KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1).
     KubeProxy,
+    /// The report of `dplint check --format json`.
+    Report,
 }

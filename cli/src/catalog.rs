@@ -41,6 +41,7 @@ pub fn schema(args: SchemaArgs) -> anyhow::Result<u8> {
     let schema = match args.which {
         SchemaKind::Settings => dplint_core::settings::json_schema(),
         SchemaKind::KubeProxy => dplint_core::model::kube_proxy::schema::json_schema(),
+        SchemaKind::Report => dplint_core::report::json::json_schema(),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(EXIT_OK)

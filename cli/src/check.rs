@@ -6,7 +6,7 @@ use anyhow::Context;
 use dplint_core::input::source::SourceRole;
 use dplint_core::k8s::os::Os;
 use dplint_core::options::{Origin, RawOptions, resolve};
-use dplint_core::report::{Format, RenderOptions, render};
+use dplint_core::report::{Format, InputError, RenderOptions, render};
 use dplint_core::settings::{FailOn, Settings};
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
@@ -42,11 +42,22 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
     files.extend(value_files);
 
-    let report = if args.per_file {
+    if files.is_empty() && unreadable.is_empty() {
+        eprintln!("{}", inputs::nothing_found_warning(&paths));
+    }
+
+    let mut report = if args.per_file {
         dplint_core::check::check_per_file(&files, &options)
     } else {
         dplint_core::check(&files, &options)
     };
+    report.errors = unreadable
+        .into_iter()
+        .map(|u| InputError {
+            file: u.name,
+            message: u.reason,
+        })
+        .collect();
     let color = match args.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -57,10 +68,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
     stdout.flush().ok();
 
-    for u in &unreadable {
-        eprintln!("dplint: cannot read {}: {}", u.name, u.reason);
+    for error in &report.errors {
+        eprintln!("dplint: {}", error.describe());
     }
-    if !unreadable.is_empty() {
+    if !report.errors.is_empty() {
         return Ok(EXIT_USAGE);
     }
     let fail_on = match args.fail_on {

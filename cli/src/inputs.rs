@@ -24,6 +24,18 @@ pub struct Unreadable {
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
+/// What to say when the paths hold no file to check (an empty directory, every file ignored):
+/// the clean summary that follows would otherwise read as a successful check.
+pub fn nothing_found_warning(paths: &[PathBuf]) -> String {
+    let extensions: Vec<String> = EXTENSIONS.iter().map(|e| format!(".{e}")).collect();
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "dplint: warning: no {} files found under {}",
+        extensions.join(", "),
+        paths.join(", ")
+    )
+}
+
 pub fn ignore_set(patterns: &[String]) -> anyhow::Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {

@@ -2,6 +2,7 @@
 //! configuration is in effect (or whether kube-proxy is switched off), what dataplane Calico
 //! asks for on which nodes, and the versions assumed.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::model::calico::model::{CalicoFindings, Dataplane, KubeProxyDaemonSet};
@@ -149,7 +150,7 @@ fn resolve_auto(calico: &mut CalicoPicture<'_>, kube_proxy_mode: Option<&str>) {
 }
 
 /// The picture as reported (JSON `cluster`, the text format's header line).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSummary {
     pub kube_proxy: KubeProxySummary,
@@ -160,7 +161,7 @@ pub struct ClusterSummary {
     pub calico_version_source: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KubeProxySummary {
     /// `running`, `disabled` or `unknown` (no kube-proxy configuration in the input).
@@ -171,7 +172,7 @@ pub struct KubeProxySummary {
     pub source: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CalicoSummary {
     /// `operator` or `manifest`.
@@ -182,7 +183,7 @@ pub struct CalicoSummary {
     pub scopes: Vec<ScopeSummary>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ScopeSummary {
     pub scope: String,
     pub dataplane: String,

@@ -45,7 +45,7 @@ impl std::str::FromStr for Severity {
 
 /// One finding. Field names are part of dplint's JSON contract: fields may be added, never
 /// renamed or removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// Stable rule code (`KP201`).

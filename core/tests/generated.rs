@@ -1,6 +1,7 @@
 //! Files generated from the code must match it: `docs/rules.md` (the rule catalog), the rule
-//! table in `README.md` (between its `rules-table` markers) and the JSON Schemas in `schemas/`.
-//! Run with `DPLINT_UPDATE_GENERATED=1` to rewrite them.
+//! table in `README.md` (between its `rules-table` markers) and the JSON Schemas in `schemas/`
+//! (settings, KubeProxyConfiguration, the JSON report). Run with `DPLINT_UPDATE_GENERATED=1` to
+//! rewrite them.
 
 use std::path::{Path, PathBuf};
 
@@ -68,5 +69,13 @@ fn kube_proxy_schema_is_current() {
     assert_current(
         "schemas/kubeproxyconfiguration-v1alpha1.schema.json",
         &pretty(&dplint_core::model::kube_proxy::schema::json_schema()),
+    );
+}
+
+#[test]
+fn report_schema_is_current() {
+    assert_current(
+        "schemas/dplint-report.schema.json",
+        &pretty(&dplint_core::report::json::json_schema()),
     );
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use dplint_core::finding::{Finding, Severity};
 use dplint_core::k8s::object::ObjectRef;
-use dplint_core::report::{Format, RenderOptions, Report, Summary, TargetInfo, render};
+use dplint_core::report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, render};
 use dplint_core::{CheckOptions, Input, check_inputs};
 use serde_json::Value;
 
@@ -156,6 +156,48 @@ fn sarif_with_unknown_and_odd_positions_validates() {
         problems.join("\n")
     );
     assert!(artifact_uris_are_references(&log), "{text}");
+}
+
+#[test]
+fn sarif_with_unreadable_inputs_validates() {
+    let Some(validator) = validator() else { return };
+    let (mut report, files) = checked_report();
+    for (file, message) in [
+        ("missing.yaml", "no such file or directory"),
+        ("my dir/secret ü.yaml", "Permission denied (os error 13)"),
+        ("/abs/gone.yaml", "no such file or directory"),
+        ("<stdin>", "standard input is larger than 536870912 bytes"),
+    ] {
+        report.errors.push(InputError {
+            file: file.to_string(),
+            message: message.to_string(),
+        });
+    }
+    let text = render(Format::Sarif, &report, &files, RenderOptions::default());
+    let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
+    let problems = errors(&validator, &log);
+    assert!(
+        problems.is_empty(),
+        "SARIF output does not validate:\n{}\n{text}",
+        problems.join("\n")
+    );
+    let invocation = &log["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let uris: Vec<&str> = invocation["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .filter_map(|n| n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str())
+        .collect();
+    assert_eq!(
+        uris,
+        [
+            "missing.yaml",
+            "my%20dir/secret%20%C3%BC.yaml",
+            "file:///abs/gone.yaml",
+            "%3Cstdin%3E"
+        ]
+    );
 }
 
 /// The validator is not vacuous: what the schema forbids, it reports.

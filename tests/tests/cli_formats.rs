@@ -347,3 +347,111 @@ fn every_format_of_a_clean_run_exits_zero() {
         }
     }
 }
+
+/// A SARIF log's schema errors, or `None` when the official schema is not available.
+fn sarif_schema_errors(log: &Value) -> Option<Vec<String>> {
+    let path = sarif_schema_path();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("skipped schema validation: {} is not readable", path.display());
+        return None;
+    };
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    Some(
+        validator
+            .iter_errors(log)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect(),
+    )
+}
+
+#[test]
+fn an_unreadable_input_is_reported_in_every_format_not_only_on_stderr() {
+    let dir = fixture("unreadable");
+    let check = |format: &str| {
+        let out = run(
+            dir.path(),
+            &[
+                "check",
+                "--config",
+                "settings.yaml",
+                "--format",
+                format,
+                "kube-proxy.yaml",
+                "missing.yaml",
+            ],
+        );
+        out.expect_code(2);
+        assert!(
+            out.stderr
+                .contains("dplint: cannot read missing.yaml: no such file or directory"),
+            "{}",
+            out.stderr
+        );
+        out
+    };
+
+    let log = check("sarif").json();
+    let run0 = &log["runs"][0];
+    assert_eq!(run0["results"].as_array().map(Vec::len), Some(1), "{log:#}");
+    let invocation = &run0["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false, "{log:#}");
+    let notification = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(notification["level"], "error");
+    assert_eq!(
+        notification["message"]["text"],
+        "cannot read missing.yaml: no such file or directory"
+    );
+    assert_eq!(
+        notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "missing.yaml"
+    );
+    if let Some(errors) = sarif_schema_errors(&log) {
+        assert!(errors.is_empty(), "SARIF does not validate:\n{}", errors.join("\n"));
+    }
+
+    let report = check("json").json();
+    assert_eq!(
+        report["errors"],
+        serde_json::json!([{"file": "missing.yaml", "message": "no such file or directory"}])
+    );
+    assert_eq!(report["summary"]["files"], 1);
+
+    let xml = check("junit").stdout;
+    let elements = xml_elements(&xml);
+    let suites: Vec<&str> = elements
+        .iter()
+        .filter(|(n, _)| n == "testsuite")
+        .filter_map(|(_, a)| attribute(a, "name"))
+        .collect();
+    assert_eq!(suites, ["kube-proxy.yaml", "missing.yaml"], "{xml}");
+    let errors: Vec<&Vec<(String, String)>> = elements.iter().filter(|(n, _)| n == "error").map(|(_, a)| a).collect();
+    assert_eq!(errors.len(), 1, "{xml}");
+    assert_eq!(
+        attribute(errors[0], "message"),
+        Some("cannot read missing.yaml: no such file or directory")
+    );
+    assert_eq!(attribute(&elements[0].1, "errors"), Some("1"), "{xml}");
+
+    let github = check("github").stdout;
+    assert_eq!(
+        github.lines().last(),
+        Some("::error file=missing.yaml,title=unreadable input::cannot read missing.yaml: no such file or directory"),
+        "{github}"
+    );
+
+    let text = check("text").stdout;
+    assert!(text.ends_with("could not read: missing.yaml\n"), "{text}");
+}
+
+#[test]
+fn a_run_that_reads_every_input_has_no_errors_key_and_no_invocation() {
+    let dir = fixture("readable");
+    let report = check(&dir, "json").json();
+    assert!(report.get("errors").is_none(), "{report:#}");
+    let log = check(&dir, "sarif").json();
+    assert!(log["runs"][0].get("invocations").is_none(), "{log:#}");
+}

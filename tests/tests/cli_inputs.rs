@@ -270,3 +270,29 @@ fn the_ignore_annotation_suppresses_rules_by_code_or_name() {
     assert_eq!(check("unknown-field"), Vec::<String>::new());
     assert_eq!(check("KP002, unknown-field"), Vec::<String>::new());
 }
+
+#[test]
+fn a_directory_without_manifests_warns_and_still_exits_zero() {
+    let dir = TempDir::new("no-manifests");
+    dir.write("some-dir/notes.txt", "not a manifest\n");
+    dir.write("some-dir/.hidden/kp.yaml", UNKNOWN_FIELD);
+    let out = run(dir.path(), &["check", "--no-config", "some-dir/"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr
+            .contains("warning: no .yaml, .yml, .json files found under some-dir/"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("in 0 files"), "{}", out.stdout);
+
+    // A directory with a manifest, or a path that is missing (an error of its own), gets no
+    // such warning.
+    dir.write("with/web.yaml", CLEAN);
+    let out = run(dir.path(), &["check", "--no-config", "with"]);
+    out.expect_code(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let out = run(dir.path(), &["check", "--no-config", "absent"]);
+    out.expect_code(2);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}

@@ -52,6 +52,10 @@ export interface CheckOptions {
   origin?: 'api' | 'cli';
 }
 
+// The report types follow `schemas/dplint-report.schema.json`: one interface per object of the
+// schema, with the same property names, optional (`?`) exactly where the schema does not require
+// the key and `| null` exactly where it allows null (checked by core/tests/report_contract.rs).
+
 export interface ObjectRef {
   apiVersion: string | null;
   kind: string | null;
@@ -84,6 +88,7 @@ export interface Finding {
 export interface Summary {
   files: number;
   documents: number;
+  /** Findings of severity `error` (unreadable inputs are the report's `errors`). */
   errors: number;
   warnings: number;
   infos: number;
@@ -97,22 +102,38 @@ export interface TargetInfo {
   calicoVersionSource: string;
 }
 
+export interface KubeProxySummary {
+  status: 'running' | 'disabled' | 'unknown';
+  mode: string | null;
+  source: string | null;
+}
+
+export interface ScopeSummary {
+  scope: string;
+  dataplane: string;
+  source: string;
+}
+
+export interface CalicoSummary {
+  install: 'operator' | 'manifest';
+  dataplane: string;
+  source: string;
+  scopes: ScopeSummary[];
+}
+
 export interface ClusterSummary {
-  kubeProxy: {
-    status: 'running' | 'disabled' | 'unknown';
-    mode: string | null;
-    source: string | null;
-  };
-  calico: {
-    install: 'operator' | 'manifest';
-    dataplane: string;
-    source: string;
-    scopes: { scope: string; dataplane: string; source: string }[];
-  } | null;
+  kubeProxy: KubeProxySummary;
+  calico: CalicoSummary | null;
   kubernetesVersion: string;
   kubernetesVersionSource: string;
   calicoVersion: string;
   calicoVersionSource: string;
+}
+
+/** An input that could not be read. */
+export interface InputError {
+  file: string;
+  message: string;
 }
 
 /** The report: the JSON contract of `dplint check --format json` (fields are only ever added). */
@@ -122,6 +143,8 @@ export interface Report {
   summary: Summary;
   target: TargetInfo;
   cluster: ClusterSummary;
+  /** Inputs that could not be read; present only when there is one (the CLI's missing files). */
+  errors?: InputError[];
   [more: string]: unknown;
 }
 

@@ -1,5 +1,6 @@
 //! Kubernetes objects found in documents: identity, `kind: List` items, annotations.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::input::yaml::NodeRef;
@@ -9,7 +10,7 @@ use crate::input::yaml::NodeRef;
 pub const IGNORE_ANNOTATION: &str = "dplint.io/ignore";
 
 /// The identity of an object, as reported with each finding.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 pub struct ObjectRef {
     #[serde(rename = "apiVersion")]
     pub api_version: Option<String>,

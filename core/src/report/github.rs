@@ -7,8 +7,9 @@
 //! A workflow command is one line; GitHub reads `%25`, `%0D` and `%0A` back as `%`, CR and LF,
 //! and in properties also `%3A` and `%2C` as `:` and `,`. Escaping every line break is also what
 //! keeps input text from starting a command of its own (`::add-mask::`, `::stop-commands::`).
+//! An input that could not be read is an error annotation on that file.
 
-use super::Report;
+use super::{InputError, Report};
 use crate::finding::{Finding, Severity};
 
 pub fn render(report: &Report) -> String {
@@ -17,7 +18,19 @@ pub fn render(report: &Report) -> String {
         out.push_str(&command(finding));
         out.push('\n');
     }
+    for error in &report.errors {
+        out.push_str(&unreadable(error));
+        out.push('\n');
+    }
     out
+}
+
+fn unreadable(error: &InputError) -> String {
+    format!(
+        "::error file={},title=unreadable input::{}",
+        escape_property(&error.file),
+        escape_data(&error.describe())
+    )
 }
 
 fn command(finding: &Finding) -> String {
@@ -66,7 +79,7 @@ pub fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Summary, TargetInfo};
+    use crate::report::test_fixtures::{report, report_with_unreadable};
 
     fn finding(severity: Severity) -> Finding {
         Finding {
@@ -90,18 +103,7 @@ mod tests {
     }
 
     fn render_one(f: Finding) -> String {
-        let target = TargetInfo {
-            kubernetes_version: "1.35".to_string(),
-            kubernetes_version_source: "default".to_string(),
-            os: "linux".to_string(),
-            ..TargetInfo::default()
-        };
-        render(&Report::new(
-            vec![f],
-            Summary::default(),
-            target,
-            crate::cluster::ClusterSummary::default(),
-        ))
+        render(&report(vec![f]))
     }
 
     #[test]
@@ -139,21 +141,15 @@ mod tests {
     }
 
     #[test]
-    fn no_findings_no_output() {
-        let target = TargetInfo {
-            kubernetes_version: "1.35".to_string(),
-            kubernetes_version_source: "default".to_string(),
-            os: "linux".to_string(),
-            ..TargetInfo::default()
-        };
+    fn an_unreadable_input_is_an_error_annotation() {
         assert_eq!(
-            render(&Report::new(
-                vec![],
-                Summary::default(),
-                target,
-                crate::cluster::ClusterSummary::default()
-            )),
-            ""
+            render(&report_with_unreadable(vec![])),
+            "::error file=missing.yaml,title=unreadable input::cannot read missing.yaml: no such file or directory\n"
         );
+    }
+
+    #[test]
+    fn no_findings_no_output() {
+        assert_eq!(render(&report(vec![])), "");
     }
 }

@@ -3,7 +3,8 @@
 //! One test suite per checked file. Each finding at or above warning is a failing test case;
 //! infos are passing test cases that carry their text in `system-out`, so they are visible
 //! without failing the build. A file without findings gets one passing test case, so the report
-//! shows what was checked.
+//! shows what was checked. An input that could not be read gets a suite whose one test case is
+//! an `<error>`, so the run does not look clean.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,6 +16,9 @@ use crate::input::source::SourceFile;
 
 /// Name of the test case of a file without findings.
 pub const CLEAN_CASE: &str = "no findings";
+
+/// Name of the test case of an input that could not be read.
+pub const UNREADABLE_CASE: &str = "cannot read";
 
 /// Renders `report`; `sources` are the files that were checked (files with findings that are not
 /// among them still get a suite).
@@ -50,15 +54,7 @@ pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
 
     let mut junit = JunitReport::new("dplint");
     for file in files {
-        let mut suite = TestSuite::new(file);
-        suite.add_properties([
-            Property::new("dplintVersion", report.version),
-            Property::new("kubernetesVersion", report.target.kubernetes_version.as_str()),
-            Property::new(
-                "kubernetesVersionSource",
-                report.target.kubernetes_version_source.as_str(),
-            ),
-        ]);
+        let mut suite = suite(report, file);
         let findings = by_file.remove(file).unwrap_or_default();
         if findings.is_empty() {
             let mut case = TestCase::new(CLEAN_CASE, TestCaseStatus::success());
@@ -71,7 +67,33 @@ pub fn junit(report: &Report, sources: &[SourceFile]) -> JunitReport {
         }
         junit.add_test_suite(suite);
     }
+    for error in &report.errors {
+        let mut suite = suite(report, &error.file);
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_type("unreadable")
+            .set_message(error.describe())
+            .set_description(error.message.as_str());
+        let mut case = TestCase::new(UNREADABLE_CASE, status);
+        case.set_classname(error.file.as_str());
+        suite.add_test_case(case);
+        junit.add_test_suite(suite);
+    }
     junit
+}
+
+/// The suite of one input, with the versions the check assumed.
+fn suite(report: &Report, file: &str) -> TestSuite {
+    let mut suite = TestSuite::new(file);
+    suite.add_properties([
+        Property::new("dplintVersion", report.version),
+        Property::new("kubernetesVersion", report.target.kubernetes_version.as_str()),
+        Property::new(
+            "kubernetesVersionSource",
+            report.target.kubernetes_version_source.as_str(),
+        ),
+    ]);
+    suite
 }
 
 fn test_case(finding: &Finding, names: &mut HashSet<String>) -> TestCase {
@@ -148,59 +170,20 @@ fn details(finding: &Finding) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::source::read_source;
-    use crate::input::yaml::Limits;
-    use crate::k8s::object::ObjectRef;
-    use crate::report::{Summary, TargetInfo};
+    use crate::report::test_fixtures::{self, report, report_with_unreadable, source};
 
+    /// The shared KP001 warning with characters XML must escape, on the kube-proxy container.
     fn finding(severity: Severity, file: &str, line: u32) -> Finding {
         Finding {
-            code: "KP001",
-            name: "unknown-field",
             severity,
             message: "unknown field \"mdoe\" <&>".to_string(),
-            help: "Did you mean \"mode\"?".to_string(),
-            file: file.to_string(),
-            line,
-            column: 7,
-            end_line: line,
-            end_column: 15,
-            object: Some(ObjectRef {
-                kind: Some("KubeProxyConfiguration".to_string()),
-                ..ObjectRef::default()
-            }),
-            field: Some("mdoe".to_string()),
-            data_key: None,
             container: Some("kube-proxy".to_string()),
-            exact: true,
-            url: "https://example.invalid/kp001".to_string(),
+            ..test_fixtures::finding(file, line, 7, line, 15)
         }
     }
 
-    fn report(findings: Vec<Finding>) -> Report {
-        let target = TargetInfo {
-            kubernetes_version: "1.35".to_string(),
-            kubernetes_version_source: "default".to_string(),
-            os: "linux".to_string(),
-            ..TargetInfo::default()
-        };
-        Report::new(
-            findings,
-            Summary {
-                files: 3,
-                documents: 3,
-                ..Summary::default()
-            },
-            target,
-            crate::cluster::ClusterSummary::default(),
-        )
-    }
-
     fn sources(names: &[&str]) -> Vec<SourceFile> {
-        names
-            .iter()
-            .map(|n| read_source(n, b"a: b\n", &Limits::default()))
-            .collect()
+        names.iter().map(|n| source(n, "a: b\n")).collect()
     }
 
     #[test]
@@ -242,6 +225,27 @@ mod tests {
         assert_eq!(c.test_cases.len(), 1);
         assert_eq!(c.test_cases[0].name.as_str(), CLEAN_CASE);
         assert!(matches!(c.test_cases[0].status, TestCaseStatus::Success { .. }));
+    }
+
+    #[test]
+    fn an_unreadable_input_is_a_suite_with_an_error() {
+        let j = junit(&report_with_unreadable(vec![]), &sources(&["a.yaml"]));
+        let names: Vec<&str> = j.test_suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a.yaml", "missing.yaml"]);
+        assert_eq!((j.tests, j.failures, j.errors), (2, 0, 1));
+        let case = &j.test_suites[1].test_cases[0];
+        assert_eq!(case.name.as_str(), UNREADABLE_CASE);
+        match &case.status {
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Error,
+                message,
+                ..
+            } => assert_eq!(
+                message.as_deref(),
+                Some("cannot read missing.yaml: no such file or directory")
+            ),
+            other => panic!("not an error: {other:?}"),
+        }
     }
 
     #[test]

@@ -4,8 +4,11 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+#[cfg(test)]
+mod test_fixtures;
 pub mod text;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
@@ -62,23 +65,52 @@ pub fn render(format: Format, report: &Report, sources: &[SourceFile], options: 
 }
 
 /// The result of a check. Its JSON form is dplint's contract with other tools: fields may be
-/// added, never renamed or removed.
-#[derive(Clone, Debug, Serialize)]
+/// added, never renamed or removed (`schemas/dplint-report.schema.json`).
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "dplint report")]
 pub struct Report {
+    /// The version of dplint that made the report.
     pub version: &'static str,
+    /// Sorted by file, line, column and code.
     pub findings: Vec<Finding>,
     pub summary: Summary,
     pub target: TargetInfo,
     /// The cluster the inputs describe, read as one.
     pub cluster: crate::cluster::ClusterSummary,
+    /// Inputs that could not be read, so their findings are missing. The key is present only
+    /// when there is one, so a run that reads every input has no `errors` key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub errors: Vec<InputError>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+/// An input that could not be read (a missing file, a directory that cannot be listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct InputError {
+    /// The input as it was named or found.
+    pub file: String,
+    /// Why it could not be read.
+    pub message: String,
+}
+
+impl InputError {
+    /// `cannot read FILE: MESSAGE`, the sentence every format shows.
+    pub fn describe(&self) -> String {
+        format!("cannot read {}: {}", self.file, self.message)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Summary {
+    /// Inputs read.
     pub files: usize,
+    /// YAML documents in them.
     pub documents: usize,
+    /// Findings of severity `error` (inputs that could not be read are the report's `errors`).
     pub errors: usize,
+    /// Findings of severity `warning`.
     pub warnings: usize,
+    /// Findings of severity `info`.
     pub infos: usize,
 }
 
@@ -92,7 +124,7 @@ impl Summary {
 }
 
 /// The versions the check assumed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetInfo {
     pub kubernetes_version: String,
@@ -130,6 +162,7 @@ impl Report {
             summary,
             target,
             cluster,
+            errors: Vec::new(),
         }
     }
 

@@ -3,18 +3,19 @@
 //!
 //! Every rule of the registry is listed in `tool.driver.rules`, whether it reported or not, so a
 //! viewer can show documentation for all of them. Columns count Unicode scalar values
-//! (`columnKind: unicodeCodePoints`), as dplint's own positions do.
+//! (`columnKind: unicodeCodePoints`), as dplint's own positions do. Inputs that could not be
+//! read make an invocation with `executionSuccessful: false` and an error notification each.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Location, LogicalLocation, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
-    Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool,
-    ToolComponent,
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
-use super::Report;
+use super::{InputError, Report};
 use crate::finding::{Finding, Severity};
 use crate::k8s::object::ObjectRef;
 use crate::rules::{RuleMeta, registry};
@@ -55,7 +56,7 @@ pub fn sarif(report: &Report) -> Sarif {
         .iter()
         .map(|f| result(f, index.get(f.code).copied()))
         .collect();
-    let run = Run::builder()
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .column_kind(json!("unicodeCodePoints"))
@@ -77,10 +78,39 @@ pub fn sarif(report: &Report) -> Sarif {
             ),
         ])))
         .build();
+    if !report.errors.is_empty() {
+        run.invocations = Some(vec![failed_invocation(&report.errors)]);
+    }
     Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
         .runs(vec![run])
+        .build()
+}
+
+/// The invocation of a run that could not read some inputs. Code-scanning services show a run
+/// with `executionSuccessful: false` and its notifications as a failed analysis instead of a
+/// clean one. Runs that read every input carry no invocation: SARIF makes it optional, and its
+/// absence reads as a successful run.
+fn failed_invocation(errors: &[InputError]) -> Invocation {
+    let notifications: Vec<Notification> = errors
+        .iter()
+        .map(|error| {
+            let artifact = ArtifactLocation::builder().uri(file_uri(&error.file)).build();
+            Notification::builder()
+                .level(json!("error"))
+                .message(Message::builder().text(error.describe()).build())
+                .locations(vec![
+                    Location::builder()
+                        .physical_location(PhysicalLocation::builder().artifact_location(artifact).build())
+                        .build(),
+                ])
+                .build()
+        })
+        .collect();
+    Invocation::builder()
+        .execution_successful(false)
+        .tool_execution_notifications(notifications)
         .build()
 }
 
@@ -284,51 +314,22 @@ fn encode(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Summary, TargetInfo};
+    use crate::report::test_fixtures::{self, report, report_with_unreadable};
 
+    /// The shared KP001 finding at 4:7–4:15, in the kube-proxy ConfigMap's `config.conf`.
     fn finding(code: &'static str, severity: Severity, file: &str) -> Finding {
         Finding {
             code,
-            name: "unknown-field",
             severity,
-            message: "unknown field \"mdoe\"".to_string(),
-            help: "Did you mean \"mode\"?".to_string(),
-            file: file.to_string(),
-            line: 4,
-            column: 7,
-            end_line: 4,
-            end_column: 15,
             object: Some(ObjectRef {
                 api_version: Some("v1".to_string()),
                 kind: Some("ConfigMap".to_string()),
                 namespace: Some("kube-system".to_string()),
                 name: Some("kube-proxy".to_string()),
             }),
-            field: Some("mdoe".to_string()),
             data_key: Some("config.conf".to_string()),
-            container: None,
-            exact: true,
-            url: "https://example.invalid/kp001".to_string(),
+            ..test_fixtures::finding(file, 4, 7, 4, 15)
         }
-    }
-
-    fn report(findings: Vec<Finding>) -> Report {
-        let target = TargetInfo {
-            kubernetes_version: "1.35".to_string(),
-            kubernetes_version_source: "default".to_string(),
-            os: "linux".to_string(),
-            ..TargetInfo::default()
-        };
-        Report::new(
-            findings,
-            Summary {
-                files: 1,
-                documents: 1,
-                ..Summary::default()
-            },
-            target,
-            crate::cluster::ClusterSummary::default(),
-        )
     }
 
     fn render_json(report: &Report) -> Value {
@@ -396,6 +397,26 @@ mod tests {
         // A code outside the registry gets no index rather than a wrong one.
         assert!(results[2].get("ruleIndex").is_none());
         assert_eq!(results[2]["level"], "error");
+    }
+
+    #[test]
+    fn unreadable_inputs_fail_the_invocation_with_a_notification_each() {
+        let log = render_json(&report_with_unreadable(vec![]));
+        let invocations = log["runs"][0]["invocations"].as_array().expect("invocations");
+        assert_eq!(invocations.len(), 1);
+        assert_eq!(invocations[0]["executionSuccessful"], false);
+        let notification = &invocations[0]["toolExecutionNotifications"][0];
+        assert_eq!(notification["level"], "error");
+        assert_eq!(
+            notification["message"]["text"],
+            "cannot read missing.yaml: no such file or directory"
+        );
+        assert_eq!(
+            notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "missing.yaml"
+        );
+        // A run that read everything says nothing about its invocation.
+        assert!(render_json(&report(vec![]))["runs"][0].get("invocations").is_none());
     }
 
     #[test]

@@ -257,6 +257,14 @@ fn summary(report: &Report, color: bool) -> String {
             normalize_untrusted_str(&target.calico_version_source),
         ));
     }
+    // The reasons went to stderr as each input failed; the summary keeps the names with the
+    // report, so a saved report does not read as a complete run.
+    if !report.errors.is_empty() {
+        let names: Vec<String> = report.errors.iter().map(|e| normalize_untrusted_str(&e.file)).collect();
+        let line = format!("could not read: {}", names.join(", "));
+        out.push_str(&paint(&line, RED, color));
+        out.push('\n');
+    }
     out
 }
 
@@ -283,57 +291,8 @@ fn paint(text: &str, style: &str, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::source::read_source;
-    use crate::input::yaml::Limits;
     use crate::k8s::object::ObjectRef;
-    use crate::report::{Summary, TargetInfo};
-
-    fn finding(file: &str, line: u32, column: u32, end_line: u32, end_column: u32) -> Finding {
-        Finding {
-            code: "KP001",
-            name: "unknown-field",
-            severity: Severity::Warning,
-            message: "unknown field \"mdoe\"".to_string(),
-            help: "Did you mean \"mode\"?".to_string(),
-            file: file.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
-            object: Some(ObjectRef {
-                kind: Some("KubeProxyConfiguration".to_string()),
-                ..ObjectRef::default()
-            }),
-            field: Some("mdoe".to_string()),
-            data_key: None,
-            container: None,
-            exact: true,
-            url: "https://example.invalid/rules#kp001".to_string(),
-        }
-    }
-
-    fn report(findings: Vec<Finding>) -> Report {
-        let target = TargetInfo {
-            kubernetes_version: "1.35".to_string(),
-            kubernetes_version_source: "default".to_string(),
-            os: "linux".to_string(),
-            ..TargetInfo::default()
-        };
-        Report::new(
-            findings,
-            Summary {
-                files: 1,
-                documents: 2,
-                ..Summary::default()
-            },
-            target,
-            crate::cluster::ClusterSummary::default(),
-        )
-    }
-
-    fn source(name: &str, text: &str) -> SourceFile {
-        read_source(name, text.as_bytes(), &Limits::default())
-    }
+    use crate::report::test_fixtures::{finding, report, report_with_unreadable, source};
 
     fn plain(report: &Report, sources: &[SourceFile]) -> String {
         render(report, sources, RenderOptions { color: false })
@@ -494,6 +453,13 @@ mod tests {
             out,
             "0 errors, 0 warnings, 0 infos in 1 file (2 documents)\nassumed Kubernetes version: 1.35 (default)\n"
         );
+    }
+
+    #[test]
+    fn summary_names_inputs_that_could_not_be_read() {
+        let out = plain(&report_with_unreadable(vec![]), &[]);
+        assert!(out.ends_with("(default)\ncould not read: missing.yaml\n"), "{out}");
+        assert!(!plain(&report(vec![]), &[]).contains("could not read"));
     }
 
     #[test]
