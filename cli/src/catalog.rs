@@ -1,7 +1,7 @@
 //! `dplint rules`, `dplint explain` and `dplint schema`.
 
 use anyhow::bail;
-use dplint_core::rules::{find, registry};
+use dplint_core::catalog::{find, registry};
 
 use crate::EXIT_OK;
 use crate::args::{CatalogFormat, ExplainArgs, RulesArgs, SchemaArgs, SchemaKind};
@@ -22,8 +22,8 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<u8> {
             }
             out
         }
-        CatalogFormat::Json => dplint_core::rules::catalog_json()?,
-        CatalogFormat::Markdown => dplint_core::rules::catalog_markdown(),
+        CatalogFormat::Json => dplint_core::catalog::catalog_json()?,
+        CatalogFormat::Markdown => dplint_core::catalog::catalog_markdown(),
     };
     print!("{text}");
     Ok(EXIT_OK)
@@ -39,9 +39,9 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
 
 pub fn schema(args: SchemaArgs) -> anyhow::Result<u8> {
     let schema = match args.which {
-        SchemaKind::Settings => dplint_core::settings::json_schema(),
-        SchemaKind::KubeProxy => dplint_core::model::kube_proxy::schema::json_schema(),
-        SchemaKind::Report => dplint_core::report::json::json_schema(),
+        SchemaKind::Settings => dplint_core::schemas::settings(),
+        SchemaKind::KubeProxy => dplint_core::schemas::kube_proxy(),
+        SchemaKind::Report => dplint_core::schemas::report(),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(EXIT_OK)

@@ -3,18 +3,18 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use dplint_core::input::source::SourceRole;
-use dplint_core::k8s::os::Os;
-use dplint_core::options::{Origin, RawOptions, resolve};
-use dplint_core::report::{Format, InputError, RenderOptions, render};
-use dplint_core::settings::{FailOn, Settings};
+use dplint_core::Os;
+use dplint_core::SourceRole;
+use dplint_core::{FailOn, Settings};
+use dplint_core::{Format, InputError, RenderOptions, render};
+use dplint_core::{Origin, RawOptions, resolve_options};
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let (settings, settings_name) = load_settings(&args)?;
-    let options = resolve(&raw_options(&args), Some(&settings.raw_options(&settings_name)))?;
+    let options = resolve_options(&raw_options(&args), Some(&settings.raw_options(&settings_name)))?;
 
     if let Some(jobs) = args.jobs {
         rayon::ThreadPoolBuilder::new()
@@ -47,7 +47,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
 
     let mut report = if args.per_file {
-        dplint_core::check::check_per_file(&files, &options)
+        dplint_core::check_per_file(&files, &options)
     } else {
         dplint_core::check(&files, &options)
     };

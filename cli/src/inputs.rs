@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use dplint_core::input::source::{SourceFile, read_source};
-use dplint_core::input::yaml::Limits;
+use dplint_core::Limits;
+use dplint_core::{SourceFile, read_source};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use dplint_core::settings::Settings;
+use dplint_core::Settings;
 
 pub const FILE_NAME: &str = ".dplint.yaml";
 

@@ -1,25 +1,56 @@
 //! dplint's rule engine: reads Kubernetes manifests and configuration files, finds kube-proxy
 //! and Calico dataplane settings wherever they live, and reports what would break.
 //!
-//! The crate is pure: no I/O, no threads, no async. The `dplint` CLI, the admission webhook and
-//! the WASM module all call [`check::check_inputs`] (or read inputs with
-//! [`source::read_source`] and call [`check::check`]) and render the [`report::Report`].
+//! The crate is pure: no I/O, no threads, no async. Front ends (the `dplint` CLI, the admission
+//! webhook, the WASM module) turn their flags, JS options or settings into [`RawOptions`],
+//! [`resolve_options`] them once, read inputs with [`read_source`] (or pass bytes to
+//! [`check_inputs`]), call [`check`] or [`check_per_file`], and [`render`] the [`Report`].
+//!
+//! What is re-exported here is the public API; the modules behind it are private, so the model
+//! can change without breaking callers.
 
 // Layers, lowest first; each imports only from the layers before it (`tests/layers.rs`).
-pub mod check;
-pub mod cluster;
-pub mod finding;
-pub mod input;
-pub mod k8s;
-pub mod model;
-pub mod options;
-pub mod report;
-pub mod rules;
-pub mod settings;
-pub mod target;
+mod input;
+mod k8s;
+mod model;
+mod target;
+mod cluster;
+mod finding;
+mod rules;
+mod report;
+mod options;
+mod settings;
+mod check;
 
-pub use check::{CheckOptions, Input, check, check_inputs};
+pub use check::{CheckOptions, Input, check, check_inputs, check_per_file};
+pub use cluster::ClusterSummary;
 pub use finding::{Finding, Severity};
-pub use report::Report;
+pub use input::source::{SourceFile, SourceRole, is_relevant, read_source};
+pub use input::yaml::Limits;
+pub use k8s::duration::Duration as GoDuration;
+pub use k8s::object::{IGNORE_ANNOTATION, ObjectRef};
+pub use k8s::os::Os;
+pub use k8s::version::{KernelVersion, KubeVersion};
+pub use model::calico::version::CalicoVersion;
+pub use options::{OptionError, Origin, RawOptions, resolve as resolve_options};
+pub use report::json::render as render_json;
+pub use report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, VERSION, render};
+pub use rules::RuleSelection;
+pub use settings::{FailOn, Settings, SettingsError};
 
-pub use report::VERSION;
+/// The rule catalog: every rule with its code, name, severity, category and documentation.
+pub mod catalog {
+    pub use crate::rules::{Category, Rule, RuleMeta, catalog_json, catalog_markdown, find, groups_markdown, registry};
+}
+
+/// The JSON Schemas published in `schemas/`.
+pub mod schemas {
+    /// `.dplint.yaml` (draft-07, for editors).
+    pub use crate::settings::json_schema as settings;
+
+    /// KubeProxyConfiguration `kubeproxy.config.k8s.io/v1alpha1`.
+    pub use crate::model::kube_proxy::schema::json_schema as kube_proxy;
+
+    /// The JSON report (`dplint check --format json`).
+    pub use crate::report::json::json_schema as report;
+}

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dplint_core::model::calico::version::CalicoVersion;
+use dplint_core::CalicoVersion;
 use dplint_core::{CheckOptions, Input, Report, check_inputs};
 
 struct Step {

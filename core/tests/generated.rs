@@ -29,7 +29,7 @@ fn assert_current(relative: &str, generated: &str) {
 
 #[test]
 fn rule_catalog_is_current() {
-    assert_current("docs/rules.md", &dplint_core::rules::catalog_markdown());
+    assert_current("docs/rules.md", &dplint_core::catalog::catalog_markdown());
 }
 
 /// The README's rule table, between these markers; the rest of the README is written by hand.
@@ -50,7 +50,7 @@ fn readme_rule_table_is_current() {
     let spliced = format!(
         "{}{}{}",
         &readme[..start],
-        dplint_core::rules::groups_markdown(),
+        dplint_core::catalog::groups_markdown(),
         &readme[end..]
     );
     assert_current("README.md", &spliced);
@@ -60,7 +60,7 @@ fn readme_rule_table_is_current() {
 fn settings_schema_is_current() {
     assert_current(
         "schemas/dplint-settings.schema.json",
-        &pretty(&dplint_core::settings::json_schema()),
+        &pretty(&dplint_core::schemas::settings()),
     );
 }
 
@@ -68,7 +68,7 @@ fn settings_schema_is_current() {
 fn kube_proxy_schema_is_current() {
     assert_current(
         "schemas/kubeproxyconfiguration-v1alpha1.schema.json",
-        &pretty(&dplint_core::model::kube_proxy::schema::json_schema()),
+        &pretty(&dplint_core::schemas::kube_proxy()),
     );
 }
 
@@ -76,6 +76,6 @@ fn kube_proxy_schema_is_current() {
 fn report_schema_is_current() {
     assert_current(
         "schemas/dplint-report.schema.json",
-        &pretty(&dplint_core::report::json::json_schema()),
+        &pretty(&dplint_core::schemas::report()),
     );
 }

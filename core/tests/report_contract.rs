@@ -27,7 +27,7 @@ struct Property {
 
 /// The objects of the schema (the root is `Report`) with their properties.
 fn schema_objects() -> BTreeMap<String, BTreeMap<String, Property>> {
-    let schema = dplint_core::report::json::json_schema();
+    let schema = dplint_core::schemas::report();
     let mut objects = BTreeMap::new();
     objects.insert("Report".to_string(), schema_properties(&schema, &schema));
     for (name, definition) in schema["definitions"].as_object().expect("the schema has definitions") {
@@ -225,7 +225,7 @@ fn typescript_types_match_the_report_schema() {
         problems.join("\n")
     );
 
-    let schema = dplint_core::report::json::json_schema();
+    let schema = dplint_core::schemas::report();
     let severities: BTreeSet<String> = schema["definitions"]["Severity"]["enum"]
         .as_array()
         .expect("Severity is an enum")

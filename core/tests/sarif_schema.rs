@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use dplint_core::finding::{Finding, Severity};
-use dplint_core::k8s::object::ObjectRef;
-use dplint_core::report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, render};
+use dplint_core::ObjectRef;
 use dplint_core::{CheckOptions, Input, check_inputs};
+use dplint_core::{Finding, Severity};
+use dplint_core::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, render};
 use serde_json::Value;
 
 fn schema_path() -> PathBuf {
@@ -41,7 +41,7 @@ fn errors(validator: &jsonschema::Validator, log: &Value) -> Vec<String> {
         .collect()
 }
 
-fn checked_report() -> (Report, Vec<dplint_core::input::source::SourceFile>) {
+fn checked_report() -> (Report, Vec<dplint_core::SourceFile>) {
     let kube_proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmdoe: nftables\nmode: ipvs\nmode: iptables\nipvs:\n  ExcludeCIDRs: [\"10.0.0.0/8\"]\n";
     let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    föö: bär\n";
     let inputs = [
@@ -65,7 +65,7 @@ fn checked_report() -> (Report, Vec<dplint_core::input::source::SourceFile>) {
     let report = check_inputs(&inputs, &CheckOptions::default());
     let files = inputs
         .iter()
-        .map(|i| dplint_core::input::source::read_source(i.name, i.bytes, &Default::default()))
+        .map(|i| dplint_core::read_source(i.name, i.bytes, &Default::default()))
         .collect();
     (report, files)
 }
@@ -145,7 +145,7 @@ fn sarif_with_unknown_and_odd_positions_validates() {
             ..Summary::default()
         },
         target,
-        dplint_core::cluster::ClusterSummary::default(),
+        dplint_core::ClusterSummary::default(),
     );
     let text = render(Format::Sarif, &report, &[], RenderOptions::default());
     let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");

@@ -25,8 +25,8 @@
 
 use std::collections::BTreeSet;
 
-use dplint_core::k8s::os::Os;
-use dplint_core::k8s::version::KubeVersion;
+use dplint_core::KubeVersion;
+use dplint_core::Os;
 use dplint_core::{CheckOptions, Input, check_inputs};
 use serde_json::{Value, json};
 

@@ -10,8 +10,8 @@
 
 #![no_main]
 
-use dplint_core::report::{Format, RenderOptions, render};
-use dplint_core::input::source::read_source;
+use dplint_core::{Format, RenderOptions, render};
+use dplint_core::read_source;
 use dplint_core::{CheckOptions, check};
 use libfuzzer_sys::fuzz_target;
 

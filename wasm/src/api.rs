@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use dplint_core::input::source::{SourceFile, SourceRole, read_source};
-use dplint_core::input::yaml::Limits;
-use dplint_core::k8s::os::Os;
-use dplint_core::options::{Origin, RawOptions};
-use dplint_core::report::{Format, RenderOptions, render};
-use dplint_core::settings::{FailOn, Settings};
+use dplint_core::Limits;
+use dplint_core::Os;
 use dplint_core::{CheckOptions, Severity};
+use dplint_core::{FailOn, Settings};
+use dplint_core::{Format, RenderOptions, render};
+use dplint_core::{Origin, RawOptions};
+use dplint_core::{SourceFile, SourceRole, read_source};
 use serde::Deserialize;
 
 /// Largest input file the module accepts.
@@ -159,7 +159,7 @@ pub fn resolve(options: &JsOptions) -> Result<(CheckOptions, Format, FailOn, boo
     };
     let name = options.settings_name.as_deref().unwrap_or(".dplint.yaml");
     let layer = settings.as_ref().map(|s| s.raw_options(name));
-    let check = dplint_core::options::resolve(&raw, layer.as_ref()).map_err(|e| e.to_string())?;
+    let check = dplint_core::resolve_options(&raw, layer.as_ref()).map_err(|e| e.to_string())?;
     let mut fail_on = settings.and_then(|s| s.fail_on);
     let format = match &options.format {
         None => Format::Json,
@@ -259,11 +259,11 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
     let (check_options, format, fail_on, color) = resolve(&options)?;
     let files = read_files(files_json, data, &check_options.limits)?;
     let report = if options.per_file.unwrap_or(false) {
-        dplint_core::check::check_per_file(&files, &check_options)
+        dplint_core::check_per_file(&files, &check_options)
     } else {
         dplint_core::check(&files, &check_options)
     };
-    let report_json = dplint_core::report::json::render(&report);
+    let report_json = dplint_core::render_json(&report);
     let output = match format {
         Format::Json => report_json.clone(),
         other => render(other, &report, &files, RenderOptions { color }),
@@ -278,11 +278,11 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
 
 /// The rule catalog as JSON: the entries `dplint rules --format json` prints.
 pub fn rules() -> Result<String, String> {
-    dplint_core::rules::catalog_json().map_err(|e| e.to_string())
+    dplint_core::catalog::catalog_json().map_err(|e| e.to_string())
 }
 
-fn find(code_or_name: &str) -> Result<&'static dplint_core::rules::RuleMeta, String> {
-    dplint_core::rules::find(code_or_name.trim())
+fn find(code_or_name: &str) -> Result<&'static dplint_core::catalog::RuleMeta, String> {
+    dplint_core::catalog::find(code_or_name.trim())
         .map(|rule| rule.meta())
         .ok_or_else(|| format!("no rule {code_or_name:?}; rules() lists them"))
 }
@@ -316,7 +316,7 @@ mod tests {
     fn report_is_the_cli_json() {
         let (list, data) = files(&[("cm.yaml", IPVS)]);
         let out = check(&list, &data, "{}").unwrap();
-        let expected = dplint_core::report::json::render(&dplint_core::check_inputs(
+        let expected = dplint_core::render_json(&dplint_core::check_inputs(
             &[dplint_core::Input {
                 name: "cm.yaml",
                 bytes: IPVS.as_bytes(),
@@ -451,7 +451,7 @@ mod tests {
     #[test]
     fn rules_and_explain() {
         let all: Vec<serde_json::Value> = serde_json::from_str(&rules().unwrap()).unwrap();
-        assert_eq!(all.len(), dplint_core::rules::registry().len());
+        assert_eq!(all.len(), dplint_core::catalog::registry().len());
         let one: serde_json::Value = serde_json::from_str(&explain("ipvs-mode-deprecated").unwrap()).unwrap();
         assert_eq!(one["code"], "KP201");
         assert!(one["documentation"].as_str().unwrap().contains("## Fix"));

@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dplint_core::input::source::SourceFile;
-use dplint_core::k8s::os::Os;
-use dplint_core::options::Origin;
+use dplint_core::Origin;
+use dplint_core::Os;
+use dplint_core::SourceFile;
 use dplint_core::{CheckOptions, Finding};
 use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};

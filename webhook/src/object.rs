@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use dplint_core::input::source::{SourceFile, read_source};
-use dplint_core::input::yaml::Limits;
-use dplint_core::k8s::object::IGNORE_ANNOTATION;
+use dplint_core::IGNORE_ANNOTATION;
+use dplint_core::Limits;
+use dplint_core::{SourceFile, read_source};
 use serde_json::Value;
 
 /// kubectl's copy of the last applied manifest: it may disagree with the object (it is not what
@@ -76,7 +76,7 @@ impl fmt::Display for ObjectKey {
 pub struct Prepared {
     pub key: ObjectKey,
     pub resource_version: Option<String>,
-    /// Whether the text may concern a rule at all (see `dplint_core::input::source::is_relevant`).
+    /// Whether the text may concern a rule at all (see `dplint_core::is_relevant`).
     pub relevant: bool,
     /// `dplint.io/ignore: "*"` (or `all`): the object is exempt from the webhook.
     pub exempt: bool,
@@ -111,7 +111,7 @@ impl Prepared {
             .and_then(Value::as_str)
             .map(str::to_string);
         let text = value.to_string();
-        let relevant = dplint_core::input::source::is_relevant(&text);
+        let relevant = dplint_core::is_relevant(&text);
         Some(Prepared {
             key: ObjectKey { kind, namespace, name },
             resource_version,

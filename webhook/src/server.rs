@@ -297,7 +297,7 @@ fn too_large(limit: usize) -> Rejection {
 /// A `?timeout=` value (Go's `time.Duration` text, as kube-apiserver sends it) when it is a
 /// positive duration.
 fn positive_go_duration(text: &str) -> Option<Duration> {
-    let parsed = dplint_core::k8s::duration::Duration::parse(text).ok()?;
+    let parsed = dplint_core::GoDuration::parse(text).ok()?;
     let nanos = u64::try_from(parsed.nanos).ok().filter(|n| *n > 0)?;
     Some(Duration::from_nanos(nanos))
 }

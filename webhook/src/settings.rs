@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use dplint_core::CheckOptions;
-use dplint_core::options::{Origin, RawOptions, resolve};
-use dplint_core::settings::Settings;
+use dplint_core::Settings;
+use dplint_core::{Origin, RawOptions, resolve_options};
 
 use crate::error::Error;
 use crate::metrics::Metrics;
@@ -37,7 +37,7 @@ impl Fallbacks {
             calico_version_fallback: calico.map(|v| (v.to_string(), Origin::Flag("--calico-version"))),
             ..RawOptions::default()
         };
-        resolve(&raw, None).map_err(|e| Error::Invalid(e.to_string()))?;
+        resolve_options(&raw, None).map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(Fallbacks { raw })
     }
 }
@@ -107,8 +107,8 @@ fn read(path: &Path) -> Result<Settings, Error> {
 /// version, the flags only fill in for a cluster that does not tell.
 fn build(settings: &Settings, path: Option<&Path>, fallbacks: &Fallbacks, generation: u64) -> Result<Loaded, Error> {
     let name = path.map_or_else(|| ".dplint.yaml".to_string(), |p| p.display().to_string());
-    let options =
-        resolve(&fallbacks.raw, Some(&settings.raw_options(&name))).map_err(|e| Error::Invalid(e.to_string()))?;
+    let options = resolve_options(&fallbacks.raw, Some(&settings.raw_options(&name)))
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     Ok(Loaded {
         generation,
         pins_kubernetes: options.kubernetes_version.is_some(),
@@ -133,7 +133,7 @@ pub fn spawn_reloader(store: Arc<SettingsStore>, interval: Duration, metrics: Ar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dplint_core::k8s::version::KubeVersion;
+    use dplint_core::KubeVersion;
 
     /// A policy file in a directory of its own.
     fn policy(name: &str, text: &str) -> PathBuf {

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use dplint_core::input::source::SourceFile;
-use dplint_core::input::yaml::Limits;
-use dplint_core::k8s::version::{KernelVersion, KubeVersion};
+use dplint_core::Limits;
+use dplint_core::SourceFile;
+use dplint_core::{KernelVersion, KubeVersion};
 
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
@@ -294,7 +294,7 @@ fn windows_node_object(name: &str, limits: &Limits) -> CachedObject {
         namespace: None,
         name: name.to_string(),
     };
-    let file = dplint_core::input::source::read_source(&key.to_string(), text.as_bytes(), limits);
+    let file = dplint_core::read_source(&key.to_string(), text.as_bytes(), limits);
     CachedObject {
         key,
         resource_version: None,

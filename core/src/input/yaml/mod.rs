@@ -7,5 +7,5 @@ pub mod resolve;
 pub mod split;
 
 pub use limits::Limits;
-pub use load::{LoadError, load_documents, validate_syntax};
-pub use node::{Document, Node, NodeId, NodeKind, NodeRef, Scalar, ScalarStyle};
+pub use load::{load_documents, validate_syntax};
+pub use node::{Document, NodeRef, ScalarStyle};
