@@ -2,11 +2,14 @@
 //! node OS and node kernels. Resolved once per check, from the options first, then the versions
 //! the inputs state, then the fallbacks and defaults.
 
+use serde::Serialize;
+
 use crate::k8s::os::Os;
 use crate::k8s::version::{KernelVersion, KubeVersion};
 use crate::model::calico::model::StatedCalicoVersion;
 use crate::model::calico::version::CalicoVersion;
 use crate::model::discover::StatedVersion;
+use crate::model::kube_proxy::lifecycle::{IPVS_REMOVED, NFTABLES_ALPHA};
 
 /// The cluster the configuration is checked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,5 +82,49 @@ impl Target {
             calico,
             calico_source,
         }
+    }
+}
+
+/// The versions a check can be for, oldest first, and the defaults: what version pickers offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KnownVersions {
+    /// From the first release with the nftables mode to the one that removes ipvs.
+    pub kubernetes: Vec<String>,
+    /// From [`CalicoVersion::OLDEST_LISTED`] to the newest release dplint knows.
+    pub calico: Vec<String>,
+    pub default_kubernetes: String,
+    pub default_calico: String,
+}
+
+/// The versions a check can be for.
+pub fn known_versions() -> KnownVersions {
+    let kubernetes = (NFTABLES_ALPHA.minor..=IPVS_REMOVED.minor)
+        .map(|minor| KubeVersion::new(1, minor).to_string())
+        .collect();
+    let calico = (CalicoVersion::OLDEST_LISTED.minor..=CalicoVersion::NEWEST_KNOWN.minor)
+        .map(|minor| CalicoVersion::new(3, minor).to_string())
+        .collect();
+    KnownVersions {
+        kubernetes,
+        calico,
+        default_kubernetes: KubeVersion::DEFAULT.to_string(),
+        default_calico: CalicoVersion::NEWEST_KNOWN.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_versions_span_the_ipvs_lifecycle() {
+        let known = known_versions();
+        assert_eq!(known.kubernetes.first().map(String::as_str), Some("1.29"));
+        assert_eq!(known.kubernetes.last().map(String::as_str), Some("1.43"));
+        assert_eq!(known.kubernetes.len(), 15);
+        assert!(known.kubernetes.contains(&known.default_kubernetes));
+        assert_eq!(known.calico.first().map(String::as_str), Some("3.26"));
+        assert_eq!(known.calico.last(), Some(&known.default_calico));
     }
 }

@@ -101,6 +101,10 @@ export function makeApi(bindings, ready = () => {}) {
       ready();
       return bindings.version();
     },
+    versions: () => {
+      ready();
+      return JSON.parse(guard(() => bindings.versionsJson()));
+    },
     parseSettings: (text) => {
       ready();
       if (typeof text !== 'string') throw new TypeError('parseSettings: text must be a string');

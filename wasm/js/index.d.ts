@@ -183,6 +183,14 @@ export function explain(codeOrName: string): RuleInfo;
 export function explainText(codeOrName: string): string;
 /** The version of dplint. */
 export function version(): string;
+/** The Kubernetes and Calico versions a check can be for (oldest first), and the defaults. */
+export interface KnownVersions {
+  kubernetes: string[];
+  calico: string[];
+  defaultKubernetes: string;
+  defaultCalico: string;
+}
+export function versions(): KnownVersions;
 /** Reads a `.dplint.yaml`; throws with the offending key when it is invalid. */
 export function parseSettings(text: string): Record<string, unknown>;
 /** Loads the module (web: fetches `dplint_wasm_bg.wasm` next to the script unless given). */

@@ -70,6 +70,12 @@ pub fn explain_text(code_or_name: &str) -> Result<String, JsError> {
     api::explain_text(code_or_name).map_err(|e| JsError::new(&e))
 }
 
+/// The Kubernetes and Calico versions a check can be for, and the defaults, as JSON.
+#[wasm_bindgen(js_name = versionsJson)]
+pub fn versions_json() -> Result<String, JsError> {
+    serde_json::to_string(&dplint_core::known_versions()).map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// The version of dplint.
 #[wasm_bindgen]
 pub fn version() -> String {

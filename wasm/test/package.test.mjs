@@ -196,3 +196,15 @@ test('bin: directories, hidden entries, stdin, settings and exit codes', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('versions() offers what a check accepts, from the module', () => {
+  const known = dplint.versions();
+  assert.equal(known.kubernetes[0], '1.29');
+  assert.equal(known.kubernetes.at(-1), '1.43');
+  assert.ok(known.kubernetes.includes(known.defaultKubernetes));
+  assert.equal(known.calico.at(-1), known.defaultCalico);
+  const files = [{ name: 'cm.yaml', content: IPVS_CONFIGMAP }];
+  for (const v of known.kubernetes) assert.equal(dplint.check(files, { kubernetesVersion: v }).target.kubernetesVersion, v);
+  for (const v of known.calico) assert.equal(dplint.check(files, { calicoVersion: v }).target.calicoVersion, v);
+  assert.equal(dplint.check(files).target.kubernetesVersion, known.defaultKubernetes);
+});

@@ -1,9 +1,9 @@
 // The browser checker: dplint's engine (WebAssembly) over pasted or dropped manifests.
 // Nothing is sent anywhere: the page loads its script, style and module, then works offline.
-import { init, check, explain, version } from './dplint/web.js';
+import { init, check, explain, version, versions } from './dplint/web.js';
 
-const KUBERNETES_VERSIONS = ['1.29', '1.30', '1.31', '1.32', '1.33', '1.34', '1.35', '1.36', '1.37', '1.38', '1.39', '1.40', '1.41', '1.42', '1.43'];
-const CALICO_VERSIONS = ['3.26', '3.27', '3.28', '3.29', '3.30', '3.31', '3.32'];
+// The versions the selects offer come from the module once it is loaded (`versions()`).
+const known = { kubernetes: [], calico: [] };
 const MANIFEST_EXTENSIONS = ['yaml', 'yml', 'json'];
 const SEVERITIES = [
   ['error', 'Errors'],
@@ -535,8 +535,8 @@ function loadFromHash() {
     const files = (payload.f ?? []).filter((f) => Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string');
     if (files.length === 0) return false;
     state.files = files.map(([name, text]) => ({ name, text }));
-    if (KUBERNETES_VERSIONS.includes(payload.k)) kubeSelect.value = payload.k;
-    if (CALICO_VERSIONS.includes(payload.c)) calicoSelect.value = payload.c;
+    if (known.kubernetes.includes(payload.k)) kubeSelect.value = payload.k;
+    if (known.calico.includes(payload.c)) calicoSelect.value = payload.c;
     selectFile(0);
     return true;
   } catch {
@@ -559,8 +559,6 @@ function fillSelect(select, versions, autoLabel) {
   for (const v of versions) select.append(el('option', { value: v }, v));
 }
 
-fillSelect(kubeSelect, KUBERNETES_VERSIONS, 'From the input (else 1.35)');
-fillSelect(calicoSelect, CALICO_VERSIONS, 'From the input (else newest)');
 kubeSelect.addEventListener('change', () => scheduleCheck(0));
 calicoSelect.addEventListener('change', () => scheduleCheck(0));
 input.addEventListener('input', onInput);
@@ -615,6 +613,9 @@ init()
     state.ready = true;
     window.__dplintTiming.wasmReady = performance.now();
     $('version').textContent = version();
+    Object.assign(known, versions());
+    fillSelect(kubeSelect, known.kubernetes, `From the input (else ${known.defaultKubernetes})`);
+    fillSelect(calicoSelect, known.calico, 'From the input (else newest)');
     document.body.dataset.state = 'ready';
     setStatus('Ready. Paste manifests or drop files to check them.');
     loadFromHash();

@@ -22,6 +22,10 @@ impl CalicoVersion {
     /// The newest Calico release whose behaviour dplint knows; the default target.
     pub const NEWEST_KNOWN: CalicoVersion = CalicoVersion::new(3, 32);
 
+    /// The oldest release version pickers offer (the browser checker's select): three releases
+    /// before the nftables dataplane, so clusters that still have the whole move ahead are covered.
+    pub const OLDEST_LISTED: CalicoVersion = CalicoVersion::new(3, 26);
+
     /// Parses `3.31`, `v3.31.2`, an image tag such as `v3.30.0-0.dev`.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim().trim_start_matches(['v', 'V']);
