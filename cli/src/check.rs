@@ -8,6 +8,7 @@ use dplint_core::SourceRole;
 use dplint_core::{FailOn, Settings};
 use dplint_core::{Format, InputError, RenderOptions, render};
 use dplint_core::{Origin, RawOptions, resolve_options};
+use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
@@ -47,7 +48,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
 
     let mut report = if args.per_file {
-        dplint_core::check_per_file(&files, &options)
+        // Each file is its own cluster, so the files are checked on all cores.
+        let reports: Vec<_> = files
+            .par_iter()
+            .map(|file| dplint_core::check(std::slice::from_ref(file), &options))
+            .collect();
+        dplint_core::merge_file_reports(reports, &options)
     } else {
         dplint_core::check(&files, &options)
     };

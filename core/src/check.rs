@@ -110,9 +110,15 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
 /// Checks every file as its own cluster (`--per-file`) and merges the reports. The merged
 /// report's cluster picture is that of no input: a per-file run has none for the run as a whole.
 pub fn check_per_file(files: &[SourceFile], options: &CheckOptions) -> Report {
+    let reports = files.iter().map(|file| check(std::slice::from_ref(file), options));
+    merge_file_reports(reports, options)
+}
+
+/// Merges the reports of files checked one by one with [`check`] (front ends with threads check
+/// the files in parallel, then merge here), in report order.
+pub fn merge_file_reports(reports: impl IntoIterator<Item = Report>, options: &CheckOptions) -> Report {
     let mut merged = check(&[], options);
-    for file in files {
-        let report = check(std::slice::from_ref(file), options);
+    for report in reports {
         merged.findings.extend(report.findings);
         merged.summary.files += report.summary.files;
         merged.summary.documents += report.summary.documents;

@@ -22,7 +22,7 @@ mod options;
 mod settings;
 mod check;
 
-pub use check::{CheckOptions, Input, check, check_inputs, check_per_file};
+pub use check::{CheckOptions, Input, check, check_inputs, check_per_file, merge_file_reports};
 pub use cluster::ClusterSummary;
 pub use finding::{Finding, Severity};
 pub use input::source::{SourceFile, SourceRole, is_relevant, read_source};

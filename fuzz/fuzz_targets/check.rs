@@ -10,9 +10,7 @@
 
 #![no_main]
 
-use dplint_core::{Format, RenderOptions, render};
-use dplint_core::read_source;
-use dplint_core::{CheckOptions, check};
+use dplint_core::{CheckOptions, Format, RenderOptions, check, read_source, render};
 use libfuzzer_sys::fuzz_target;
 
 const CHEAP_FORMATS: [Format; 3] = [Format::Text, Format::Json, Format::Github];
