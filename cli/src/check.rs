@@ -3,11 +3,9 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use dplint_core::Os;
-use dplint_core::SourceRole;
-use dplint_core::{FailOn, Settings};
-use dplint_core::{Format, InputError, RenderOptions, render};
-use dplint_core::{Origin, RawOptions, resolve_options};
+use dplint_core::{
+    FailOn, Format, InputError, Origin, Os, RawOptions, RenderOptions, Settings, SourceRole, render, resolve_options,
+};
 use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};

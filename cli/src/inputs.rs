@@ -3,8 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use dplint_core::Limits;
-use dplint_core::{SourceFile, read_source};
+use dplint_core::{Limits, SourceFile, read_source};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 

@@ -12,8 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dplint_core::CalicoVersion;
-use dplint_core::{CheckOptions, Input, Report, check_inputs};
+use dplint_core::{CalicoVersion, CheckOptions, Input, Report, check_inputs};
 
 struct Step {
     /// `<path>/<step>` under `tests/bundles`.

@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use dplint_core::ObjectRef;
-use dplint_core::{CheckOptions, Input, check_inputs};
-use dplint_core::{Finding, Severity};
-use dplint_core::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, render};
+use dplint_core::{
+    CheckOptions, Finding, Format, Input, InputError, ObjectRef, RenderOptions, Report, Severity, Summary, TargetInfo,
+    check_inputs, render,
+};
 use serde_json::Value;
 
 fn schema_path() -> PathBuf {

@@ -25,9 +25,7 @@
 
 use std::collections::BTreeSet;
 
-use dplint_core::KubeVersion;
-use dplint_core::Os;
-use dplint_core::{CheckOptions, Input, check_inputs};
+use dplint_core::{CheckOptions, Input, KubeVersion, Os, check_inputs};
 use serde_json::{Value, json};
 
 struct Case {

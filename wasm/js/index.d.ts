@@ -42,6 +42,8 @@ export interface CheckOptions {
   limits?: Limits;
   /** Check each file on its own (the CLI's `--per-file`). */
   perFile?: boolean;
+  /** Inputs the caller could not read; reported in `errors` and in every format. */
+  inputErrors?: InputError[];
   /** ANSI colours in the text format. */
   color?: boolean;
   /** The text of a `.dplint.yaml`; the other options win over it. */

@@ -4,13 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use dplint_core::Limits;
-use dplint_core::Os;
-use dplint_core::{CheckOptions, Severity};
-use dplint_core::{FailOn, Settings};
-use dplint_core::{Format, RenderOptions, render};
-use dplint_core::{Origin, RawOptions};
-use dplint_core::{SourceFile, SourceRole, read_source};
+use dplint_core::{
+    CheckOptions, FailOn, Format, InputError, Limits, Origin, Os, RawOptions, RenderOptions, Settings, Severity,
+    SourceFile, SourceRole, read_source, render,
+};
 use serde::Deserialize;
 
 /// Largest input file the module accepts.
@@ -34,6 +31,9 @@ pub struct JsOptions {
     pub limits: Option<Limits>,
     /// Check each file on its own (the CLI's `--per-file`).
     pub per_file: Option<bool>,
+    /// Inputs the caller could not read (the `dplint-wasm` command's missing files), reported
+    /// in every format as the CLI reports its own.
+    pub input_errors: Option<Vec<InputError>>,
     /// ANSI colours in the text format.
     pub color: Option<bool>,
     /// The text of a `.dplint.yaml`; explicit options win over it.
@@ -258,11 +258,12 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
     let options = parse_options(options_json)?;
     let (check_options, format, fail_on, color) = resolve(&options)?;
     let files = read_files(files_json, data, &check_options.limits)?;
-    let report = if options.per_file.unwrap_or(false) {
+    let mut report = if options.per_file.unwrap_or(false) {
         dplint_core::check_per_file(&files, &check_options)
     } else {
         dplint_core::check(&files, &check_options)
     };
+    report.errors = options.input_errors.clone().unwrap_or_default();
     let report_json = dplint_core::render_json(&report);
     let output = match format {
         Format::Json => report_json.clone(),

@@ -11,10 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dplint_core::Origin;
-use dplint_core::Os;
-use dplint_core::SourceFile;
-use dplint_core::{CheckOptions, Finding};
+use dplint_core::{CheckOptions, Finding, Origin, Os, SourceFile};
 use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde::Deserialize;

@@ -3,9 +3,7 @@
 
 use std::fmt;
 
-use dplint_core::IGNORE_ANNOTATION;
-use dplint_core::Limits;
-use dplint_core::{SourceFile, read_source};
+use dplint_core::{IGNORE_ANNOTATION, Limits, SourceFile, read_source};
 use serde_json::Value;
 
 /// kubectl's copy of the last applied manifest: it may disagree with the object (it is not what

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use dplint_core::CheckOptions;
-use dplint_core::Settings;
-use dplint_core::{Origin, RawOptions, resolve_options};
+use dplint_core::{CheckOptions, Origin, RawOptions, Settings, resolve_options};
 
 use crate::error::Error;
 use crate::metrics::Metrics;

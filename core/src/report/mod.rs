@@ -9,7 +9,7 @@ mod test_fixtures;
 pub mod text;
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 use crate::input::source::SourceFile;
@@ -85,7 +85,7 @@ pub struct Report {
 }
 
 /// An input that could not be read (a missing file, a directory that cannot be listed).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct InputError {
     /// The input as it was named or found.
     pub file: String,

@@ -345,6 +345,7 @@ function check(argv) {
     else unreadable.push(error);
   }
 
+  if (unreadable.length > 0) options.inputErrors = unreadable.map((u) => ({ file: u.name, message: u.reason }));
   let result;
   try {
     result = run(files, options);

@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use dplint_core::Limits;
-use dplint_core::SourceFile;
-use dplint_core::{KernelVersion, KubeVersion};
+use dplint_core::{KernelVersion, KubeVersion, Limits, SourceFile};
 
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
