@@ -41,6 +41,23 @@ fn errors(validator: &jsonschema::Validator, log: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The report as SARIF, parsed, after asserting that it validates against the schema.
+fn valid_sarif(
+    validator: &jsonschema::Validator,
+    report: &Report,
+    files: &[dplint_core::SourceFile],
+) -> (Value, String) {
+    let text = render(Format::Sarif, report, files, RenderOptions::default());
+    let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
+    let problems = errors(validator, &log);
+    assert!(
+        problems.is_empty(),
+        "SARIF output does not validate:\n{}\n{text}",
+        problems.join("\n")
+    );
+    (log, text)
+}
+
 fn checked_report() -> (Report, Vec<dplint_core::SourceFile>) {
     let kube_proxy = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmdoe: nftables\nmode: ipvs\nmode: iptables\nipvs:\n  ExcludeCIDRs: [\"10.0.0.0/8\"]\n";
     let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    föö: bär\n";
@@ -107,14 +124,7 @@ fn sarif_of_a_real_check_validates() {
     let codes: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.code).collect();
     assert!(codes.len() >= 2, "expected findings of several rules, got {codes:?}");
 
-    let text = render(Format::Sarif, &report, &files, RenderOptions::default());
-    let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
-    let problems = errors(&validator, &log);
-    assert!(
-        problems.is_empty(),
-        "SARIF output does not validate:\n{}\n{text}",
-        problems.join("\n")
-    );
+    let (log, text) = valid_sarif(&validator, &report, &files);
     assert_eq!(
         log["runs"][0]["results"].as_array().map(Vec::len),
         Some(report.findings.len())
@@ -147,14 +157,7 @@ fn sarif_with_unknown_and_odd_positions_validates() {
         target,
         dplint_core::ClusterSummary::default(),
     );
-    let text = render(Format::Sarif, &report, &[], RenderOptions::default());
-    let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
-    let problems = errors(&validator, &log);
-    assert!(
-        problems.is_empty(),
-        "SARIF output does not validate:\n{}\n{text}",
-        problems.join("\n")
-    );
+    let (log, text) = valid_sarif(&validator, &report, &[]);
     assert!(artifact_uris_are_references(&log), "{text}");
 }
 
@@ -173,14 +176,7 @@ fn sarif_with_unreadable_inputs_validates() {
             message: message.to_string(),
         });
     }
-    let text = render(Format::Sarif, &report, &files, RenderOptions::default());
-    let log: Value = serde_json::from_str(&text).expect("SARIF output is JSON");
-    let problems = errors(&validator, &log);
-    assert!(
-        problems.is_empty(),
-        "SARIF output does not validate:\n{}\n{text}",
-        problems.join("\n")
-    );
+    let (log, _) = valid_sarif(&validator, &report, &files);
     let invocation = &log["runs"][0]["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], false);
     let uris: Vec<&str> = invocation["toolExecutionNotifications"]
