@@ -5,6 +5,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::fix::Fix;
 use crate::k8s::object::ObjectRef;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -78,6 +79,8 @@ pub struct Finding {
     pub exact: bool,
     /// Documentation of the rule.
     pub url: String,
+    /// The edits that make the finding go away, when the rule knows them.
+    pub fix: Option<Fix>,
 }
 
 impl Finding {

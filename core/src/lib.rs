@@ -11,6 +11,7 @@
 
 // Layers, lowest first; each imports only from the layers before it (`tests/layers.rs`).
 mod input;
+mod fix;
 mod k8s;
 mod model;
 mod target;
@@ -21,10 +22,15 @@ mod report;
 mod options;
 mod settings;
 mod check;
+mod fixer;
 
 pub use check::{CheckOptions, Input, check, check_inputs, check_per_file, merge_file_reports};
 pub use cluster::ClusterSummary;
 pub use finding::{Finding, Severity};
+pub use fix::{
+    AppliedFixes, Applicability, Edit, Fix, FixAvailability, SkipReason, SkippedFix, apply_fixes, unified_diff,
+};
+pub use fixer::{AppliedFix, FixInput, FixNotice, FixOptions, FixOutcome, FixedFile, fix_inputs};
 pub use input::source::{SourceFile, SourceRole, is_relevant, read_source};
 pub use input::yaml::Limits;
 pub use k8s::duration::Duration as GoDuration;

@@ -30,6 +30,7 @@ fn rank(module: &[String]) -> Option<u32> {
     let second = module.get(1).map(String::as_str);
     Some(match (first, second) {
         (Some("input"), _) => 10,
+        (Some("fix"), _) => 15,
         (Some("k8s"), _) => 20,
         (Some("model"), Some("kube_proxy")) => 30,
         (Some("model"), Some("installers")) => 31,
@@ -42,6 +43,7 @@ fn rank(module: &[String]) -> Option<u32> {
         (Some("rules"), _) => 70,
         (Some("report"), _) => 80,
         (Some("settings" | "options" | "check"), _) => 90,
+        (Some("fixer"), _) => 95,
         (None, _) => 100,
         _ => return None,
     })

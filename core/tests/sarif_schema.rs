@@ -109,6 +109,7 @@ fn synthetic(severity: Severity, line: u32, column: u32, end_line: u32, end_colu
         container: Some("kube-proxy".to_string()),
         exact: false,
         url: "https://github.com/dplint/dplint/blob/main/docs/rules.md#kp001".to_string(),
+        fix: None,
     }
 }
 
@@ -130,6 +131,46 @@ fn sarif_of_a_real_check_validates() {
         Some(report.findings.len())
     );
     assert!(artifact_uris_are_references(&log), "{text}");
+}
+
+#[test]
+fn sarif_fixes_validate_and_carry_the_same_edits_as_the_json() {
+    let Some(validator) = validator() else { return };
+    let config_map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipvs\n";
+    let inputs = [Input {
+        name: "my dir/kube-proxy.yaml",
+        bytes: config_map.as_bytes(),
+    }];
+    let report = check_inputs(&inputs, &CheckOptions::default());
+    let files: Vec<_> = inputs
+        .iter()
+        .map(|i| dplint_core::read_source(i.name, i.bytes, &Default::default()))
+        .collect();
+    let fixed: Vec<&Finding> = report.findings.iter().filter(|f| f.fix.is_some()).collect();
+    assert!(!fixed.is_empty(), "expected a fix, got {:#?}", report.findings);
+    let (log, text) = valid_sarif(&validator, &report, &files);
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    for (finding, result) in report.findings.iter().zip(results) {
+        let Some(fix) = &finding.fix else {
+            assert!(result.get("fixes").is_none(), "{text}");
+            continue;
+        };
+        let sarif_fix = &result["fixes"][0];
+        assert_eq!(sarif_fix["description"]["text"], fix.title.as_str());
+        assert_eq!(sarif_fix["properties"]["applicability"], fix.applicability.as_str());
+        let change = &sarif_fix["artifactChanges"][0];
+        assert_eq!(change["artifactLocation"]["uri"], "my%20dir/kube-proxy.yaml");
+        let replacements = change["replacements"].as_array().expect("replacements");
+        assert_eq!(replacements.len(), fix.edits.len());
+        for (edit, replacement) in fix.edits.iter().zip(replacements) {
+            let region = &replacement["deletedRegion"];
+            assert_eq!(region["startLine"], edit.line);
+            assert_eq!(region["startColumn"], edit.column);
+            assert_eq!(region["endLine"], edit.end_line);
+            assert_eq!(region["endColumn"], edit.end_column);
+            assert_eq!(replacement["insertedContent"]["text"], edit.content.as_str());
+        }
+    }
 }
 
 #[test]

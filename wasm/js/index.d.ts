@@ -85,6 +85,29 @@ export interface Finding {
   container: string | null;
   exact: boolean;
   url: string;
+  /** The edits that make the finding go away, when the rule knows them. */
+  fix: Fix | null;
+}
+
+/** `safe` fixes keep the meaning of what was written; `unsafe` ones change behaviour. */
+export type Applicability = 'safe' | 'unsafe';
+
+export interface Fix {
+  title: string;
+  applicability: Applicability;
+  edits: Edit[];
+}
+
+/** One replacement of a byte range of a file (UTF-8 offsets; `start == end` inserts). */
+export interface Edit {
+  file: string;
+  start: number;
+  end: number;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  content: string;
 }
 
 export interface Summary {

@@ -233,6 +233,7 @@ mod tests {
                 container: None,
                 exact: false,
                 url: String::new(),
+                fix: None,
             },
             elsewhere: false,
         }

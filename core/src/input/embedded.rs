@@ -88,12 +88,13 @@ fn quoted_columns(line: &str, start: Position, style: ScalarStyle, decoded: &str
         line: start.line,
         columns,
         line_starts,
+        quote,
     })
 }
 
 /// Decodes the escape after a backslash: the character and how many source characters the
 /// escape takes, backslash included.
-fn decode_escape(rest: &[char]) -> Option<(char, usize)> {
+pub(crate) fn decode_escape(rest: &[char]) -> Option<(char, usize)> {
     let hex = |n: usize| -> Option<(char, usize)> {
         let digits: String = rest.get(1..=n)?.iter().collect();
         Some((char::from_u32(u32::from_str_radix(&digits, 16).ok()?)?, n + 2))

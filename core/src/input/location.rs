@@ -78,6 +78,8 @@ pub struct ColumnTable {
     pub columns: Vec<u32>,
     /// The index in `columns` where each line of the value starts.
     pub line_starts: Vec<u32>,
+    /// The quote character (`"` or `'`), which says how an edit must escape.
+    pub quote: char,
 }
 
 impl PositionMap {

@@ -99,6 +99,7 @@ mod tests {
             container: None,
             exact: true,
             url: String::new(),
+            fix: None,
         }
     }
 

@@ -10,13 +10,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix as SarifFix, Invocation, Location, LogicalLocation, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
 use super::{InputError, Report};
 use crate::finding::{Finding, Severity};
+use crate::fix::Fix;
 use crate::k8s::object::ObjectRef;
 use crate::rules::{RuleMeta, registry};
 
@@ -194,7 +195,48 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> SarifResult {
         .properties(bag(properties))
         .build();
     result.rule_index = rule_index.map(|i| i as i64);
+    if let Some(fix) = &finding.fix {
+        result.fixes = Some(vec![sarif_fix(fix)]);
+    }
     result
+}
+
+/// A fix as SARIF writes it: one artifact change per file, a replacement per edit (regions by
+/// line and column, as the results'; an insertion is an empty region). The applicability goes
+/// in the properties, since SARIF has no word for it.
+fn sarif_fix(fix: &Fix) -> SarifFix {
+    let mut changes: Vec<ArtifactChange> = Vec::new();
+    for edit in &fix.edits {
+        let region = Region::builder()
+            .start_line(i64::from(edit.line))
+            .start_column(i64::from(edit.column))
+            .end_line(i64::from(edit.end_line))
+            .end_column(i64::from(edit.end_column))
+            .build();
+        let replacement = Replacement::builder()
+            .deleted_region(region)
+            .inserted_content(ArtifactContent::builder().text(edit.content.clone()).build())
+            .build();
+        let uri = file_uri(&edit.file);
+        match changes
+            .iter_mut()
+            .find(|c| c.artifact_location.uri.as_deref() == Some(uri.as_str()))
+        {
+            Some(change) => change.replacements.push(replacement),
+            None => changes.push(
+                ArtifactChange::builder()
+                    .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                    .replacements(vec![replacement])
+                    .build(),
+            ),
+        }
+    }
+    let properties = BTreeMap::from([("applicability".to_string(), json!(fix.applicability.as_str()))]);
+    SarifFix::builder()
+        .description(Message::builder().text(fix.title.clone()).build())
+        .artifact_changes(changes)
+        .properties(bag(properties))
+        .build()
 }
 
 fn bag(properties: BTreeMap<String, Value>) -> PropertyBag {

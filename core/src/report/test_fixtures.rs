@@ -30,6 +30,7 @@ pub fn finding(file: &str, line: u32, column: u32, end_line: u32, end_column: u3
         container: None,
         exact: true,
         url: "https://example.invalid/rules#kp001".to_string(),
+        fix: None,
     }
 }
 

@@ -30,7 +30,8 @@ macro_rules! declare_rule {
             code: $code:literal,
             name: $kebab:literal,
             severity: $severity:ident,
-            summary: $summary:literal $(,)?
+            summary: $summary:literal
+            $(, fix: $fix:ident)? $(,)?
         }
     ) => {
         $(#[doc = $doc])*
@@ -46,6 +47,7 @@ macro_rules! declare_rule {
                     None => panic!(concat!("rule code ", $code, " has no category prefix")),
                 },
                 summary: $summary,
+                fix: declare_rule!(@fix $($fix)?),
                 docs: concat!($($doc, "\n"),*),
                 module: module_path!(),
             };
@@ -57,6 +59,8 @@ macro_rules! declare_rule {
             }
         }
     };
+    (@fix) => { $crate::fix::FixAvailability::None };
+    (@fix $fix:ident) => { $crate::fix::FixAvailability::$fix };
 }
 
 /// The one list of rules: declares the rule modules and builds `registry()` from the same tree.

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::meta::RuleMeta;
 use crate::finding::{Finding, Severity};
+use crate::fix::{Applicability, Editor, Fix, LineIndexes};
 use crate::input::location::Span;
 use crate::input::path::{FieldPath, locate};
 use crate::input::source::SourceFile;
@@ -38,6 +39,8 @@ pub struct Emitter<'a> {
     files: &'a [SourceFile],
     selection: &'a RuleSelection,
     findings: Vec<Finding>,
+    /// Shared by the fixes of all findings, so each file is indexed once.
+    line_indexes: LineIndexes,
 }
 
 impl<'a> Emitter<'a> {
@@ -46,6 +49,7 @@ impl<'a> Emitter<'a> {
             files,
             selection,
             findings: Vec::new(),
+            line_indexes: LineIndexes::new(files.len()),
         }
     }
 
@@ -70,6 +74,7 @@ impl<'a> Emitter<'a> {
             container: None,
             message: String::new(),
             help: String::new(),
+            fix: None,
         }
     }
 }
@@ -91,6 +96,7 @@ pub struct FindingBuilder<'e, 'a> {
     container: Option<String>,
     message: String,
     help: String,
+    fix: Option<Fix>,
 }
 
 impl FindingBuilder<'_, '_> {
@@ -216,6 +222,20 @@ impl FindingBuilder<'_, '_> {
         self
     }
 
+    /// Attaches the fix that `build` describes with an [`Editor`]; when an operation cannot
+    /// be done exactly, the finding has no fix (its help still says what to change).
+    pub fn fix(
+        mut self,
+        title: impl Into<String>,
+        applicability: Applicability,
+        build: impl FnOnce(&mut Editor<'_>),
+    ) -> Self {
+        let mut editor = Editor::new(self.emitter.files, &self.emitter.line_indexes);
+        build(&mut editor);
+        self.fix = editor.finish(title.into(), applicability);
+        self
+    }
+
     /// Records the finding, unless the rule is off or the object ignores it.
     pub fn emit(self) {
         let emitter = self.emitter;
@@ -246,6 +266,7 @@ impl FindingBuilder<'_, '_> {
             container: self.container,
             exact: self.exact,
             url: rule.url(),
+            fix: self.fix,
         });
     }
 }

@@ -3,6 +3,7 @@
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::finding::Severity;
+use crate::fix::FixAvailability;
 
 /// The group a rule belongs to, named by its code's prefix. Everything known about a group is in
 /// [`Category::group`]: prefix, folder and description.
@@ -142,6 +143,8 @@ pub struct RuleMeta {
     pub category: Category,
     /// One line: what the rule finds.
     pub summary: &'static str,
+    /// Whether its findings carry a fix.
+    pub fix: FixAvailability,
     /// Markdown: What it does / Why it matters / Example / Fix / References.
     pub docs: &'static str,
     /// The Rust module that declares the rule (`dplint_core::rules::input::invalid_yaml`).
@@ -165,11 +168,12 @@ impl RuleMeta {
     /// What `dplint explain` prints, and the WASM module's `explainText` returns.
     pub fn explain_text(&self) -> String {
         format!(
-            "{} {} ({})\n\n{}\n\n{}\n",
+            "{} {} ({})\n\n{}\n\n{}\n\n{}\n",
             self.code,
             self.name,
             self.severity.as_str(),
             self.summary,
+            self.fix.sentence(),
             self.documentation()
         )
     }
@@ -179,12 +183,13 @@ impl RuleMeta {
 /// one shape for both. A published contract: keys may be added, never removed or renamed.
 impl Serialize for RuleMeta {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entry = serializer.serialize_struct("RuleMeta", 8)?;
+        let mut entry = serializer.serialize_struct("RuleMeta", 9)?;
         entry.serialize_field("code", self.code)?;
         entry.serialize_field("name", self.name)?;
         entry.serialize_field("severity", &self.severity)?;
         entry.serialize_field("category", &self.category)?;
         entry.serialize_field("summary", self.summary)?;
+        entry.serialize_field("fix", &self.fix)?;
         // The doc comment as written; `documentation` is the same Markdown unindented.
         entry.serialize_field("docs", self.docs)?;
         entry.serialize_field("documentation", &self.documentation())?;

@@ -1,7 +1,10 @@
 //! Running the whole engine on YAML text in rule tests.
 
-use crate::check::{CheckOptions, Input, check_inputs};
-use crate::finding::Finding;
+use crate::check::{CheckOptions, Input, check, check_inputs};
+use crate::finding::{Finding, Severity};
+use crate::fix::apply_fixes;
+use crate::fixer::{FixInput, FixOptions, fix_inputs};
+use crate::input::source::SourceRole;
 use crate::k8s::version::KubeVersion;
 
 /// Checks one file named `test.yaml` with default options.
@@ -32,4 +35,73 @@ pub fn check_with(yaml: &str, options: &CheckOptions) -> Vec<Finding> {
 /// Findings of one rule.
 pub fn only(findings: Vec<Finding>, code: &str) -> Vec<Finding> {
     findings.into_iter().filter(|f| f.code == code).collect()
+}
+
+/// The text of `test.yaml` after applying the fix of the first finding of `code` (alone), with
+/// the checks every fix must pass: the finding had a fix, the result reads, the re-check no
+/// longer reports the finding, and nothing new is reported at warning or above.
+pub fn fixed(yaml: &str, code: &str) -> String {
+    fixed_with(yaml, code, &CheckOptions::default())
+}
+
+pub fn fixed_with(yaml: &str, code: &str, options: &CheckOptions) -> String {
+    let before = check_with(yaml, options);
+    let finding = before
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code} finding in:\n{yaml}"));
+    let fix = finding
+        .fix
+        .as_ref()
+        .unwrap_or_else(|| panic!("{code} has no fix for:\n{yaml}"));
+    let applied = apply_fixes(&[("test.yaml", yaml)], &[fix], |_, _| Ok(()));
+    assert_eq!(
+        applied.applied,
+        vec![0],
+        "{code} fix was not applied: {:?}",
+        applied.skipped
+    );
+    let text = applied.texts["test.yaml"].clone();
+    let after = check_with(&text, options);
+    assert!(
+        after.iter().all(|f| f.code != "DP001"),
+        "{code} fix left unreadable YAML:\n{text}\n{after:#?}"
+    );
+    let same_finding = |f: &Finding| f.code == code && f.message == finding.message;
+    assert!(
+        !after.iter().any(same_finding),
+        "{code} still reported after its fix:\n{text}"
+    );
+    let serious = |list: &[Finding]| -> Vec<(&'static str, String)> {
+        let mut codes: Vec<_> = list
+            .iter()
+            .filter(|f| f.severity >= Severity::Warning && f.code != code)
+            .map(|f| (f.code, f.field.clone().unwrap_or_default()))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    let (was, now) = (serious(&before), serious(&after));
+    let new: Vec<_> = now.iter().filter(|c| !was.contains(c)).collect();
+    assert!(new.is_empty(), "{code} fix added findings {new:?}:\n{text}");
+    text
+}
+
+/// `yaml` after `--fix` (and `--unsafe-fixes` when `unsafe_fixes`), rounds included.
+pub fn fix_all(yaml: &str, unsafe_fixes: bool) -> String {
+    let input = FixInput {
+        name: "test.yaml".to_string(),
+        text: yaml.to_string(),
+        role: SourceRole::Manifest,
+    };
+    let options = FixOptions {
+        unsafe_fixes,
+        ..FixOptions::default()
+    };
+    let outcome = fix_inputs(&[input], &CheckOptions::default(), options, check);
+    outcome
+        .files
+        .first()
+        .map_or_else(|| yaml.to_string(), |f| f.fixed.clone())
 }

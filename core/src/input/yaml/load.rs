@@ -197,7 +197,11 @@ impl Builder<'_> {
         let mut nodes = std::mem::take(&mut self.nodes);
         nodes.shrink_to_fit();
         self.expanded.clear();
-        Some(Document { nodes, root })
+        Some(Document {
+            nodes,
+            root,
+            map: self.map.clone(),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::input::location::Span;
+use crate::input::location::{PositionMap, Span};
 pub use saphyr_parser::ScalarStyle;
 
 pub type NodeId = u32;
@@ -43,6 +43,8 @@ impl Scalar {
 pub struct Document {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: NodeId,
+    /// How the document's positions map to the file it was read from (fixes edit through it).
+    pub(crate) map: PositionMap,
 }
 
 impl Document {
@@ -63,6 +65,11 @@ impl Document {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// How positions of this document map to the outer file.
+    pub fn position_map(&self) -> &PositionMap {
+        &self.map
     }
 }
 

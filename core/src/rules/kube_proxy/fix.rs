@@ -5,9 +5,11 @@
 //! Paths are v1alpha1 `KubeProxyConfiguration` paths (`iptables.syncPeriod`); each carrier
 //! translates them.
 
+use crate::fix::{Editor, Value, find_scalar};
 use crate::input::path::{FieldPath, Segment};
 use crate::input::snippet::yaml_block;
-use crate::model::kube_proxy::flags::{FlagSpec, FlagType, flag_setting};
+use crate::input::yaml::NodeRef;
+use crate::model::kube_proxy::flags::{Flag, FlagSpec, FlagType, flag_setting};
 use crate::model::kube_proxy::site::{InstallerField, InstallerSyntax, KubeProxySite, Origin};
 
 /// How to write `path: value` where this configuration lives.
@@ -148,5 +150,126 @@ fn json_scalar(value: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(value) {
         Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => v.to_string(),
         _ => format!("\"{value}\""),
+    }
+}
+
+/// Records, in `editor`, the edit that sets `path` to `value` where this configuration lives:
+/// the YAML (also inside a ConfigMap string), the installer's own setting, or the value of an
+/// existing flag. A flag that is not on the command line yet is not added (where it goes
+/// depends on how the command line is built); the fix is then unavailable.
+pub fn edit_set(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str, value: Value<'_>) {
+    let field = FieldPath::parse(path);
+    let file = site.object.file;
+    match &site.origin {
+        Origin::Installer { .. } => {
+            let Some((setting, rest)) = site.installer_field_for(&field) else {
+                return editor.impossible();
+            };
+            let spelled = match value {
+                Value::Str(text) => Some((setting.spell)(text)),
+                _ => None,
+            };
+            match (setting.syntax, &spelled) {
+                (InstallerSyntax::Arg(flag), Some(spelled)) if rest.is_root() => {
+                    arg_value(editor, file, setting.node, flag, spelled);
+                }
+                (InstallerSyntax::Arg(_), _) => editor.impossible(),
+                (_, Some(spelled)) => {
+                    editor.set_path(file, setting.node, &rest, Value::Str(spelled));
+                }
+                (_, None) => {
+                    editor.set_path(file, setting.node, &rest, value);
+                }
+            }
+        }
+        Origin::Flags { .. } => match (site.flag_for(&field), value) {
+            (Some(flag), Value::Str(text) | Value::Literal(text)) if flag.value.is_some() => {
+                match flag_scalar(site, flag) {
+                    Some((node, _)) => {
+                        editor.replace_in_scalar(file, node, flag.value_span, text);
+                    }
+                    None => editor.impossible(),
+                }
+            }
+            _ => editor.impossible(),
+        },
+        _ => match site.root {
+            Some(root) => {
+                editor.set_path(file, root, &field, value);
+            }
+            None => editor.impossible(),
+        },
+    }
+}
+
+/// Records the edit that removes `path` where this configuration lives (a section left empty
+/// goes too; a flag leaves the command line).
+#[allow(dead_code)] // used by the rules' fixes as they gain them
+pub fn edit_remove(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str) {
+    let field = FieldPath::parse(path);
+    let file = site.object.file;
+    match &site.origin {
+        Origin::Installer { .. } => match site.installer_field_for(&field) {
+            Some((setting, rest)) if !rest.is_root() && !matches!(setting.syntax, InstallerSyntax::Arg(_)) => {
+                editor.remove_path(file, setting.node, &rest);
+            }
+            _ => editor.impossible(),
+        },
+        Origin::Flags { .. } => match site.flag_for(&field) {
+            Some(flag) => remove_flag(editor, site, flag),
+            None => editor.impossible(),
+        },
+        _ => match site.root {
+            Some(root) => {
+                editor.remove_path(file, root, &field);
+            }
+            None => editor.impossible(),
+        },
+    }
+}
+
+/// Removes one flag: its whole list item when it is alone there, else its text in the string.
+pub fn remove_flag(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, flag: &Flag) {
+    let file = site.object.file;
+    match flag_scalar(site, flag) {
+        Some((node, Some((seq, index)))) if node.as_str().is_some_and(|s| s.trim() == flag_text(flag)) => {
+            editor.remove_item(file, seq, index);
+        }
+        Some((node, _)) if flag.span.start.line == flag.span.end.line => {
+            editor.remove_in_scalar(file, node, flag.span);
+        }
+        _ => editor.impossible(),
+    }
+}
+
+/// The flag as `dplint` read it (`--name=value`, `--name`).
+fn flag_text(flag: &Flag) -> String {
+    match &flag.value {
+        Some(value) => format!("--{}={value}", flag.name),
+        None => format!("--{}", flag.name),
+    }
+}
+
+/// The scalar of the container's command line that holds the flag, and its place in the list.
+fn flag_scalar<'a>(site: &KubeProxySite<'a>, flag: &Flag) -> Option<(NodeRef<'a>, Option<(NodeRef<'a>, usize)>)> {
+    find_scalar(site.object.node, flag.span)
+}
+
+/// The value part of an installer argument `flag=value` (RKE2 `kube-proxy-arg`), or the whole
+/// value when the setting holds only the value (Talos `extraArgs`).
+fn arg_value(editor: &mut Editor<'_>, file: usize, node: NodeRef<'_>, flag: &str, value: &str) {
+    let Some(text) = node.as_str() else {
+        return editor.impossible();
+    };
+    match text.strip_prefix(flag).and_then(|rest| rest.strip_prefix('=')) {
+        Some(old) => {
+            let quoted = u32::from(!node.scalar().is_some_and(|s| s.is_plain()));
+            let before = (text.chars().count() - old.chars().count()) as u32 + quoted;
+            let span = node.span().sub_columns(before, old.chars().count() as u32);
+            editor.replace_in_scalar(file, node, span, value);
+        }
+        None => {
+            editor.replace_scalar(file, node, Value::Str(value));
+        }
     }
 }

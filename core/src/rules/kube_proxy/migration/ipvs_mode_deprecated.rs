@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -45,6 +46,9 @@ declare_rule! {
     /// ```
     /// Move ipvs-only settings (`ipvs.strictARP` for MetalLB, `ipvs.scheduler`) out first, and
     /// carry tuned settings to the `nftables` section (see KP204). Then restart kube-proxy.
+    /// `dplint check --fix --unsafe-fixes` writes the new mode (iptables when a node kernel
+    /// given with `--node-kernel` is older than 5.13); unsafe, because kube-proxy then
+    /// programs Services differently.
     ///
     /// ## References
     /// - KEP-5495, kubernetes/enhancements `keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy`
@@ -57,6 +61,7 @@ declare_rule! {
         name: "ipvs-mode-deprecated",
         severity: Warning,
         summary: "kube-proxy in ipvs mode, deprecated in 1.35 and removed in 1.43",
+        fix: Always,
     }
 }
 
@@ -146,6 +151,11 @@ impl Rule for IpvsModeDeprecated {
                 .severity(severity)
                 .message(what)
                 .help(help)
+                .fix(
+                    format!("Set mode to {target_mode}"),
+                    Applicability::Unsafe,
+                    |e| fix::edit_set(e, site, "mode", Value::Str(target_mode)),
+                )
                 .emit();
         }
     }
@@ -154,7 +164,7 @@ impl Rule for IpvsModeDeprecated {
 #[cfg(test)]
 mod tests {
     use crate::finding::Severity;
-    use crate::rules::test_support::{check_for_version, check_yaml, only};
+    use crate::rules::test_support::{check_for_version, check_yaml, fix_all, fixed, only};
 
     const IPVS: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\n";
 
@@ -179,6 +189,27 @@ mod tests {
             only(check_for_version(&yaml, 1, 43), "KP201")[0].severity,
             Severity::Error
         );
+    }
+
+    #[test]
+    fn fix_sets_the_new_mode_in_a_file_a_configmap_block_and_a_json_string() {
+        assert_eq!(fixed(IPVS, "KP201"), IPVS.replace("ipvs", "nftables"));
+        let configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |-\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    # the proxy mode\n    mode: \"ipvs\" # was iptables\n";
+        assert_eq!(fixed(configmap, "KP201"), configmap.replace("\"ipvs\"", "\"nftables\""));
+        let json = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-proxy", "namespace": "kube-system"}, "data": {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: \"ipvs\"\n"}}"#;
+        assert_eq!(fixed(json, "KP201"), json.replace(r#"\"ipvs\""#, r#"\"nftables\""#));
+    }
+
+    #[test]
+    fn the_mode_change_is_unsafe_so_only_unsafe_fixes_apply_it() {
+        assert_eq!(fix_all(IPVS, false), IPVS);
+        assert_eq!(fix_all(IPVS, true), IPVS.replace("ipvs", "nftables"));
+    }
+
+    #[test]
+    fn fix_changes_the_flag_value_on_a_command_line() {
+        let daemonset = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.0\n        command:\n        - /usr/local/bin/kube-proxy\n        - --proxy-mode=ipvs\n";
+        assert_eq!(fixed(daemonset, "KP201"), daemonset.replace("=ipvs", "=nftables"));
     }
 
     #[test]
