@@ -9,14 +9,22 @@ use crate::args::{CatalogFormat, ExplainArgs, RulesArgs, SchemaArgs, SchemaKind}
 pub fn rules(args: RulesArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         CatalogFormat::Text => {
-            let mut out = String::new();
+            // The fix column says whether `--fix` can act on the rule's findings.
+            let mut out = format!(
+                "{:<6} {:<40} {:<8} {:<9} {}\n",
+                "CODE", "NAME", "SEVERITY", "FIX", "SUMMARY"
+            );
             for rule in registry() {
                 let m = rule.meta();
                 out.push_str(&format!(
-                    "{:<6} {:<40} {:<8} {}\n",
+                    "{:<6} {:<40} {:<8} {:<9} {}\n",
                     m.code,
                     m.name,
                     m.severity.as_str(),
+                    match m.fix {
+                        dplint_core::FixAvailability::None => "-",
+                        other => other.as_str(),
+                    },
                     m.summary
                 ));
             }
