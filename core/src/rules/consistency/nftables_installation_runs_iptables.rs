@@ -1,5 +1,6 @@
 use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule};
@@ -36,6 +37,9 @@ declare_rule! {
     /// ConfigMap kube-system/kube-proxy, then `kubectl -n kube-system rollout restart daemonset
     /// kube-proxy`. Felix notices kube-proxy's nftables table within about 15 seconds and
     /// restarts itself in nftables mode.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: nftables` into kube-proxy's
+    /// configuration (not when a node kernel is known to be older than 5.13); unsafe, because
+    /// kube-proxy then programs Services differently once restarted.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/core_controller.go:1658-1685` (Nftables → `nftablesMode: Auto`, commit 468491588, v1.42)
@@ -47,6 +51,7 @@ declare_rule! {
         name: "nftables-installation-runs-iptables",
         severity: Warning,
         summary: "Installation asks for Nftables but Calico 3.32+ follows kube-proxy's iptables mode",
+        fix: Sometimes,
     }
 }
 
@@ -68,6 +73,9 @@ impl Rule for NftablesInstallationRunsIptables {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(steps::KUBE_PROXY_TO_NFTABLES, Applicability::Unsafe, |e| {
+                    steps::kube_proxy_to_nftables(cx, e, site)
+                })
                 .emit();
         }
     }

@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::model::FelixDoc;
 use crate::model::calico::version::{CalicoVersion, Feature};
@@ -48,6 +49,9 @@ declare_rule! {
     /// spec:
     ///   nftablesMode: Enabled
     /// ```
+    /// For a value that differs only in case, `dplint check --fix --unsafe-fixes` writes the
+    /// API's spelling; unsafe, because the FelixConfiguration is then stored and Felix changes
+    /// what it does. Other values have no fix: which value was meant is a choice.
     ///
     /// ## References
     /// - projectcalico/calico `api/pkg/apis/projectcalico/v3/felixconfig.go:53-70`, `:293-299`,
@@ -64,6 +68,7 @@ declare_rule! {
         name: "invalid-felix-value",
         severity: Error,
         summary: "A FelixConfiguration dataplane field with a value the API server refuses",
+        fix: Sometimes,
     }
 }
 
@@ -252,9 +257,8 @@ impl Rule for InvalidFelixValue {
         for doc in &cx.calico.felix {
             let v3 = is_v3(doc);
             for field in FIELDS {
-                let Some(value) = doc.field(field.name).and_then(resolved) else {
-                    continue;
-                };
+                let Some(node) = doc.field(field.name) else { continue };
+                let Some(value) = resolved(node) else { continue };
                 let Some(refused) = refusal(field, &value, v3, version) else {
                     continue;
                 };
@@ -280,10 +284,17 @@ impl Rule for InvalidFelixValue {
                         ""
                     }
                 );
+                let title = right.map(|right| format!("Write {right:?}")).unwrap_or_default();
                 out.finding(&Self::META)
                     .on_felix(doc, field.name)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, |e| match right {
+                        Some(right) => {
+                            e.replace_scalar(doc.object.file, node, Value::Str(right));
+                        }
+                        None => e.impossible(),
+                    })
                     .emit();
             }
             check_healthz(doc, version, out, &Self::META);
