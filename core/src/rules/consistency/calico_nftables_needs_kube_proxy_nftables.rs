@@ -186,4 +186,13 @@ mod tests {
             .is_empty()
         );
     }
+
+    #[test]
+    fn fix_moves_kube_proxy_to_nftables() {
+        let yaml = bundle(&[felix_default("nftablesMode: Enabled"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX101", None),
+            yaml.replace("mode: iptables", "mode: nftables")
+        );
+    }
 }

@@ -364,4 +364,26 @@ mod tests {
         assert!(only(check(&agreeing, None), "CX112").is_empty());
         assert!(only(check(&calico_node_env(&[("FELIX_BPFENABLED", "true")]), None), "CX112").is_empty());
     }
+
+    #[test]
+    fn safe_fix_removes_what_the_operator_overwrites() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            felix_default("logSeverityScreen: Info\nnftablesMode: Enabled"),
+        ]);
+        let fix = fix_of(&yaml, "CX112", None).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Safe);
+        assert_eq!(fixed_for(&yaml, "CX112", None), yaml.replace("  nftablesMode: Enabled\n", ""));
+    }
+
+    #[test]
+    fn unsafe_fix_removes_a_hand_set_bpf_enabled() {
+        let yaml = bundle(&[
+            installation("BPF"),
+            felix_default("logSeverityScreen: Info\nbpfEnabled: false"),
+        ]);
+        let fix = fix_of(&yaml, "CX112", None).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Unsafe);
+        assert_eq!(fixed_for(&yaml, "CX112", None), yaml.replace("  bpfEnabled: false\n", ""));
+    }
 }

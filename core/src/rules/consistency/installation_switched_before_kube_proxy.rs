@@ -103,4 +103,13 @@ mod tests {
         let done = bundle(&[kube_proxy_cm("nftables"), installation("Nftables")]);
         assert!(only(check(&done, Some("3.31")), "CX105").is_empty());
     }
+
+    #[test]
+    fn fix_moves_kube_proxy_first() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX105", Some("3.31")),
+            yaml.replace("mode: iptables", "mode: nftables")
+        );
+    }
 }

@@ -164,4 +164,21 @@ mod tests {
         ]);
         assert!(only(check(&nft, None), "CX116").is_empty());
     }
+
+    #[test]
+    fn fix_removes_the_explicit_backend() {
+        let yaml = bundle(&[
+            felix_default("iptablesBackend: Legacy\nlogSeverityScreen: Info"),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(fixed_for(&yaml, "CX116", Some("3.31")), yaml.replace("  iptablesBackend: Legacy\n", ""));
+        let env = bundle(&[
+            calico_node_env(&[("FELIX_IPTABLESBACKEND", "Legacy")]),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(
+            fixed_for(&env, "CX116", Some("3.31")),
+            env.replace("        - name: FELIX_IPTABLESBACKEND\n          value: \"Legacy\"\n", "")
+        );
+    }
 }

@@ -239,4 +239,25 @@ mod tests {
         ]);
         assert!(only(check(&iptables, None), "CX115").is_empty());
     }
+
+    #[test]
+    fn fix_carries_the_value_to_the_twin_safely_before_the_switch() {
+        let yaml = bundle(&[
+            installation("Nftables"),
+            kube_proxy_cm("iptables"),
+            felix_default("iptablesMarkMask: 0xfff00000"),
+        ]);
+        let fix = fix_of(&yaml, "CX115", Some("3.32")).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Safe);
+        assert_eq!(
+            fixed_for(&yaml, "CX115", Some("3.32")),
+            yaml.replace("  iptablesMarkMask: 0xfff00000\n", "  iptablesMarkMask: 0xfff00000\n  nftablesMarkMask: 0xfff00000\n")
+        );
+        let env = bundle(&[
+            installation("Nftables"),
+            kube_proxy_cm("iptables"),
+            calico_node_env(&[("FELIX_IPTABLESMARKMASK", "0xfff00000")]),
+        ]);
+        assert!(fix_of(&env, "CX115", Some("3.32")).is_none());
+    }
 }

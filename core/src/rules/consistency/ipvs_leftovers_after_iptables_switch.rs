@@ -153,4 +153,15 @@ mod tests {
             .is_empty()
         );
     }
+
+    #[test]
+    fn safe_fix_removes_the_ipvs_section() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            kube_proxy_cm_with("iptables", "ipvs:\n  strictARP: true\n  scheduler: rr\nmetricsBindAddress: 0.0.0.0:10249"),
+        ]);
+        let expected = yaml.replace("    ipvs:\n      strictARP: true\n      scheduler: rr\n", "");
+        assert_eq!(fixed_for(&yaml, "CX107", None), expected);
+        assert_eq!(crate::rules::test_support::fix_all(&yaml, false), expected);
+    }
 }

@@ -124,4 +124,13 @@ mod tests {
         let auto = bundle(&[kube_proxy_cm("ipvs"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&auto, None), "CX106").is_empty());
     }
+
+    #[test]
+    fn fix_moves_kube_proxy_from_ipvs_to_nftables() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("ipvs")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX106", Some("3.32")),
+            yaml.replace("mode: ipvs", "mode: nftables")
+        );
+    }
 }

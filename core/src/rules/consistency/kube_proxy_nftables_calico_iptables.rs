@@ -255,4 +255,23 @@ mod tests {
         let auto = bundle(&[kube_proxy_cm("nftables"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&auto, Some("3.31")), "CX103").is_empty());
     }
+
+    #[test]
+    fn fix_switches_the_installation_unless_the_operator_would_refuse_it() {
+        let yaml = bundle(&[installation("Iptables"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX103", Some("3.32")),
+            yaml.replace("linuxDataplane: Iptables", "linuxDataplane: Nftables")
+        );
+        assert!(fix_of(&yaml, "CX103", Some("3.30")).is_none());
+    }
+
+    #[test]
+    fn fix_enables_nftables_in_a_manifest_install() {
+        let yaml = bundle(&[felix_default("nftablesMode: Disabled"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX103", Some("3.31")),
+            yaml.replace("nftablesMode: Disabled", "nftablesMode: Enabled")
+        );
+    }
 }

@@ -180,4 +180,13 @@ mod tests {
             .is_empty()
         );
     }
+
+    #[test]
+    fn fix_removes_bpf_enabled_from_the_scoped_configuration() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            felix("node.worker-1", "logSeverityScreen: Info\nbpfEnabled: true"),
+        ]);
+        assert_eq!(fixed_for(&yaml, "CX113", None), yaml.replace("  bpfEnabled: true\n", ""));
+    }
 }

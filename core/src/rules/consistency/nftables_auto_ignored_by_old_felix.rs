@@ -112,4 +112,13 @@ mod tests {
         let iptables = bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&iptables, Some("3.31")), "CX104").is_empty());
     }
+
+    #[test]
+    fn fix_writes_enabled_for_auto() {
+        let yaml = bundle(&[felix_default("nftablesMode: Auto"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX104", Some("3.31")),
+            yaml.replace("nftablesMode: Auto", "nftablesMode: Enabled")
+        );
+    }
 }

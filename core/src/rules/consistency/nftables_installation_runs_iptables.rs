@@ -110,4 +110,15 @@ mod tests {
         let ipvs = bundle(&[kube_proxy_cm("ipvs"), installation("Nftables")]);
         assert!(only(check(&ipvs, Some("3.32")), "CX102").is_empty());
     }
+
+    #[test]
+    fn fix_moves_kube_proxy_unless_a_node_is_too_old_for_nftables() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX102", Some("3.32")),
+            yaml.replace("mode: iptables", "mode: nftables")
+        );
+        let old = bundle(&[installation("Nftables"), kube_proxy_cm("iptables"), "apiVersion: v1\nkind: Node\nmetadata:\n  name: old-1\nstatus:\n  nodeInfo:\n    operatingSystem: linux\n    kernelVersion: 5.4.0-150-generic\n".to_string()]);
+        assert!(fix_of(&old, "CX102", Some("3.32")).is_none());
+    }
 }

@@ -155,4 +155,16 @@ mod tests {
         let before = bundle(&[kube_proxy_cm("iptables"), installation_with("Iptables", TIMEOUT)]);
         assert!(only(check(&before, Some("3.30")), "CX117").is_empty());
     }
+
+    #[test]
+    fn fix_removes_the_timeout() {
+        let yaml = bundle(&[
+            installation_with("Iptables", "linuxPolicySetupTimeoutSeconds: 0"),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(
+            fixed_for(&yaml, "CX117", Some("3.30")),
+            yaml.replace("    linuxPolicySetupTimeoutSeconds: 0\n", "")
+        );
+    }
 }

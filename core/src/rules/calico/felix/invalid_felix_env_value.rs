@@ -141,6 +141,7 @@ impl Rule for InvalidFelixEnvValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{calico_node, on_calico, only};
 
@@ -223,5 +224,13 @@ mod tests {
             ),
         ];
         assert!(only(on_calico(&calico_node(&env), "3.31"), "CF106").is_empty());
+    }
+
+    #[test]
+    fn fix_spells_a_switch_as_a_boolean_only() {
+        let yaml = calico_node(&[("FELIX_IPV6SUPPORT", "disabled")]);
+        assert_eq!(fixed_on(&yaml, "CF106", "3.32"), yaml.replace("\"disabled\"", "\"false\""));
+        let unknown = calico_node(&[("FELIX_BPFENABLED", "sure")]);
+        assert!(!has_fix(&on_calico(&unknown, "3.32"), "CF106"));
     }
 }

@@ -304,6 +304,7 @@ impl Rule for InvalidFelixValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{felix, on_calico, only};
 
@@ -408,5 +409,13 @@ mod tests {
     fn valid_values_and_auto_are_silent() {
         let spec = "  nftablesMode: Auto\n  iptablesBackend: NFT\n  bpfConnectTimeLoadBalancing: TCP\n  bpfHostNetworkedNATWithoutCTLB: Enabled\n  bpfExternalServiceMode: DSR\n  serviceLoopPrevention: Reject\n  chainInsertMode: Append\n  bpfKubeProxyHealthzPort: 10256\n";
         assert!(only(on_calico(&felix(V3, "default", spec), "3.31"), "CF102").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_api_spelling_of_a_wrong_case() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: enabled\n";
+        assert_eq!(fixed_on(yaml, "CF102", "3.32"), yaml.replace("enabled", "Enabled"));
+        let unknown = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: on\n";
+        assert!(!has_fix(&on_calico(unknown, "3.32"), "CF102"));
     }
 }

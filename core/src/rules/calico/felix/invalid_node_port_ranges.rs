@@ -168,6 +168,7 @@ impl Rule for InvalidNodePortRanges {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{felix, on_calico, only};
 
@@ -229,5 +230,13 @@ mod tests {
     fn valid_ranges_are_silent() {
         let spec = "  kubeNodePortRanges: [\"30000:32767\", 8080, \"40000\"]\n";
         assert!(only(on_calico(&felix(V3, "default", spec), "3.32"), "CF101").is_empty());
+    }
+
+    #[test]
+    fn fix_removes_a_named_port_but_never_the_last_entry() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [\"30000:32767\", http]\n";
+        assert_eq!(fixed_on(yaml, "CF101", "3.32"), yaml.replace(", http", ""));
+        let alone = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [http]\n";
+        assert!(!has_fix(&on_calico(alone, "3.32"), "CF101"));
     }
 }

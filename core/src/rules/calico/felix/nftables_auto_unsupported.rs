@@ -129,6 +129,7 @@ impl Rule for NftablesAutoUnsupported {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{calico_node, felix, on_calico, only};
 
     #[test]
@@ -202,5 +203,13 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_writes_what_felix_runs_without_kube_proxy_on_nftables() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: Auto\n";
+        assert_eq!(fixed_on(yaml, "CF103", "3.31"), yaml.replace("Auto", "Disabled"));
+        let env = calico_node(&[("FELIX_NFTABLESMODE", "auto")]);
+        assert_eq!(fixed_on(&env, "CF103", "3.31"), env.replace("\"auto\"", "\"Disabled\""));
     }
 }

@@ -92,6 +92,7 @@ impl Rule for BpfBootstrapWithoutBpf {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{installation, on_calico, only};
 
     #[test]
@@ -144,6 +145,15 @@ mod tests {
                 "CA110"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_disables_the_bootstrap() {
+        let yaml = installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Enabled # for eBPF\n");
+        assert_eq!(
+            fixed_on(&yaml, "CA110", "3.32"),
+            yaml.replace("bpfNetworkBootstrap: Enabled", "bpfNetworkBootstrap: Disabled")
         );
     }
 }

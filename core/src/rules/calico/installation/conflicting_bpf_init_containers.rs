@@ -96,6 +96,7 @@ impl Rule for ConflictingBpfInitContainers {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn overrides(names: &[&str]) -> String {
@@ -128,6 +129,15 @@ mod tests {
                 "CA109"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_drops_the_old_init_container_name() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n          - name: ebpf-bootstrap\n            resources: {limits: {cpu: 200m}}\n";
+        assert_eq!(
+            fixed_on(yaml, "CA109", "3.32"),
+            yaml.replace("          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n", "")
         );
     }
 }

@@ -81,6 +81,7 @@ impl Rule for HostPortsWithoutCalicoCni {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn spec(lines: &str) -> String {
@@ -128,6 +129,15 @@ mod tests {
                 "CA106"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_removes_host_ports() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n    hostPorts: Enabled\n";
+        assert_eq!(
+            fixed_on(yaml, "CA106", "3.32"),
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
         );
     }
 }

@@ -109,6 +109,7 @@ impl Rule for InvalidInstallationName {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{on_calico, only};
 
@@ -151,5 +152,13 @@ mod tests {
         for name in ["default", "overlay"] {
             assert!(only(on_calico(&named(name), "3.32"), "CA101").is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn fix_renames_to_default_unless_there_is_one() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: calico\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n";
+        assert_eq!(fixed_on(yaml, "CA101", "3.32"), yaml.replace("name: calico", "name: default"));
+        let both = format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n---\n{yaml}");
+        assert!(!has_fix(&on_calico(&both, "3.32"), "CA101"));
     }
 }

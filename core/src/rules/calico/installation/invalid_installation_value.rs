@@ -183,6 +183,7 @@ impl Rule for InvalidInstallationValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{installation, on_calico, on_helm_values, only};
 
     #[test]
@@ -250,5 +251,13 @@ mod tests {
             "    linuxDataplane: BPF\n    windowsDataplane: Disabled\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n    hostPorts: Enabled\n    bgp: Disabled\n    linuxPodInterfaceType: Netkit\n",
         );
         assert!(only(on_calico(&yaml, "3.32"), "CA102").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_crd_spelling_of_a_wrong_case() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: \"nftables\"\n";
+        assert_eq!(fixed_on(yaml, "CA102", "3.32"), yaml.replace("\"nftables\"", "\"Nftables\""));
+        let unknown = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: ebpf\n";
+        assert!(!has_fix(&on_calico(unknown, "3.32"), "CA102"));
     }
 }

@@ -164,6 +164,7 @@ impl Rule for PolicySetupTimeoutRejected {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{installation, on_calico, only};
 
@@ -238,5 +239,16 @@ mod tests {
             "{}",
             negative[0].message
         );
+    }
+
+    #[test]
+    fn fix_removes_a_written_timeout_but_not_a_negative_one() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n    linuxPolicySetupTimeoutSeconds: 10\n";
+        assert_eq!(
+            fixed_on(yaml, "CA107", "3.32"),
+            yaml.replace("    linuxPolicySetupTimeoutSeconds: 10\n", "")
+        );
+        let negative = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n    linuxPolicySetupTimeoutSeconds: -1\n";
+        assert!(!has_fix(&on_calico(negative, "3.32"), "CA107"));
     }
 }

@@ -171,6 +171,7 @@ impl Rule for VppRequirementsUnmet {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn vpp(spec: &str) -> String {
@@ -218,5 +219,16 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_enables_bgp_and_keeps_host_ports_but_not_the_cni() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n";
+        assert_eq!(
+            fixed_on(yaml, "CA105", "3.32"),
+            yaml.replace("bgp: Disabled", "bgp: Enabled")
+        );
+        let cni = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n";
+        assert!(!has_fix(&on_calico(cni, "3.32"), "CA105"));
     }
 }

@@ -168,6 +168,7 @@ impl Rule for WindowsRequirementsUnmet {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn spec(lines: &str) -> String {
@@ -230,5 +231,16 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_removes_windows_nodes_only_while_windows_is_off() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  windowsNodes:\n    cniBinDir: /opt/cni/bin\n  calicoNetwork:\n    linuxDataplane: Iptables\n";
+        assert_eq!(
+            fixed_on(yaml, "CA108", "3.32"),
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
+        );
+        let hns = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    windowsDataplane: HNS\n";
+        assert!(!has_fix(&on_calico(hns, "3.32"), "CA108"));
     }
 }
