@@ -164,4 +164,11 @@ mod tests {
         assert_eq!(fixed_for(&yaml, "CX107", None), expected);
         assert_eq!(crate::rules::test_support::fix_all(&yaml, false), expected);
     }
+
+    #[test]
+    fn safe_fix_removes_ipvs_flags() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.1\n        command:\n        - /usr/local/bin/kube-proxy\n        - --proxy-mode=iptables\n        - --ipvs-scheduler=rr\n".to_string();
+        let yaml = bundle(&[installation("Iptables"), ds]);
+        assert_eq!(fixed_for(&yaml, "CX107", None), yaml.replace("        - --ipvs-scheduler=rr\n", ""));
+    }
 }
