@@ -6,9 +6,11 @@
 use std::collections::HashSet;
 
 use crate::finding::Severity;
+use crate::fix::{Applicability, Editor, Value};
+use crate::input::path::FieldPath;
 use crate::input::yaml::NodeRef;
 use crate::input::yaml::resolve::{Resolved, resolve_scalar};
-use crate::model::calico::model::{FelixDoc, InstallationDoc};
+use crate::model::calico::model::{CalicoNodeContainer, EnvVar, FelixDoc, InstallationDoc};
 use crate::rules::{Context, Emitter, RuleMeta};
 
 /// Unrendered template expressions (`{{ .Values.x }}`, `${VAR}`, `$(VAR)`) are not values yet.
@@ -123,6 +125,60 @@ pub struct Problem<'a> {
     pub at: Option<String>,
     pub message: String,
     pub help: String,
+    /// The edit that resolves it, when there is exactly one.
+    pub fix: Option<SpecFix<'a>>,
+}
+
+/// The fix of a [`Problem`]: edits of Installation spec fields.
+#[derive(Debug)]
+pub struct SpecFix<'a> {
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<SpecEdit<'a>>,
+}
+
+/// One edit of a spec field (paths under the spec, as in [`InstallationDoc::field`]).
+#[derive(Debug)]
+pub enum SpecEdit<'a> {
+    /// Sets the field to a string.
+    Set(&'a InstallationDoc<'a>, String, &'static str),
+    /// Removes the field (a section left empty goes too).
+    Remove(&'a InstallationDoc<'a>, String),
+    /// Removes item `index` of the list at the path.
+    RemoveItem(&'a InstallationDoc<'a>, String, usize),
+}
+
+impl<'a> SpecFix<'a> {
+    pub fn new(title: impl Into<String>, applicability: Applicability, edits: Vec<SpecEdit<'a>>) -> Self {
+        SpecFix {
+            title: title.into(),
+            applicability,
+            edits,
+        }
+    }
+
+    fn record(&self, editor: &mut Editor<'_>) {
+        for edit in &self.edits {
+            let (SpecEdit::Set(doc, ..) | SpecEdit::Remove(doc, _) | SpecEdit::RemoveItem(doc, ..)) = edit;
+            let (Some(spec), file) = (doc.spec, doc.object.file) else {
+                return editor.impossible();
+            };
+            match edit {
+                SpecEdit::Set(_, path, value) => {
+                    editor.set_path(file, spec, &FieldPath::parse(path), Value::Str(value));
+                }
+                SpecEdit::Remove(_, path) => {
+                    editor.remove_path(file, spec, &FieldPath::parse(path));
+                }
+                SpecEdit::RemoveItem(_, path, index) => match doc.field(path) {
+                    Some(list) => {
+                        editor.remove_item(file, list, *index);
+                    }
+                    None => editor.impossible(),
+                },
+            }
+        }
+    }
 }
 
 /// The views of every `default` Installation (numbered): alone, then with the overlay merged.
@@ -192,12 +248,16 @@ fn check_installations_with<'a>(
                 .filter(|at| problem.doc.field(at).is_some())
                 .unwrap_or(&problem.path);
             let field = problem.doc.display_path(&problem.path);
-            out.finding(meta)
+            let mut finding = out
+                .finding(meta)
                 .on_installation_at(problem.doc, at, field)
                 .severity(problem.severity)
                 .message(problem.message)
-                .help(problem.help)
-                .emit();
+                .help(problem.help);
+            if let Some(fix) = &problem.fix {
+                finding = finding.fix(fix.title.clone(), fix.applicability, |e| fix.record(e));
+            }
+            finding.emit();
         }
     }
 }
@@ -257,4 +317,28 @@ pub fn operator_namespace<'a>(cx: &Context<'a>) -> String {
         .find(|o| o.meta.is("Deployment") && o.meta.name.as_deref() == Some("tigera-operator"))
         .and_then(|o| o.meta.namespace.clone())
         .unwrap_or_else(|| OPERATOR_NAMESPACE.to_string())
+}
+
+/// The `env` list of a calico-node container and the index of one of its variables, for a fix
+/// that removes the variable.
+pub fn env_entry<'a>(container: &CalicoNodeContainer<'a>, env: &EnvVar<'a>) -> Option<(NodeRef<'a>, usize)> {
+    let spec = crate::k8s::workload::pod_spec(&container.object)?;
+    let list = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|key| spec.get(key))
+        .flat_map(|containers| containers.items())
+        .find(|c| c.get_str("name") == Some(container.container.as_str()))?
+        .get("env")?;
+    let index = list.items().position(|item| item.span() == env.node.span())?;
+    Some((list, index))
+}
+
+/// Records the removal of one environment variable of a calico-node container.
+pub fn remove_env(editor: &mut Editor<'_>, container: &CalicoNodeContainer<'_>, env: &EnvVar<'_>) {
+    match env_entry(container, env) {
+        Some((list, index)) => {
+            editor.remove_item(container.object.file, list, index);
+        }
+        None => editor.impossible(),
+    }
 }

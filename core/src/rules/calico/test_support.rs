@@ -7,7 +7,7 @@ use crate::model::calico::version::CalicoVersion;
 
 pub use crate::rules::test_support::only;
 
-fn options(version: &str) -> CheckOptions {
+pub(crate) fn options(version: &str) -> CheckOptions {
     CheckOptions {
         calico_version: Some((CalicoVersion::parse(version).expect("test version"), "test".to_string())),
         ..CheckOptions::default()
@@ -59,4 +59,15 @@ pub fn calico_node(env: &[(&str, &str)]) -> String {
     format!(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
     )
+}
+
+/// `yaml` after the fix of the first `code` finding for a Calico version (see
+/// [`crate::rules::test_support::fixed`]).
+pub fn fixed_on(yaml: &str, code: &str, version: &str) -> String {
+    crate::rules::test_support::fixed_with(yaml, code, &options(version))
+}
+
+/// Whether the first `code` finding has a fix.
+pub fn has_fix(findings: &[Finding], code: &str) -> bool {
+    findings.iter().find(|f| f.code == code).expect("finding").fix.is_some()
 }

@@ -1,5 +1,6 @@
 use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
@@ -39,6 +40,9 @@ declare_rule! {
     /// kube-system/kube-proxy, `kubectl -n kube-system rollout restart daemonset kube-proxy`,
     /// and check `kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier`. Or, to go
     /// back, set `nftablesMode: Disabled` until kube-proxy has moved.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: nftables` into kube-proxy's
+    /// configuration (not when a node kernel is known to be older than 5.13); unsafe, because
+    /// kube-proxy then programs Services differently once restarted.
     ///
     /// ## References
     /// - tigera/docs `calico/getting-started/kubernetes/nftables.mdx:18-26` (kube-proxy must be in nftables mode)
@@ -49,6 +53,7 @@ declare_rule! {
         name: "calico-nftables-needs-kube-proxy-nftables",
         severity: Error,
         summary: "Felix forced to nftables while kube-proxy runs iptables",
+        fix: Sometimes,
     }
 }
 
@@ -75,6 +80,9 @@ impl Rule for CalicoNftablesNeedsKubeProxyNftables {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(steps::KUBE_PROXY_TO_NFTABLES, Applicability::Unsafe, |e| {
+                    steps::kube_proxy_to_nftables(cx, e, site)
+                })
                 .emit();
         }
     }
@@ -176,6 +184,15 @@ mod tests {
                 "CX101"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_moves_kube_proxy_to_nftables() {
+        let yaml = bundle(&[felix_default("nftablesMode: Enabled"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX101", None),
+            yaml.replace("mode: iptables", "mode: nftables")
         );
     }
 }

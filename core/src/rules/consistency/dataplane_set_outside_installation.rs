@@ -1,3 +1,7 @@
+use crate::rules::calico::support::remove_env;
+use crate::input::path::FieldPath;
+use crate::fix::Applicability;
+use super::facts::remove_field;
 use super::steps;
 use crate::finding::Severity;
 use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
@@ -47,6 +51,12 @@ declare_rule! {
     /// `kubectl patch installation.operator.tigera.io default --type merge -p
     /// '{"spec":{"calicoNetwork":{"linuxDataplane":"Nftables"}}}'`. Manifest installs: keep
     /// the dataplane in one place, the calico-node environment or FelixConfiguration.
+    /// `dplint check --fix` deletes `nftablesMode` from FelixConfiguration `default` of an
+    /// operator install, and a FelixConfiguration value that an environment variable overrides;
+    /// safe, because the operator's or the variable's value is what Felix uses anyway. With
+    /// `--unsafe-fixes` it also deletes a node-scoped `nftablesMode`, the `FELIX_*` variable of
+    /// an operator install, and a hand-set `bpfEnabled` with its annotation; unsafe, because
+    /// those nodes or the operator then change the dataplane.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/core_controller.go:1658-1685` (`nftablesMode` written on every reconcile), `:1932-1963` (`bpfEnabled`)
@@ -57,6 +67,7 @@ declare_rule! {
         name: "dataplane-set-outside-installation",
         severity: Warning,
         summary: "nftablesMode/bpfEnabled set where the operator or an environment variable overrides it",
+        fix: Sometimes,
     }
 }
 
@@ -111,6 +122,9 @@ impl DataplaneSetOutsideInstallation {
                     .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
                     .message(message)
                     .help(help)
+                    .fix("Remove nftablesMode (the operator writes it)", Applicability::Safe, |e| {
+                        remove_field(e, fc, "nftablesMode")
+                    })
                     .emit();
             }
             self.check_bpf_enabled(out, fc, dataplane, installation);
@@ -132,6 +146,9 @@ impl DataplaneSetOutsideInstallation {
                     .on_node(&fc.object, node, Some("spec.nftablesMode".into()))
                     .message(message)
                     .help(help)
+                    .fix("Remove nftablesMode from the scoped FelixConfiguration", Applicability::Unsafe, |e| {
+                        remove_field(e, fc, "nftablesMode")
+                    })
                     .emit();
             }
         }
@@ -153,6 +170,9 @@ impl DataplaneSetOutsideInstallation {
                     .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
                     .message(message)
                     .help(help)
+                    .fix(format!("Remove {}", env.name), Applicability::Unsafe, |e| {
+                        remove_env(e, container, env)
+                    })
                     .emit();
             }
         }
@@ -196,6 +216,21 @@ impl DataplaneSetOutsideInstallation {
             .severity(Severity::Error)
             .message(message)
             .help(help)
+            .fix("Remove bpfEnabled and its annotation", Applicability::Unsafe, |e| {
+                remove_field(e, fc, "bpfEnabled");
+                let metadata = fc.object.node.get("metadata");
+                match metadata.and_then(|m| Some((m, m.get("annotations")?))) {
+                    // The annotation alone: the section goes with it.
+                    Some((metadata, annotations)) if annotations.get(BPF_ANNOTATION).is_some() => {
+                        if annotations.raw_entries().count() == 1 {
+                            e.remove_path(fc.object.file, metadata, &FieldPath::parse("annotations"));
+                        } else {
+                            e.remove_entry(fc.object.file, annotations, BPF_ANNOTATION);
+                        }
+                    }
+                    _ => {}
+                }
+            })
             .emit();
     }
 
@@ -233,6 +268,11 @@ impl DataplaneSetOutsideInstallation {
                     .on_node(&container.object, env.value_node(), Some(format!("env {}", env.name)))
                     .message(message)
                     .help(help)
+                    .fix(
+                        format!("Remove spec.{param} (overridden by {})", env.name),
+                        Applicability::Safe,
+                        |e| remove_field(e, fc, param),
+                    )
                     .emit();
             }
         }
@@ -323,5 +363,27 @@ mod tests {
         ]);
         assert!(only(check(&agreeing, None), "CX112").is_empty());
         assert!(only(check(&calico_node_env(&[("FELIX_BPFENABLED", "true")]), None), "CX112").is_empty());
+    }
+
+    #[test]
+    fn safe_fix_removes_what_the_operator_overwrites() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            felix_default("logSeverityScreen: Info\nnftablesMode: Enabled"),
+        ]);
+        let fix = fix_of(&yaml, "CX112", None).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Safe);
+        assert_eq!(fixed_for(&yaml, "CX112", None), yaml.replace("  nftablesMode: Enabled\n", ""));
+    }
+
+    #[test]
+    fn unsafe_fix_removes_a_hand_set_bpf_enabled() {
+        let yaml = bundle(&[
+            installation("BPF"),
+            felix_default("logSeverityScreen: Info\nbpfEnabled: false"),
+        ]);
+        let fix = fix_of(&yaml, "CX112", None).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Unsafe);
+        assert_eq!(fixed_for(&yaml, "CX112", None), yaml.replace("  bpfEnabled: false\n", ""));
     }
 }

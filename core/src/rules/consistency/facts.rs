@@ -2,11 +2,13 @@
 //! runs, what Calico asks for on each node scope, where a Felix setting is written, and the
 //! node facts (kernels, Windows) found in the input.
 
+use crate::fix::Editor;
+use crate::input::path::FieldPath;
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::k8s::os::Os;
 use crate::k8s::version::KernelVersion;
-use crate::model::calico::model::{Dataplane, FelixDoc, FelixScope};
+use crate::model::calico::model::{CalicoNodeContainer, Dataplane, EnvVar, FelixDoc, FelixScope};
 use crate::model::calico::picture::{CalicoPicture, NftablesMode, Origin, ScopeDataplane};
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
@@ -130,6 +132,9 @@ pub(crate) fn is_written_auto(origin: &Origin<'_>) -> bool {
 
 /// A Felix setting as Felix sees it on some nodes.
 pub(crate) struct FelixSetting<'a> {
+    /// Where it is written: an environment variable of a calico-node container, or a
+    /// FelixConfiguration.
+    pub source: FelixSource<'a>,
     /// The literal value (`None` for an environment variable set with `valueFrom`).
     pub value: Option<&'a str>,
     pub object: &'a Object<'a>,
@@ -141,6 +146,32 @@ pub(crate) struct FelixSetting<'a> {
 }
 
 /// The FelixConfiguration that scopes `scope` (`default` for the cluster-wide one).
+#[derive(Clone, Copy)]
+pub(crate) enum FelixSource<'a> {
+    Env(&'a CalicoNodeContainer<'a>, &'a EnvVar<'a>),
+    Doc(&'a FelixDoc<'a>, &'a str),
+}
+
+impl FelixSetting<'_> {
+    /// Records the removal of the setting: the environment variable, or the field.
+    pub fn remove(&self, editor: &mut Editor<'_>) {
+        match self.source {
+            FelixSource::Env(container, env) => remove_env(editor, container, env),
+            FelixSource::Doc(doc, field) => remove_field(editor, doc, field),
+        }
+    }
+}
+
+/// Records the removal of a spec field of a FelixConfiguration (an emptied spec stays `{}`).
+pub(crate) fn remove_field(editor: &mut Editor<'_>, doc: &FelixDoc<'_>, field: &str) {
+    match doc.spec {
+        Some(spec) => {
+            editor.remove_path(doc.object.file, spec, &FieldPath::parse(field));
+        }
+        None => editor.impossible(),
+    }
+}
+
 pub(crate) fn felix_doc_for<'a>(cx: &Context<'a>, scope: &ScopeDataplane<'_>) -> Option<&'a FelixDoc<'a>> {
     cx.calico.felix.iter().find(|f| match &f.scope {
         FelixScope::Default => scope.scope == "all nodes",
@@ -156,11 +187,12 @@ pub(crate) fn felix_doc_for<'a>(cx: &Context<'a>, scope: &ScopeDataplane<'_>) ->
 pub(crate) fn felix_setting<'a>(
     cx: &Context<'a>,
     scoped: Option<&'a FelixDoc<'a>>,
-    field: &str,
+    field: &'a str,
 ) -> Option<FelixSetting<'a>> {
     for container in &cx.calico.nodes {
         if let Some(env) = container.felix_env(field) {
             return Some(FelixSetting {
+                source: FelixSource::Env(container, env),
                 value: env.value,
                 object: &container.object,
                 node: env.value_node(),
@@ -176,6 +208,7 @@ pub(crate) fn felix_setting<'a>(
     for doc in docs {
         if let Some(node) = doc.field(field) {
             return Some(FelixSetting {
+                source: FelixSource::Doc(doc, field),
                 value: node.as_str(),
                 object: &doc.object,
                 node,
@@ -187,7 +220,7 @@ pub(crate) fn felix_setting<'a>(
     None
 }
 
-pub(crate) use crate::rules::calico::support::{operator_minor, operator_namespace};
+pub(crate) use crate::rules::calico::support::{operator_minor, operator_namespace, remove_env};
 
 /// A node kernel named by the user (`--node-kernel`) or by a Node object in the input.
 pub(crate) struct NodeKernel {

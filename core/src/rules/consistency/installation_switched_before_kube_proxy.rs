@@ -1,5 +1,6 @@
 use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule};
@@ -38,6 +39,9 @@ declare_rule! {
     /// kube-system/kube-proxy, `kubectl -n kube-system rollout restart daemonset kube-proxy`,
     /// `kubectl logs -n kube-system daemonset/kube-proxy | grep -i proxier`. If kube-proxy
     /// cannot move yet, patch the Installation back to `Iptables`.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: nftables` into kube-proxy's
+    /// configuration (not when a node kernel is known to be older than 5.13); unsafe, because
+    /// kube-proxy then programs Services differently once restarted.
     ///
     /// ## References
     /// - Tigera, "From IPVS to NFTables: A Migration Guide for Kubernetes v1.35" (kube-proxy, then the Installation)
@@ -49,6 +53,7 @@ declare_rule! {
         name: "installation-switched-before-kube-proxy",
         severity: Error,
         summary: "Installation patched to Nftables (Calico 3.31 or older) before kube-proxy moved to nftables",
+        fix: Sometimes,
     }
 }
 
@@ -70,6 +75,9 @@ impl Rule for InstallationSwitchedBeforeKubeProxy {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(steps::KUBE_PROXY_TO_NFTABLES, Applicability::Unsafe, |e| {
+                    steps::kube_proxy_to_nftables(cx, e, site)
+                })
                 .emit();
         }
     }
@@ -94,5 +102,14 @@ mod tests {
         assert!(only(check(&yaml, Some("3.32")), "CX105").is_empty());
         let done = bundle(&[kube_proxy_cm("nftables"), installation("Nftables")]);
         assert!(only(check(&done, Some("3.31")), "CX105").is_empty());
+    }
+
+    #[test]
+    fn fix_moves_kube_proxy_first() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX105", Some("3.31")),
+            yaml.replace("mode: iptables", "mode: nftables")
+        );
     }
 }

@@ -1,3 +1,4 @@
+use crate::fix::Applicability;
 use super::facts::{NftIntent, calico_and_running_site, felix_setting, nft_intent};
 use crate::finding::Severity;
 use crate::model::kube_proxy::effective::modes;
@@ -37,6 +38,9 @@ declare_rule! {
     /// ## Fix
     /// Remove `iptablesBackend` (back to `Auto`) unless detection is known to fail on these
     /// nodes.
+    /// `dplint check --fix --unsafe-fixes` deletes the setting (the field, or the
+    /// `FELIX_IPTABLESBACKEND` variable); unsafe, because Felix then detects the backend and may
+    /// program the other iptables family.
     ///
     /// ## References
     /// - projectcalico/calico `felix/environment/feature_detect_linux.go:333-335`, `:364-409` (detection; `Iptables backend specified does not match the detected backend, using specified backend`)
@@ -47,6 +51,7 @@ declare_rule! {
         name: "iptables-backend-mismatch",
         severity: Warning,
         summary: "explicit iptablesBackend that may not match kube-proxy's iptables family",
+        fix: Always,
     }
 }
 
@@ -107,6 +112,7 @@ impl Rule for IptablesBackendMismatch {
             .severity(severity)
             .message(message)
             .help(verify)
+            .fix("Remove iptablesBackend (Auto)", Applicability::Unsafe, |e| setting.remove(e))
             .emit();
     }
 }
@@ -157,5 +163,22 @@ mod tests {
             felix_default("iptablesBackend: Legacy"),
         ]);
         assert!(only(check(&nft, None), "CX116").is_empty());
+    }
+
+    #[test]
+    fn fix_removes_the_explicit_backend() {
+        let yaml = bundle(&[
+            felix_default("iptablesBackend: Legacy\nlogSeverityScreen: Info"),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(fixed_for(&yaml, "CX116", Some("3.31")), yaml.replace("  iptablesBackend: Legacy\n", ""));
+        let env = bundle(&[
+            calico_node_env(&[("FELIX_IPTABLESBACKEND", "Legacy")]),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(
+            fixed_for(&env, "CX116", Some("3.31")),
+            env.replace("        - name: FELIX_IPTABLESBACKEND\n          value: \"Legacy\"\n", "")
+        );
     }
 }

@@ -1,3 +1,6 @@
+use crate::input::yaml::ScalarStyle;
+use crate::input::path::FieldPath;
+use crate::fix::{Applicability, Value};
 use super::facts::{NftIntent, kube_proxy_name, nft_intent, running_site, scopes};
 use crate::model::calico::model::Dataplane;
 use crate::model::calico::picture::NftablesMode;
@@ -45,6 +48,11 @@ declare_rule! {
     ///   nftablesMarkMask: 0xfff00000
     /// ```
     /// Set the twin before switching Calico's dataplane.
+    /// `dplint check --fix` writes the twin with the same value next to a FelixConfiguration
+    /// setting; safe while the switch is still ahead, because the iptables dataplane does not
+    /// read it. Once nftables is active it needs `--unsafe-fixes`: Felix then leaves the
+    /// default. An environment variable has no fix (a new variable belongs where the DaemonSet
+    /// is generated).
     ///
     /// ## References
     /// - projectcalico/calico `felix/config/config_params.go:564-597` (twin selection when nftables is active)
@@ -55,6 +63,7 @@ declare_rule! {
         name: "iptables-tunables-not-carried-over",
         severity: Warning,
         summary: "custom iptables* Felix settings without their nftables* twins when nftables is (about to be) active",
+        fix: Sometimes,
     }
 }
 
@@ -75,8 +84,8 @@ fn is_default(value: &str, defaults: &[&str]) -> bool {
     defaults.contains(&value.as_str())
 }
 
-/// Why the nftables twins matter now, if they do.
-fn trigger(cx: &Context<'_>) -> Option<String> {
+/// Why the nftables twins matter now, if they do, and whether nftables is active already.
+fn trigger(cx: &Context<'_>) -> Option<(String, bool)> {
     let calico = cx.cluster.calico.as_ref()?;
     let kube_proxy_nft = running_site(cx).is_some_and(|s| s.effective.mode == modes::NFTABLES);
     for scope in scopes(calico) {
@@ -85,14 +94,18 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
             (Some(NftIntent::Forced), _) => true,
             (Some(NftIntent::Auto), _) if kube_proxy_nft => true,
             (Some(NftIntent::Auto), _) if calico.operator => {
-                return Some(format!(
-                    "{origin} already asks for Nftables, so Calico switches as soon as kube-proxy does"
+                return Some((
+                    format!("{origin} already asks for Nftables, so Calico switches as soon as kube-proxy does"),
+                    false,
                 ));
             }
             (Some(NftIntent::Off), _) if kube_proxy_nft => {
-                return Some(format!(
-                    "kube-proxy already runs nftables ({}), so Calico's switch is the next step",
-                    kube_proxy_name(cx)
+                return Some((
+                    format!(
+                        "kube-proxy already runs nftables ({}), so Calico's switch is the next step",
+                        kube_proxy_name(cx)
+                    ),
+                    false,
                 ));
             }
             (None, Dataplane::Bpf) => {
@@ -102,7 +115,7 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
             _ => false,
         };
         if active {
-            return Some(format!("Calico runs nftables on {} ({origin})", scope.scope));
+            return Some((format!("Calico runs nftables on {} ({origin})", scope.scope), true));
         }
     }
     None
@@ -110,7 +123,12 @@ fn trigger(cx: &Context<'_>) -> Option<String> {
 
 impl Rule for IptablesTunablesNotCarriedOver {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let Some(trigger) = trigger(cx) else { return };
+        let Some((trigger, active)) = trigger(cx) else { return };
+        let applicability = if active {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        };
         let twin_set = |twin: &str| {
             cx.calico.felix.iter().any(|f| f.field(twin).is_some())
                 || cx.calico.nodes.iter().any(|n| n.felix_env(twin).is_some())
@@ -122,7 +140,13 @@ impl Rule for IptablesTunablesNotCarriedOver {
             let mut places = Vec::new();
             for fc in &cx.calico.felix {
                 if let Some(node) = fc.field(iptables) {
-                    places.push((&fc.object, node, format!("spec.{iptables}"), fc.object.meta.display()));
+                    places.push((
+                        &fc.object,
+                        node,
+                        format!("spec.{iptables}"),
+                        fc.object.meta.display(),
+                        fc.spec,
+                    ));
                 }
             }
             for container in &cx.calico.nodes {
@@ -132,10 +156,11 @@ impl Rule for IptablesTunablesNotCarriedOver {
                         env.value_node(),
                         format!("env {}", env.name),
                         container.object.meta.display(),
+                        None,
                     ));
                 }
             }
-            for (object, node, field, owner) in places {
+            for (object, node, field, owner, spec) in places {
                 let Some(value) = node.as_str() else { continue };
                 if is_default(value, defaults) {
                     continue;
@@ -147,10 +172,21 @@ impl Rule for IptablesTunablesNotCarriedOver {
                     "Carry the value to the nftables twin next to it before switching:\n```yaml\nspec:\n  {nftables}: {value}\n```\n(for an environment variable, add FELIX_{} beside it).",
                     nftables.to_ascii_uppercase()
                 );
+                // The value as written: a plain `0xfff00000` is a number, a quoted one a string.
+                let twin_value = match node.scalar().map(|s| s.style) {
+                    Some(ScalarStyle::Plain) => Value::Literal(value),
+                    _ => Value::Str(value),
+                };
                 out.finding(&Self::META)
                     .on_node(object, node, Some(field))
                     .message(message)
                     .help(help)
+                    .fix(format!("Set {nftables} to {value}"), applicability, |e| match spec {
+                        Some(spec) => {
+                            e.set_path(object.file, spec, &FieldPath::parse(nftables), twin_value);
+                        }
+                        None => e.impossible(),
+                    })
                     .emit();
             }
         }
@@ -202,5 +238,26 @@ mod tests {
             felix_default("iptablesMarkMask: 0xfff00000"),
         ]);
         assert!(only(check(&iptables, None), "CX115").is_empty());
+    }
+
+    #[test]
+    fn fix_carries_the_value_to_the_twin_safely_before_the_switch() {
+        let yaml = bundle(&[
+            installation("Nftables"),
+            kube_proxy_cm("iptables"),
+            felix_default("iptablesMarkMask: 0xfff00000"),
+        ]);
+        let fix = fix_of(&yaml, "CX115", Some("3.32")).expect("fix");
+        assert_eq!(fix.applicability, crate::fix::Applicability::Safe);
+        assert_eq!(
+            fixed_for(&yaml, "CX115", Some("3.32")),
+            yaml.replace("  iptablesMarkMask: 0xfff00000\n", "  iptablesMarkMask: 0xfff00000\n  nftablesMarkMask: 0xfff00000\n")
+        );
+        let env = bundle(&[
+            installation("Nftables"),
+            kube_proxy_cm("iptables"),
+            calico_node_env(&[("FELIX_IPTABLESMARKMASK", "0xfff00000")]),
+        ]);
+        assert!(fix_of(&env, "CX115", Some("3.32")).is_none());
     }
 }

@@ -1,3 +1,6 @@
+use crate::rules::kube_proxy::fix;
+use crate::model::kube_proxy::site::Origin;
+use crate::fix::Applicability;
 use super::facts::calico_and_running_site;
 use super::steps::VERIFY_KUBE_PROXY;
 use crate::input::path::FieldPath;
@@ -34,6 +37,9 @@ declare_rule! {
     /// Restart every node (or drain and reboot them one by one), then check on each that
     /// `ip link show kube-ipvs0` fails. Afterwards remove the `ipvs` settings, which iptables
     /// mode ignores anyway; that also ends this finding.
+    /// `dplint check --fix` deletes them (the `ipvs` section, or the `--ipvs-*` flags); safe,
+    /// because kube-proxy in iptables mode does not read them. Restart the nodes first: the fix
+    /// also ends this reminder.
     ///
     /// ## References
     /// - kubernetes/kubernetes `cmd/kube-proxy/app/server_linux.go` `platformCleanup`/`isIPTablesBased` (IPVS cleanup only for non-iptables modes)
@@ -45,6 +51,7 @@ declare_rule! {
         name: "ipvs-leftovers-after-iptables-switch",
         severity: Warning,
         summary: "kube-proxy moved from ipvs to iptables: kube-ipvs0 stays until the nodes restart",
+        fix: Sometimes,
     }
 }
 
@@ -56,11 +63,11 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
         if site.effective.mode != modes::IPTABLES {
             return;
         }
-        let leftovers: Vec<String> = non_default_settings(&site.decoded.config)
+        let written: Vec<_> = non_default_settings(&site.decoded.config)
             .into_iter()
             .filter(|w| w.path.starts_with("ipvs."))
-            .map(|w| format!("{}: {}", w.path, w.value))
             .collect();
+        let leftovers: Vec<String> = written.iter().map(|w| format!("{}: {}", w.path, w.value)).collect();
         if leftovers.is_empty() {
             return;
         }
@@ -92,6 +99,16 @@ impl Rule for IpvsLeftoversAfterIptablesSwitch {
             .on_site_field(site, &FieldPath::parse("mode"))
             .message(message)
             .help(help)
+            .fix("Remove the ipvs settings", Applicability::Safe, |e| match site.origin {
+                // Flags and installer settings are removed one by one.
+                Origin::Flags { .. } | Origin::Installer { .. } => {
+                    for setting in &written {
+                        fix::edit_remove(e, site, setting.path);
+                    }
+                }
+                // The whole section: iptables mode reads none of it, defaults included.
+                _ => fix::edit_remove(e, site, "ipvs"),
+            })
             .emit();
     }
 }
@@ -135,5 +152,23 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn safe_fix_removes_the_ipvs_section() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            kube_proxy_cm_with("iptables", "ipvs:\n  strictARP: true\n  scheduler: rr\nmetricsBindAddress: 0.0.0.0:10249"),
+        ]);
+        let expected = yaml.replace("    ipvs:\n      strictARP: true\n      scheduler: rr\n", "");
+        assert_eq!(fixed_for(&yaml, "CX107", None), expected);
+        assert_eq!(crate::rules::test_support::fix_all(&yaml, false), expected);
+    }
+
+    #[test]
+    fn safe_fix_removes_ipvs_flags() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.1\n        command:\n        - /usr/local/bin/kube-proxy\n        - --proxy-mode=iptables\n        - --ipvs-scheduler=rr\n".to_string();
+        let yaml = bundle(&[installation("Iptables"), ds]);
+        assert_eq!(fixed_for(&yaml, "CX107", None), yaml.replace("        - --ipvs-scheduler=rr\n", ""));
     }
 }

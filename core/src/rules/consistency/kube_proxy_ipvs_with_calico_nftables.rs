@@ -1,5 +1,6 @@
 use super::facts::{NftIntent, calico_and_running_site, nft_intent, scopes};
 use super::steps;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule};
@@ -37,6 +38,9 @@ declare_rule! {
     /// rollout restart daemonset kube-proxy`, check `kubectl logs -n kube-system
     /// daemonset/kube-proxy | grep -i proxier`. kube-proxy in nftables mode removes the IPVS
     /// state (`kube-ipvs0`) at start, and Felix restarts without IPVS support.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: nftables` into kube-proxy's
+    /// configuration (not when a node kernel is known to be older than 5.13); unsafe, because
+    /// kube-proxy then programs Services differently once restarted.
     ///
     /// ## References
     /// - tigera/docs `calico/getting-started/kubernetes/nftables.mdx:18-26`
@@ -48,6 +52,7 @@ declare_rule! {
         name: "kube-proxy-ipvs-with-calico-nftables",
         severity: Error,
         summary: "kube-proxy in ipvs mode while Calico asks for nftables",
+        fix: Sometimes,
     }
 }
 
@@ -80,6 +85,9 @@ impl Rule for KubeProxyIpvsWithCalicoNftables {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(steps::KUBE_PROXY_TO_NFTABLES, Applicability::Unsafe, |e| {
+                    steps::kube_proxy_to_nftables(cx, e, site)
+                })
                 .emit();
         }
     }
@@ -115,5 +123,14 @@ mod tests {
         // A manifest install on Auto follows kube-proxy: iptables with IPVS support is consistent.
         let auto = bundle(&[kube_proxy_cm("ipvs"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&auto, None), "CX106").is_empty());
+    }
+
+    #[test]
+    fn fix_moves_kube_proxy_from_ipvs_to_nftables() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("ipvs")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX106", Some("3.32")),
+            yaml.replace("mode: ipvs", "mode: nftables")
+        );
     }
 }

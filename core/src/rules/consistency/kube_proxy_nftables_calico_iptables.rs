@@ -1,4 +1,7 @@
+use crate::input::path::FieldPath;
+use crate::fix::{Applicability, Editor, Value};
 use super::facts::{NftIntent, calico_and_running_site, felix_doc_for, is_written_auto, nft_intent, scopes};
+use crate::model::calico::picture::{CalicoPicture, ScopeDataplane};
 use super::steps;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::effective::modes;
@@ -41,6 +44,10 @@ declare_rule! {
     /// On operator v1.36–v1.38 (Calico 3.29–3.30) add `"linuxPolicySetupTimeoutSeconds":null`
     /// to the same patch (CX117). Manifest installs: `nftablesMode: Enabled` (or `Auto` from
     /// Calico 3.32) in FelixConfiguration `default`.
+    /// `dplint check --fix --unsafe-fixes` writes `linuxDataplane: Nftables` into the
+    /// Installation (not on operator v1.36–v1.38, which would refuse it) or `nftablesMode:
+    /// Enabled` where a manifest install chooses the dataplane; unsafe, because Calico's rules
+    /// then move to nftables.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/core_controller.go:1658-1685` (Iptables → `nftablesMode: Disabled`)
@@ -51,6 +58,52 @@ declare_rule! {
         name: "kube-proxy-nftables-calico-iptables",
         severity: Warning,
         summary: "kube-proxy runs nftables but Calico stays on iptables",
+        fix: Sometimes,
+    }
+}
+
+const DATAPLANE: &str = "calicoNetwork.linuxDataplane";
+
+/// The next step as an edit: the Installation's `linuxDataplane` in operator installs, else
+/// `nftablesMode` where the scope's choice is written or in its FelixConfiguration.
+fn calico_to_nftables(
+    cx: &Context<'_>,
+    calico: &CalicoPicture<'_>,
+    scope: &ScopeDataplane<'_>,
+    nft_written: bool,
+    e: &mut Editor<'_>,
+) {
+    if !cx.target.calico.has(Feature::NftablesDataplane) {
+        return e.impossible();
+    }
+    if calico.operator {
+        // Operator v1.36-v1.38 refuse Nftables next to linuxPolicySetupTimeoutSeconds (CX117,
+        // CA107); node-scoped FelixConfigurations are the operator's to write (CX112).
+        if steps::timeout_blocks_nftables(cx) || !std::ptr::eq(scope, &calico.default) {
+            return e.impossible();
+        }
+        let install = cx
+            .calico
+            .overlay_installation()
+            .filter(|i| i.field(DATAPLANE).is_some())
+            .or(cx.calico.default_installation());
+        match install.and_then(|i| Some((i, i.spec?))) {
+            Some((install, spec)) => {
+                e.set_path(install.object.file, spec, &FieldPath::parse(DATAPLANE), Value::Str("Nftables"));
+            }
+            None => e.impossible(),
+        }
+        return;
+    }
+    if nft_written {
+        e.replace_scalar(scope.origin.object.file, scope.origin.node, Value::Str("Enabled"));
+        return;
+    }
+    match felix_doc_for(cx, scope).and_then(|doc| Some((doc, doc.spec?))) {
+        Some((doc, spec)) => {
+            e.set_path(doc.object.file, spec, &FieldPath::parse("nftablesMode"), Value::Str("Enabled"));
+        }
+        None => e.impossible(),
     }
 }
 
@@ -100,24 +153,33 @@ impl Rule for KubeProxyNftablesCalicoIptables {
                     steps::calico_nftables_step(cx, calico.operator)
                 )
             };
+            let title = if calico.operator {
+                "Set linuxDataplane to Nftables"
+            } else {
+                "Set nftablesMode to Enabled"
+            };
+            let fix = |e: &mut Editor<'_>| calico_to_nftables(cx, calico, scope, nft_written, e);
             match felix_doc_for(cx, scope).filter(|_| !nft_written) {
                 Some(doc) => out
                     .finding(&Self::META)
                     .on_node(&doc.object, doc.spec.unwrap_or(doc.object.node), None)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, fix)
                     .emit(),
                 None if !nft_written => out
                     .finding(&Self::META)
                     .on_node(&scope.origin.object, scope.origin.object.node, None)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, fix)
                     .emit(),
                 None => out
                     .finding(&Self::META)
                     .on_origin(&scope.origin)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, fix)
                     .emit(),
             }
         }
@@ -192,5 +254,24 @@ mod tests {
         );
         let auto = bundle(&[kube_proxy_cm("nftables"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&auto, Some("3.31")), "CX103").is_empty());
+    }
+
+    #[test]
+    fn fix_switches_the_installation_unless_the_operator_would_refuse_it() {
+        let yaml = bundle(&[installation("Iptables"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX103", Some("3.32")),
+            yaml.replace("linuxDataplane: Iptables", "linuxDataplane: Nftables")
+        );
+        assert!(fix_of(&yaml, "CX103", Some("3.30")).is_none());
+    }
+
+    #[test]
+    fn fix_enables_nftables_in_a_manifest_install() {
+        let yaml = bundle(&[felix_default("nftablesMode: Disabled"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX103", Some("3.31")),
+            yaml.replace("nftablesMode: Disabled", "nftablesMode: Enabled")
+        );
     }
 }

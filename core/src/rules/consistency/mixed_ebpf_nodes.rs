@@ -1,4 +1,5 @@
-use super::facts::{kube_proxy_name, kube_proxy_runs};
+use crate::fix::Applicability;
+use super::facts::{kube_proxy_name, kube_proxy_runs, remove_field};
 use crate::model::calico::model::{Dataplane, FelixScope};
 use crate::rules::{Context, Emitter, Rule};
 
@@ -34,6 +35,10 @@ declare_rule! {
     /// Switch the whole cluster: remove `bpfEnabled` from the scoped FelixConfiguration and set
     /// the dataplane cluster-wide (Installation `linuxDataplane`, or FelixConfiguration
     /// `default`).
+    /// `dplint check --fix --unsafe-fixes` deletes `bpfEnabled` from the scoped
+    /// FelixConfiguration; unsafe, because those nodes then switch to the cluster's dataplane.
+    /// A scoped choice made elsewhere (an environment variable of a per-node calico-node) has
+    /// no fix.
     ///
     /// ## References
     /// - tigera/docs `calico/operations/ebpf/enabling-ebpf.mdx:56-91` (mixed clusters unsupported)
@@ -44,8 +49,11 @@ declare_rule! {
         name: "mixed-ebpf-nodes",
         severity: Error,
         summary: "eBPF enabled on some nodes and not on others",
+        fix: Sometimes,
     }
 }
+
+const TITLE: &str = "Remove bpfEnabled from the scoped FelixConfiguration";
 
 impl Rule for MixedEbpfNodes {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -89,6 +97,7 @@ impl Rule for MixedEbpfNodes {
                     .on_node(&fc.object, node, Some("spec.bpfEnabled".into()))
                     .message(message)
                     .help(help.clone())
+                    .fix(TITLE, Applicability::Unsafe, |e| remove_field(e, fc, "bpfEnabled"))
                     .emit();
             }
             return;
@@ -104,10 +113,21 @@ impl Rule for MixedEbpfNodes {
                 scope.scope,
                 scope.requested
             );
+            // The scoped FelixConfiguration whose bpfEnabled makes the difference, if that is it.
+            let origin = &scope.origin;
+            let doc = cx.calico.felix.iter().find(|fc| {
+                origin.written
+                    && fc.object.file == origin.object.file
+                    && fc.field("bpfEnabled").is_some_and(|n| n.span() == origin.node.span())
+            });
             out.finding(&Self::META)
                 .on_origin(&scope.origin)
                 .message(message)
                 .help(help.clone())
+                .fix(TITLE, Applicability::Unsafe, |e| match doc {
+                    Some(doc) => remove_field(e, doc, "bpfEnabled"),
+                    None => e.impossible(),
+                })
                 .emit();
         }
     }
@@ -159,5 +179,14 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_removes_bpf_enabled_from_the_scoped_configuration() {
+        let yaml = bundle(&[
+            installation("Iptables"),
+            felix("node.worker-1", "logSeverityScreen: Info\nbpfEnabled: true"),
+        ]);
+        assert_eq!(fixed_for(&yaml, "CX113", None), yaml.replace("  bpfEnabled: true\n", ""));
     }
 }

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Value};
 use super::facts::{calico_and_running_site, is_written_auto, scopes};
 use super::steps;
 use crate::model::calico::version::Feature;
@@ -34,6 +35,9 @@ declare_rule! {
     ///   nftablesMode: Enabled
     /// ```
     /// or upgrade Calico to 3.32, whose Felix follows kube-proxy with `Auto`.
+    /// `dplint check --fix --unsafe-fixes` writes `Enabled` where `Auto` is written (the
+    /// FelixConfiguration or the `FELIX_NFTABLESMODE` variable); unsafe, because Felix then
+    /// moves Calico's rules to nftables.
     ///
     /// ## References
     /// - projectcalico/calico `release-v3.31:felix/config/config_params.go:184` (`oneof(Enabled,Disabled);Disabled`)
@@ -45,6 +49,7 @@ declare_rule! {
         name: "nftables-auto-ignored-by-old-felix",
         severity: Error,
         summary: "nftablesMode: Auto on Calico 3.31 or older keeps Calico on iptables next to kube-proxy nftables",
+        fix: Always,
     }
 }
 
@@ -73,6 +78,9 @@ impl Rule for NftablesAutoIgnoredByOldFelix {
                 .on_origin(&scope.origin)
                 .message(message)
                 .help(help)
+                .fix("Set nftablesMode to Enabled", Applicability::Unsafe, |e| {
+                    e.replace_scalar(scope.origin.object.file, scope.origin.node, Value::Str("Enabled"));
+                })
                 .emit();
         }
     }
@@ -103,5 +111,14 @@ mod tests {
         assert!(only(check(&yaml, Some("3.32")), "CX104").is_empty());
         let iptables = bundle(&[kube_proxy_cm("iptables"), felix_default("nftablesMode: Auto")]);
         assert!(only(check(&iptables, Some("3.31")), "CX104").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_enabled_for_auto() {
+        let yaml = bundle(&[felix_default("nftablesMode: Auto"), kube_proxy_cm("nftables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX104", Some("3.31")),
+            yaml.replace("nftablesMode: Auto", "nftablesMode: Enabled")
+        );
     }
 }

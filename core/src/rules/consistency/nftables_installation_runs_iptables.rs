@@ -1,5 +1,6 @@
 use super::facts::{NftIntent, NftablesBesideIptables, nftables_beside_iptables};
 use super::steps;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::{Context, Emitter, Rule};
@@ -36,6 +37,9 @@ declare_rule! {
     /// ConfigMap kube-system/kube-proxy, then `kubectl -n kube-system rollout restart daemonset
     /// kube-proxy`. Felix notices kube-proxy's nftables table within about 15 seconds and
     /// restarts itself in nftables mode.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: nftables` into kube-proxy's
+    /// configuration (not when a node kernel is known to be older than 5.13); unsafe, because
+    /// kube-proxy then programs Services differently once restarted.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/core_controller.go:1658-1685` (Nftables → `nftablesMode: Auto`, commit 468491588, v1.42)
@@ -47,6 +51,7 @@ declare_rule! {
         name: "nftables-installation-runs-iptables",
         severity: Warning,
         summary: "Installation asks for Nftables but Calico 3.32+ follows kube-proxy's iptables mode",
+        fix: Sometimes,
     }
 }
 
@@ -68,6 +73,9 @@ impl Rule for NftablesInstallationRunsIptables {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(steps::KUBE_PROXY_TO_NFTABLES, Applicability::Unsafe, |e| {
+                    steps::kube_proxy_to_nftables(cx, e, site)
+                })
                 .emit();
         }
     }
@@ -101,5 +109,16 @@ mod tests {
         assert!(only(check(&done, Some("3.32")), "CX102").is_empty());
         let ipvs = bundle(&[kube_proxy_cm("ipvs"), installation("Nftables")]);
         assert!(only(check(&ipvs, Some("3.32")), "CX102").is_empty());
+    }
+
+    #[test]
+    fn fix_moves_kube_proxy_unless_a_node_is_too_old_for_nftables() {
+        let yaml = bundle(&[installation("Nftables"), kube_proxy_cm("iptables")]);
+        assert_eq!(
+            fixed_for(&yaml, "CX102", Some("3.32")),
+            yaml.replace("mode: iptables", "mode: nftables")
+        );
+        let old = bundle(&[installation("Nftables"), kube_proxy_cm("iptables"), "apiVersion: v1\nkind: Node\nmetadata:\n  name: old-1\nstatus:\n  nodeInfo:\n    operatingSystem: linux\n    kernelVersion: 5.4.0-150-generic\n".to_string()]);
+        assert!(fix_of(&old, "CX102", Some("3.32")).is_none());
     }
 }

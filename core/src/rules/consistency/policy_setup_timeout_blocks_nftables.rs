@@ -1,3 +1,5 @@
+use crate::input::path::FieldPath;
+use crate::fix::Applicability;
 use super::facts::{operator_minor, running_site};
 use super::steps;
 use crate::model::calico::model::Dataplane;
@@ -40,6 +42,9 @@ declare_rule! {
     /// kubectl patch installation.operator.tigera.io default --type merge \
     ///   -p '{"spec":{"calicoNetwork":{"linuxDataplane":"Nftables","linuxPolicySetupTimeoutSeconds":null}}}'
     /// ```
+    /// `dplint check --fix --unsafe-fixes` deletes `linuxPolicySetupTimeoutSeconds` from the
+    /// manifest (the dataplane switch stays the next step, CX103); unsafe, because the operator
+    /// then uses its default timeout.
     ///
     /// ## References
     /// - tigera/operator `release-v1.38:pkg/controller/installation/validation.go:272-283`, `release-v1.38:pkg/controller/installation/core_controller.go:622-627`
@@ -51,6 +56,7 @@ declare_rule! {
         name: "policy-setup-timeout-blocks-nftables",
         severity: Warning,
         summary: "next step to Nftables will be rejected: linuxPolicySetupTimeoutSeconds on operator v1.36-v1.38",
+        fix: Always,
     }
 }
 
@@ -94,6 +100,12 @@ impl Rule for PolicySetupTimeoutBlocksNftables {
             .on_node(&install.object, node, Some(install.display_path(FIELD)))
             .message(message)
             .help(help)
+            .fix("Remove linuxPolicySetupTimeoutSeconds", Applicability::Unsafe, |e| match install.spec {
+                Some(spec) => {
+                    e.remove_path(install.object.file, spec, &FieldPath::parse(FIELD));
+                }
+                None => e.impossible(),
+            })
             .emit();
     }
 }
@@ -142,5 +154,17 @@ mod tests {
         assert!(only(check(&null, Some("3.30")), "CX117").is_empty());
         let before = bundle(&[kube_proxy_cm("iptables"), installation_with("Iptables", TIMEOUT)]);
         assert!(only(check(&before, Some("3.30")), "CX117").is_empty());
+    }
+
+    #[test]
+    fn fix_removes_the_timeout() {
+        let yaml = bundle(&[
+            installation_with("Iptables", "linuxPolicySetupTimeoutSeconds: 0"),
+            kube_proxy_cm("nftables"),
+        ]);
+        assert_eq!(
+            fixed_for(&yaml, "CX117", Some("3.30")),
+            yaml.replace("    linuxPolicySetupTimeoutSeconds: 0\n", "")
+        );
     }
 }

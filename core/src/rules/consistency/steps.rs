@@ -3,10 +3,11 @@
 //! through iptables and a node restart (tigera/docs `calico/operations/ebpf/enabling-ebpf.mdx`
 //! caution, projectcalico/calico#12476).
 
-use super::facts::operator_minor;
+use super::facts::{node_kernels, operator_minor};
+use crate::fix::{Editor, Value};
 use crate::model::calico::version::{Feature, operator_rejects_policy_timeout_with_nftables};
 use crate::model::kube_proxy::effective::modes;
-use crate::model::kube_proxy::lifecycle::NFTABLES_BETA;
+use crate::model::kube_proxy::lifecycle::{NFTABLES_BETA, NFTABLES_MIN_KERNEL};
 use crate::model::kube_proxy::site::{KubeProxySite, Origin};
 use crate::rules::Context;
 use crate::rules::kube_proxy::fix;
@@ -32,6 +33,20 @@ pub(crate) fn patch_felix(spec: &str) -> String {
 /// Whether the operator rejects `linuxPolicySetupTimeoutSeconds` with the Nftables dataplane.
 pub(crate) fn timeout_blocks_nftables(cx: &Context<'_>) -> bool {
     operator_rejects_policy_timeout_with_nftables(cx.target.calico, operator_minor(cx))
+}
+
+/// The title of the fix that moves kube-proxy to nftables.
+pub(crate) const KUBE_PROXY_TO_NFTABLES: &str = "Set kube-proxy mode to nftables";
+
+/// Records the first migration step, kube-proxy's `mode: nftables`, where its configuration
+/// lives. Not on nodes known to be too old for nftables (CX118 reports them): kube-proxy would
+/// not start there.
+pub(crate) fn kube_proxy_to_nftables(cx: &Context<'_>, editor: &mut Editor<'_>, site: &KubeProxySite<'_>) {
+    let (major, minor) = NFTABLES_MIN_KERNEL;
+    if node_kernels(cx).iter().any(|k| !k.kernel.at_least(major, minor)) {
+        return editor.impossible();
+    }
+    fix::edit_set(editor, site, "mode", Value::Str(modes::NFTABLES));
 }
 
 /// How to change `mode` of this kube-proxy configuration and roll it out.

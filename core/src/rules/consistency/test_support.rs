@@ -11,13 +11,27 @@ pub fn bundle(docs: &[String]) -> String {
     docs.join("---\n")
 }
 
-/// Checks for a Calico version (`None`: the default, the newest known).
-pub fn check(yaml: &str, calico: Option<&str>) -> Vec<Finding> {
+fn options(calico: Option<&str>) -> CheckOptions {
     let mut options = CheckOptions::default();
     if let Some(version) = calico.and_then(CalicoVersion::parse) {
         options.calico_version = Some((version, "test".to_string()));
     }
-    crate::rules::test_support::check_with(yaml, &options)
+    options
+}
+
+/// Checks for a Calico version (`None`: the default, the newest known).
+pub fn check(yaml: &str, calico: Option<&str>) -> Vec<Finding> {
+    crate::rules::test_support::check_with(yaml, &options(calico))
+}
+
+/// `yaml` after the fix of the first `code` finding (see [`crate::rules::test_support::fixed`]).
+pub fn fixed_for(yaml: &str, code: &str, calico: Option<&str>) -> String {
+    crate::rules::test_support::fixed_with(yaml, code, &options(calico))
+}
+
+/// The fix of the first `code` finding, if it has one.
+pub fn fix_of(yaml: &str, code: &str, calico: Option<&str>) -> Option<crate::fix::Fix> {
+    check(yaml, calico).into_iter().find(|f| f.code == code).expect("finding").fix
 }
 
 /// Kind, name and field of the object a finding is on.

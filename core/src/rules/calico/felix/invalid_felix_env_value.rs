@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::{Kind, Outcome, lookup, outcome};
 use crate::rules::calico::support::is_templated;
@@ -40,6 +41,9 @@ declare_rule! {
     /// - name: FELIX_BPFENABLED
     ///   value: "true"
     /// ```
+    /// For a boolean written `enabled`/`on` or `disabled`/`off`, `dplint check --fix
+    /// --unsafe-fixes` writes `true` or `false`; unsafe, because Felix then stops using the
+    /// default. Other values have no fix: which value was meant is a choice.
     ///
     /// ## References
     /// - projectcalico/calico `felix/config/config_params.go:190-451` (parameter types and
@@ -53,6 +57,7 @@ declare_rule! {
         name: "invalid-felix-env-value",
         severity: Warning,
         summary: "A FELIX_* environment value of calico-node that Felix cannot parse",
+        fix: Sometimes,
     }
 }
 
@@ -110,11 +115,24 @@ impl Rule for InvalidFelixEnvValue {
                     Kind::MarkBitmask => "Use a 32-bit mask with at least 2 bits set, for example `0xffff0000`.".to_string(),
                     Kind::Seconds => "Use a number of seconds without a unit, for example `1.5`.".to_string(),
                 };
+                // The words people use for a switch, in the spelling Felix parses.
+                let boolean = match (&param.kind, raw.trim().to_ascii_lowercase().as_str()) {
+                    (Kind::Bool, "enabled" | "enable" | "on") => Some("true"),
+                    (Kind::Bool, "disabled" | "disable" | "off") => Some("false"),
+                    _ => None,
+                };
+                let title = boolean.map(|b| format!("Write {b:?}")).unwrap_or_default();
                 out.finding(&Self::META)
                     .on_env(container, env)
                     .severity(severity)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, |e| match boolean {
+                        Some(value) => {
+                            e.replace_scalar(container.object.file, env.value_node(), Value::Str(value));
+                        }
+                        None => e.impossible(),
+                    })
                     .emit();
             }
         }
@@ -123,6 +141,7 @@ impl Rule for InvalidFelixEnvValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{calico_node, on_calico, only};
 
@@ -205,5 +224,13 @@ mod tests {
             ),
         ];
         assert!(only(on_calico(&calico_node(&env), "3.31"), "CF106").is_empty());
+    }
+
+    #[test]
+    fn fix_spells_a_switch_as_a_boolean_only() {
+        let yaml = calico_node(&[("FELIX_IPV6SUPPORT", "disabled")]);
+        assert_eq!(fixed_on(&yaml, "CF106", "3.32"), yaml.replace("\"disabled\"", "\"false\""));
+        let unknown = calico_node(&[("FELIX_BPFENABLED", "sure")]);
+        assert!(!has_fix(&on_calico(&unknown, "3.32"), "CF106"));
     }
 }

@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::model::FelixDoc;
 use crate::model::calico::version::{CalicoVersion, Feature};
@@ -48,6 +49,9 @@ declare_rule! {
     /// spec:
     ///   nftablesMode: Enabled
     /// ```
+    /// For a value that differs only in case, `dplint check --fix --unsafe-fixes` writes the
+    /// API's spelling; unsafe, because the FelixConfiguration is then stored and Felix changes
+    /// what it does. Other values have no fix: which value was meant is a choice.
     ///
     /// ## References
     /// - projectcalico/calico `api/pkg/apis/projectcalico/v3/felixconfig.go:53-70`, `:293-299`,
@@ -64,6 +68,7 @@ declare_rule! {
         name: "invalid-felix-value",
         severity: Error,
         summary: "A FelixConfiguration dataplane field with a value the API server refuses",
+        fix: Sometimes,
     }
 }
 
@@ -252,9 +257,8 @@ impl Rule for InvalidFelixValue {
         for doc in &cx.calico.felix {
             let v3 = is_v3(doc);
             for field in FIELDS {
-                let Some(value) = doc.field(field.name).and_then(resolved) else {
-                    continue;
-                };
+                let Some(node) = doc.field(field.name) else { continue };
+                let Some(value) = resolved(node) else { continue };
                 let Some(refused) = refusal(field, &value, v3, version) else {
                     continue;
                 };
@@ -280,10 +284,17 @@ impl Rule for InvalidFelixValue {
                         ""
                     }
                 );
+                let title = right.map(|right| format!("Write {right:?}")).unwrap_or_default();
                 out.finding(&Self::META)
                     .on_felix(doc, field.name)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, |e| match right {
+                        Some(right) => {
+                            e.replace_scalar(doc.object.file, node, Value::Str(right));
+                        }
+                        None => e.impossible(),
+                    })
                     .emit();
             }
             check_healthz(doc, version, out, &Self::META);
@@ -293,6 +304,7 @@ impl Rule for InvalidFelixValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{felix, on_calico, only};
 
@@ -397,5 +409,13 @@ mod tests {
     fn valid_values_and_auto_are_silent() {
         let spec = "  nftablesMode: Auto\n  iptablesBackend: NFT\n  bpfConnectTimeLoadBalancing: TCP\n  bpfHostNetworkedNATWithoutCTLB: Enabled\n  bpfExternalServiceMode: DSR\n  serviceLoopPrevention: Reject\n  chainInsertMode: Append\n  bpfKubeProxyHealthzPort: 10256\n";
         assert!(only(on_calico(&felix(V3, "default", spec), "3.31"), "CF102").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_api_spelling_of_a_wrong_case() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: enabled\n";
+        assert_eq!(fixed_on(yaml, "CF102", "3.32"), yaml.replace("enabled", "Enabled"));
+        let unknown = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: on\n";
+        assert!(!has_fix(&on_calico(unknown, "3.32"), "CF102"));
     }
 }

@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::Applicability;
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::Feature;
 use crate::rules::calico::felix_params::port_from_string;
@@ -37,7 +38,10 @@ declare_rule! {
     ///   kubeNodePortRanges: ["30000:32767"]
     /// ```
     /// Numeric ports and `min:max` ranges only, at most 7 entries. Once kube-proxy has left ipvs
-    /// mode the field is unused.
+    /// mode the field is unused. `dplint check --fix --unsafe-fixes` deletes a named port from a
+    /// list that keeps other entries; unsafe, because Felix then uses the rest of the list
+    /// instead of the default. Too many entries and bad ranges have no fix: how to merge or
+    /// correct them is a choice.
     ///
     /// ## References
     /// - projectcalico/calico `libcalico-go/lib/validator/v3/validator.go:815-834`
@@ -51,6 +55,7 @@ declare_rule! {
         name: "invalid-node-port-ranges",
         severity: Error,
         summary: "FelixConfiguration kubeNodePortRanges with more than 7 entries, named ports or invalid ranges",
+        fix: Sometimes,
     }
 }
 
@@ -139,6 +144,8 @@ impl Rule for InvalidNodePortRanges {
                     ),
                 };
                 let message = format!("kubeNodePortRanges[{index}] of FelixConfiguration {name:?}: {why}");
+                // A named port is no port at all: dropping it is the one edit, unless nothing would remain.
+                let removable = named && items.len() > 1;
                 let help =
                     "Write numeric ports or `min:max` ranges (min ≤ max ≤ 65535), for example `\"30000:32767\"`."
                         .to_string();
@@ -147,6 +154,12 @@ impl Rule for InvalidNodePortRanges {
                     .severity(severity)
                     .message(message)
                     .help(help)
+                    .fix(format!("Remove the named port {text:?}"), Applicability::Unsafe, |e| {
+                        if !removable {
+                            return e.impossible();
+                        }
+                        e.remove_item(doc.object.file, list, index);
+                    })
                     .emit();
             }
         }
@@ -155,6 +168,7 @@ impl Rule for InvalidNodePortRanges {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{felix, on_calico, only};
 
@@ -216,5 +230,13 @@ mod tests {
     fn valid_ranges_are_silent() {
         let spec = "  kubeNodePortRanges: [\"30000:32767\", 8080, \"40000\"]\n";
         assert!(only(on_calico(&felix(V3, "default", spec), "3.32"), "CF101").is_empty());
+    }
+
+    #[test]
+    fn fix_removes_a_named_port_but_never_the_last_entry() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [\"30000:32767\", http]\n";
+        assert_eq!(fixed_on(yaml, "CF101", "3.32"), yaml.replace(", http", ""));
+        let alone = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [http]\n";
+        assert!(!has_fix(&on_calico(alone, "3.32"), "CF101"));
     }
 }

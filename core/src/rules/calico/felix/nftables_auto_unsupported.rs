@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Value};
 use crate::model::calico::model::FelixScope;
 use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule};
@@ -30,7 +31,10 @@ declare_rule! {
     ///   nftablesMode: Enabled   # once kube-proxy runs nftables; Disabled before
     /// ```
     /// In operator installs set `linuxDataplane: Nftables` in the Installation instead (the
-    /// operator writes nftablesMode itself). Or upgrade Calico to 3.32.
+    /// operator writes nftablesMode itself). Or upgrade Calico to 3.32. `dplint check --fix
+    /// --unsafe-fixes` writes what Auto means for kube-proxy's mode in the input (`Enabled` for
+    /// nftables, else `Disabled`); unsafe, because the value no longer follows kube-proxy after
+    /// an upgrade to 3.32.
     ///
     /// ## References
     /// - projectcalico/calico `release-v3.31:felix/config/config_params.go:184`
@@ -44,6 +48,7 @@ declare_rule! {
         name: "nftables-auto-unsupported",
         severity: Error,
         summary: "nftablesMode: Auto on Calico 3.31 or older, where Felix falls back to Disabled (iptables)",
+        fix: Always,
     }
 }
 
@@ -59,6 +64,13 @@ impl Rule for NftablesAutoUnsupported {
         if version.has(Feature::NftablesAuto) || reported_by_cx104 {
             return;
         }
+        // What Auto would pick: Felix follows kube-proxy's mode.
+        let fixed = if cx.cluster.kube_proxy.mode() == Some("nftables") {
+            "Enabled"
+        } else {
+            "Disabled"
+        };
+        let title = format!("Set nftablesMode to {fixed}");
         let because = format!(
             "Felix {version} ({}) only knows Enabled|Disabled: it logs \"Replacing invalid value with default\" and runs with Disabled, so Calico stays on iptables whatever kube-proxy does (Auto needs Calico 3.32)",
             cx.target.calico_source
@@ -81,6 +93,12 @@ impl Rule for NftablesAutoUnsupported {
                 .on_felix(doc, "nftablesMode")
                 .message(message)
                 .help(HELP.to_string())
+                .fix(title.clone(), Applicability::Unsafe, |e| match (doc.field("nftablesMode"), doc.spec) {
+                    (Some(node), Some(_)) => {
+                        e.replace_scalar(doc.object.file, node, Value::Str(fixed));
+                    }
+                    _ => e.impossible(),
+                })
                 .emit();
         }
         for container in &cx.calico.nodes {
@@ -101,6 +119,9 @@ impl Rule for NftablesAutoUnsupported {
                 .on_env(container, env)
                 .message(message)
                 .help(HELP.to_string())
+                .fix(title.clone(), Applicability::Unsafe, |e| {
+                    e.replace_scalar(container.object.file, env.value_node(), Value::Str(fixed));
+                })
                 .emit();
         }
     }
@@ -108,6 +129,7 @@ impl Rule for NftablesAutoUnsupported {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{calico_node, felix, on_calico, only};
 
     #[test]
@@ -181,5 +203,13 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_writes_what_felix_runs_without_kube_proxy_on_nftables() {
+        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: Auto\n";
+        assert_eq!(fixed_on(yaml, "CF103", "3.31"), yaml.replace("Auto", "Disabled"));
+        let env = calico_node(&[("FELIX_NFTABLESMODE", "auto")]);
+        assert_eq!(fixed_on(&env, "CF103", "3.31"), env.replace("\"auto\"", "\"Disabled\""));
     }
 }

@@ -88,6 +88,7 @@ fn problems<'a>(spec: &Spec<'a>, configmap: Option<String>) -> Vec<Problem<'a>> 
         path: "calicoNetwork.bpfNetworkBootstrap".to_string(),
         message,
         help,
+        fix: None,
     }]
 }
 

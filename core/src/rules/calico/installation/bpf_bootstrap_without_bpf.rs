@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::{Problem, Spec, check_installations};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -30,6 +31,9 @@ declare_rule! {
     ///     linuxDataplane: Nftables
     ///     bpfNetworkBootstrap: Disabled
     /// ```
+    /// `dplint check --fix --unsafe-fixes` writes `bpfNetworkBootstrap: Disabled` where the
+    /// field is set; unsafe, because the operator then accepts the Installation and rolls out
+    /// the dataplane change it had refused.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/utils/bpf.go:37-46`
@@ -41,11 +45,14 @@ declare_rule! {
         name: "bpf-bootstrap-without-bpf",
         severity: Error,
         summary: "bpfNetworkBootstrap: Enabled with a dataplane other than BPF",
+        fix: Always,
     }
 }
 
+const PATH: &str = "calicoNetwork.bpfNetworkBootstrap";
+
 fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
-    let Some((doc, node)) = spec.get("calicoNetwork.bpfNetworkBootstrap") else {
+    let Some((doc, node)) = spec.get(PATH) else {
         return Vec::new();
     };
     let dataplane = spec.dataplane();
@@ -64,9 +71,14 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         key: "bootstrap".to_string(),
         severity: Severity::Error,
         doc,
-        path: "calicoNetwork.bpfNetworkBootstrap".to_string(),
+        path: PATH.to_string(),
         message,
         help,
+        fix: Some(SpecFix::new(
+            "Set bpfNetworkBootstrap to Disabled",
+            Applicability::Unsafe,
+            vec![SpecEdit::Set(doc, PATH.to_string(), "Disabled")],
+        )),
     }]
 }
 
@@ -80,6 +92,7 @@ impl Rule for BpfBootstrapWithoutBpf {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{installation, on_calico, only};
 
     #[test]
@@ -132,6 +145,15 @@ mod tests {
                 "CA110"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_disables_the_bootstrap() {
+        let yaml = installation("    linuxDataplane: Nftables\n    bpfNetworkBootstrap: Enabled # for eBPF\n");
+        assert_eq!(
+            fixed_on(&yaml, "CA110", "3.32"),
+            yaml.replace("bpfNetworkBootstrap: Enabled", "bpfNetworkBootstrap: Disabled")
         );
     }
 }

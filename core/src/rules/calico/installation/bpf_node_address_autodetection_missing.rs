@@ -83,6 +83,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         path: "calicoNetwork.nodeAddressAutodetectionV6".to_string(),
         message,
         help,
+        fix: None,
     }]
 }
 

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::version::Feature;
-use crate::rules::calico::support::{Problem, Spec, check_installations};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -31,7 +32,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Keep only `ebpf-bootstrap` (the current name).
+    /// Keep only `ebpf-bootstrap` (the current name). `dplint check --fix --unsafe-fixes`
+    /// deletes the `mount-bpffs` entry; unsafe, because its overrides are dropped and the
+    /// operator then accepts the Installation and rolls out calico-node.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/validation.go:357-364`, `:438-453`
@@ -42,6 +45,7 @@ declare_rule! {
         name: "conflicting-bpf-init-containers",
         severity: Error,
         summary: "calicoNodeDaemonSet overrides naming both mount-bpffs and ebpf-bootstrap",
+        fix: Always,
     }
 }
 
@@ -57,7 +61,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         .filter_map(|(i, c)| Some((i, c.get_str("name")?)))
         .collect();
     let has = |name: &str| names.iter().find(|(_, n)| *n == name).map(|(i, _)| *i);
-    let (Some(_), Some(second)) = (has("mount-bpffs"), has("ebpf-bootstrap")) else {
+    let (Some(old), Some(second)) = (has("mount-bpffs"), has("ebpf-bootstrap")) else {
         return Vec::new();
     };
     let message = format!(
@@ -73,6 +77,11 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         path: format!("{INIT_CONTAINERS}[{second}].name"),
         message,
         help,
+        fix: Some(SpecFix::new(
+            "Remove the mount-bpffs init container override",
+            Applicability::Unsafe,
+            vec![SpecEdit::RemoveItem(doc, INIT_CONTAINERS.to_string(), old)],
+        )),
     }]
 }
 
@@ -87,6 +96,7 @@ impl Rule for ConflictingBpfInitContainers {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn overrides(names: &[&str]) -> String {
@@ -119,6 +129,15 @@ mod tests {
                 "CA109"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_drops_the_old_init_container_name() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n          - name: ebpf-bootstrap\n            resources: {limits: {cpu: 200m}}\n";
+        assert_eq!(
+            fixed_on(yaml, "CA109", "3.32"),
+            yaml.replace("          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n", "")
         );
     }
 }

@@ -1,5 +1,6 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{Problem, Spec, check_installations};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -24,6 +25,8 @@ declare_rule! {
     ///
     /// ## Fix
     /// Remove `calicoNetwork.hostPorts` (the operator only defaults it for Calico CNI).
+    /// `dplint check --fix --unsafe-fixes` deletes it; unsafe, because the operator then
+    /// accepts the Installation and applies everything else in it.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/validation.go:252-263`, `:490-506`
@@ -33,13 +36,16 @@ declare_rule! {
         name: "host-ports-without-calico-cni",
         severity: Error,
         summary: "hostPorts: Enabled with a CNI plugin other than Calico",
+        fix: Always,
     }
 }
 
 const ERROR: &str = "spec.calicoNetwork.hostPorts is supported only for Calico CNI";
 
+const PATH: &str = "calicoNetwork.hostPorts";
+
 fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
-    let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") else {
+    let Some((doc, node)) = spec.get(PATH) else {
         return Vec::new();
     };
     let cni = spec.cni_type();
@@ -56,9 +62,14 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         key: "hostPorts".to_string(),
         severity: Severity::Error,
         doc,
-        path: "calicoNetwork.hostPorts".to_string(),
+        path: PATH.to_string(),
         message,
         help,
+        fix: Some(SpecFix::new(
+            "Remove calicoNetwork.hostPorts",
+            Applicability::Unsafe,
+            vec![SpecEdit::Remove(doc, PATH.to_string())],
+        )),
     }]
 }
 
@@ -70,6 +81,7 @@ impl Rule for HostPortsWithoutCalicoCni {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::fixed_on;
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn spec(lines: &str) -> String {
@@ -117,6 +129,15 @@ mod tests {
                 "CA106"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn fix_removes_host_ports() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n    hostPorts: Enabled\n";
+        assert_eq!(
+            fixed_on(yaml, "CA106", "3.32"),
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
         );
     }
 }

@@ -1,4 +1,5 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::model::calico::version::Feature;
 use crate::rules::{Context, Emitter, Rule};
 
@@ -33,7 +34,9 @@ declare_rule! {
     /// metadata:
     ///   name: default
     /// ```
-    /// (or `overlay` for settings merged on top of `default`).
+    /// (or `overlay` for settings merged on top of `default`). When the input has no other
+    /// Installation `default`, `dplint check --fix --unsafe-fixes` renames it to `default`;
+    /// unsafe, because the operator then applies what it says.
     ///
     /// ## References
     /// - tigera/operator `api/v1/installation_types.go:36` (CEL rule; commit 73cfac47b, in
@@ -46,6 +49,7 @@ declare_rule! {
         name: "invalid-installation-name",
         severity: Error,
         summary: "An Installation named other than default or overlay, which the operator rejects or ignores",
+        fix: Sometimes,
     }
 }
 
@@ -54,6 +58,8 @@ const CEL_MESSAGE: &str = "resource name must be 'default', 'tigera-secure', or 
 impl Rule for InvalidInstallationName {
     fn check(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let version = cx.target.calico;
+        // Renaming next to an existing `default` (a resource or Helm values) would make two.
+        let has_default = cx.calico.default_installation().is_some();
         // Helm values always render the Installation `default`.
         for doc in cx.calico.installations.iter().filter(|i| i.prefix == "spec") {
             let name = doc.name.as_str();
@@ -90,6 +96,12 @@ impl Rule for InvalidInstallationName {
                 .severity(severity)
                 .message(message)
                 .help(help)
+                .fix("Rename the Installation to default", Applicability::Unsafe, |e| {
+                    if has_default || doc.object.node.path("metadata.name").is_none() {
+                        return e.impossible();
+                    }
+                    e.replace_scalar(doc.object.file, node, Value::Str("default"));
+                })
                 .emit();
         }
     }
@@ -97,6 +109,7 @@ impl Rule for InvalidInstallationName {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{on_calico, only};
 
@@ -139,5 +152,13 @@ mod tests {
         for name in ["default", "overlay"] {
             assert!(only(on_calico(&named(name), "3.32"), "CA101").is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn fix_renames_to_default_unless_there_is_one() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: calico\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n";
+        assert_eq!(fixed_on(yaml, "CA101", "3.32"), yaml.replace("name: calico", "name: default"));
+        let both = format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n---\n{yaml}");
+        assert!(!has_fix(&on_calico(&both, "3.32"), "CA101"));
     }
 }

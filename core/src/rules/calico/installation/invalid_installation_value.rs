@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Value};
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::{CalicoVersion, Feature};
 use crate::rules::calico::support::{case_match, is_templated, json_type, quoted_list, resolved};
@@ -37,6 +38,9 @@ declare_rule! {
     ///   calicoNetwork:
     ///     linuxDataplane: Nftables
     /// ```
+    /// For a value that differs only in case, `dplint check --fix --unsafe-fixes` writes the
+    /// CRD's spelling; unsafe, because the API server then accepts the object and the dataplane
+    /// changes. Other values have no fix: which value was meant is a choice.
     ///
     /// ## References
     /// - tigera/operator `api/v1/installation_types.go:611-630` (`LinuxDataplaneOption`,
@@ -48,6 +52,7 @@ declare_rule! {
         name: "invalid-installation-value",
         severity: Error,
         summary: "A dataplane field of the Installation with a value its CRD rejects (enums are case-sensitive)",
+        fix: Sometimes,
     }
 }
 
@@ -111,6 +116,7 @@ impl Rule for InvalidInstallationValue {
                     .copied()
                     .filter(|v| *v != "Nftables" || version.has(Feature::NftablesDataplane))
                     .collect();
+                let mut case_fix = None;
                 let (error, why, replacement) = match value {
                     Resolved::Str(text) if values.contains(&text) || is_templated(text) => continue,
                     Resolved::Str(text) => {
@@ -118,7 +124,8 @@ impl Rule for InvalidInstallationValue {
                             "{display}: Unsupported value: {text:?}: supported values: {}",
                             quoted_list(&values)
                         );
-                        match case_match(&values, text) {
+                        case_fix = case_match(&values, text);
+                        match case_fix {
                             Some(right) => (
                                 error,
                                 format!("the values are case-sensitive, write {right:?}"),
@@ -157,10 +164,17 @@ impl Rule for InvalidInstallationValue {
                     quoted_list(&values),
                     field.path.rsplit('.').next().unwrap_or(field.path)
                 );
+                let title = case_fix.map(|right| format!("Write {right:?}")).unwrap_or_default();
                 out.finding(&Self::META)
                     .on_installation(doc, field.path)
                     .message(message)
                     .help(help)
+                    .fix(title, Applicability::Unsafe, |e| match case_fix {
+                        Some(right) => {
+                            e.replace_scalar(doc.object.file, node, Value::Str(right));
+                        }
+                        None => e.impossible(),
+                    })
                     .emit();
             }
         }
@@ -169,6 +183,7 @@ impl Rule for InvalidInstallationValue {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{installation, on_calico, on_helm_values, only};
 
     #[test]
@@ -236,5 +251,13 @@ mod tests {
             "    linuxDataplane: BPF\n    windowsDataplane: Disabled\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n    hostPorts: Enabled\n    bgp: Disabled\n    linuxPodInterfaceType: Netkit\n",
         );
         assert!(only(on_calico(&yaml, "3.32"), "CA102").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_crd_spelling_of_a_wrong_case() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: \"nftables\"\n";
+        assert_eq!(fixed_on(yaml, "CA102", "3.32"), yaml.replace("\"nftables\"", "\"Nftables\""));
+        let unknown = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: ebpf\n";
+        assert!(!has_fix(&on_calico(unknown, "3.32"), "CA102"));
     }
 }

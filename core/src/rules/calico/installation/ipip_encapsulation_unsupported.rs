@@ -60,6 +60,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
             path: format!("calicoNetwork.ipPools[{index}].encapsulation"),
             message,
             help,
+            fix: None,
         });
     }
     out

@@ -143,6 +143,7 @@ impl Rule for KubeProxyNotManageable {
                 path: PATH.to_string(),
                 message,
                 help: HELP_DISABLE.to_string(),
+                fix: None,
             };
             match (target, linux.first(), &skipped) {
                 // Found: its markers are reported on the DaemonSet below.

@@ -1,7 +1,8 @@
 use crate::finding::Severity;
 use crate::input::yaml::resolve::Resolved;
 use crate::model::calico::version::{CalicoVersion, operator_rejects_policy_timeout_with_nftables};
-use crate::rules::calico::support::{Problem, Spec, check_installations, operator_minor, resolved};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations, operator_minor, resolved};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -38,7 +39,11 @@ declare_rule! {
     /// kubectl patch installation default --type merge -p '{"spec":{"calicoNetwork":{"linuxPolicySetupTimeoutSeconds":null}}}'
     /// ```
     /// Or upgrade to tigera-operator v1.39+ (Calico 3.30.2 via v1.39, or 3.31), which accepts it
-    /// for Nftables.
+    /// for Nftables. Where the field is written and the dataplane refuses it, `dplint check --fix
+    /// --unsafe-fixes` deletes it from the manifest (the cluster's value still needs the patch);
+    /// unsafe, because the operator then applies the dataplane switch. A negative value or one
+    /// the operator wrote itself has no fix: the number to use, and the cluster, are not in the
+    /// input.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/validation.go:293-306` (HEAD: Iptables,
@@ -53,6 +58,7 @@ declare_rule! {
         name: "policy-setup-timeout-rejected",
         severity: Error,
         summary: "linuxPolicySetupTimeoutSeconds negative, with VPP, or with Nftables on operator v1.36-v1.38",
+        fix: Sometimes,
     }
 }
 
@@ -77,6 +83,7 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
                         spec.reason()
                     ),
                     help: "Use 0 (no delay) or a positive number of seconds.".to_string(),
+                    fix: None,
                 });
             }
         }
@@ -119,6 +126,11 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
                 spec.reason()
             ),
             help,
+            fix: Some(SpecFix::new(
+                "Remove linuxPolicySetupTimeoutSeconds",
+                Applicability::Unsafe,
+                vec![SpecEdit::Remove(doc, PATH.to_string())],
+            )),
         }),
         // Only Calico CNI Iptables installs get the operator-written 0 (core_controller.go:622-627).
         None if dataplane == "Nftables" && spec.cni_type() == "Calico" => {
@@ -134,6 +146,7 @@ fn problems<'a>(spec: &Spec<'a>, version: CalicoVersion, operator: Option<u32>, 
                     spec.reason()
                 ),
                 help,
+                fix: None,
             });
         }
         None => {}
@@ -151,6 +164,7 @@ impl Rule for PolicySetupTimeoutRejected {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
     use crate::rules::calico::test_support::{installation, on_calico, only};
 
@@ -225,5 +239,16 @@ mod tests {
             "{}",
             negative[0].message
         );
+    }
+
+    #[test]
+    fn fix_removes_a_written_timeout_but_not_a_negative_one() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n    linuxPolicySetupTimeoutSeconds: 10\n";
+        assert_eq!(
+            fixed_on(yaml, "CA107", "3.32"),
+            yaml.replace("    linuxPolicySetupTimeoutSeconds: 10\n", "")
+        );
+        let negative = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n    linuxPolicySetupTimeoutSeconds: -1\n";
+        assert!(!has_fix(&on_calico(negative, "3.32"), "CA107"));
     }
 }

@@ -1,5 +1,6 @@
 use crate::finding::Severity;
-use crate::rules::calico::support::{Problem, Spec, check_installations};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -38,6 +39,9 @@ declare_rule! {
     ///     linuxDataplane: VPP
     ///     bgp: Enabled
     /// ```
+    /// `dplint check --fix --unsafe-fixes` writes `bgp: Enabled` for a disabled BGP and deletes
+    /// `hostPorts: Disabled`; unsafe, because the nodes then peer over BGP and get host ports.
+    /// The variant and the CNI plugin have no fix: changing them is a reinstall, not an edit.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/validation.go:222-236`
@@ -48,6 +52,7 @@ declare_rule! {
         name: "vpp-requirements-unmet",
         severity: Error,
         summary: "The VPP dataplane with a variant, CNI, BGP or hostPorts setting the operator refuses",
+        fix: Sometimes,
     }
 }
 
@@ -59,7 +64,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
         .get("calicoNetwork.linuxDataplane")
         .map_or(spec.base, |(doc, _)| doc);
     let mut out = Vec::new();
-    let mut push = |key: &str, doc, path: &str, error: String, why: &str, help: &str| {
+    let mut push = |key: &str, doc, path: &str, error: String, why: &str, help: &str, fix: Option<SpecFix<'a>>| {
         out.push(Problem {
             at: None,
             key: key.to_string(),
@@ -71,6 +76,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
                 spec.reason()
             ),
             help: help.to_string(),
+            fix,
         });
     };
     if let Some((doc, node)) = spec.get("variant") {
@@ -84,6 +90,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
                 error,
                 &format!("the variant is {variant}"),
                 "VPP is only available in Calico (`variant: Calico`); use another dataplane for Calico Enterprise.",
+                None,
             );
         }
     }
@@ -108,6 +115,7 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
             error,
             &why,
             "Set `cni.type: Calico` (with Calico IPAM) for VPP.",
+            None,
         );
     }
     if spec.bgp() == "Disabled" {
@@ -128,6 +136,11 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
             "VPP requires BGP to be enabled".to_string(),
             &why,
             "Set `calicoNetwork.bgp: Enabled`.",
+            Some(SpecFix::new(
+                "Set calicoNetwork.bgp to Enabled",
+                Applicability::Unsafe,
+                vec![SpecEdit::Set(doc, "calicoNetwork.bgp".to_string(), "Enabled")],
+            )),
         );
     }
     if let Some((doc, node)) = spec.get("calicoNetwork.hostPorts") {
@@ -139,6 +152,11 @@ fn problems<'a>(spec: &Spec<'a>) -> Vec<Problem<'a>> {
                 "VPP doesn't support disabling HostPorts".to_string(),
                 "hostPorts is Disabled",
                 "Remove `calicoNetwork.hostPorts` (it defaults to Enabled) or set it to Enabled.",
+                Some(SpecFix::new(
+                    "Remove calicoNetwork.hostPorts",
+                    Applicability::Unsafe,
+                    vec![SpecEdit::Remove(doc, "calicoNetwork.hostPorts".to_string())],
+                )),
             );
         }
     }
@@ -153,6 +171,7 @@ impl Rule for VppRequirementsUnmet {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn vpp(spec: &str) -> String {
@@ -200,5 +219,16 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_enables_bgp_and_keeps_host_ports_but_not_the_cni() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n";
+        assert_eq!(
+            fixed_on(yaml, "CA105", "3.32"),
+            yaml.replace("bgp: Disabled", "bgp: Enabled")
+        );
+        let cni = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n";
+        assert!(!has_fix(&on_calico(cni, "3.32"), "CA105"));
     }
 }

@@ -1,6 +1,7 @@
 use crate::finding::Severity;
 use crate::model::calico::model::EndpointConfigMap;
-use crate::rules::calico::support::{Problem, Spec, check_installations, operator_namespace};
+use crate::fix::Applicability;
+use crate::rules::calico::support::{Problem, Spec, SpecEdit, SpecFix, check_installations, operator_namespace};
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -41,7 +42,10 @@ declare_rule! {
     ///       encapsulation: VXLAN
     /// ```
     /// and a `kubernetes-services-endpoint` ConfigMap in `tigera-operator` with the API server's
-    /// host and port.
+    /// host and port. With Windows disabled, `dplint check --fix --unsafe-fixes` deletes
+    /// `windowsNodes`; unsafe, because the operator then accepts the Installation. The other
+    /// problems need values (Service CIDRs, the API server's address, an encapsulation) that are
+    /// not in the input, so they have no fix.
     ///
     /// ## References
     /// - tigera/operator `pkg/controller/installation/validation.go:405-425`
@@ -52,13 +56,14 @@ declare_rule! {
         name: "windows-requirements-unmet",
         severity: Error,
         summary: "Calico for Windows settings the operator refuses (endpoint ConfigMap, serviceCIDRs, encapsulation, windowsNodes)",
+        fix: Sometimes,
     }
 }
 
 fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Vec<Problem<'a>> {
     let mut out = Vec::new();
     let reason = spec.reason();
-    let problem = |key: &str, doc, path: &str, message: String, help: &str| Problem {
+    let problem = |key: &str, doc, path: &str, message: String, help: &str, fix: Option<SpecFix<'a>>| Problem {
         at: None,
         key: key.to_string(),
         severity: Severity::Error,
@@ -66,6 +71,7 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
         path: path.to_string(),
         message,
         help: help.to_string(),
+        fix,
     };
     if !spec.windows_enabled() {
         if let Some((doc, _)) = spec.get("windowsNodes") {
@@ -75,6 +81,11 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
                 "windowsNodes",
                 format!("windowsNodes is set but Calico for Windows is disabled: the operator refuses the Installation (\"{reason}: installation spec.WindowsNodes is not valid and should not be provided when Calico for Windows is disabled\")"),
                 "Remove `windowsNodes`, or enable Windows with `calicoNetwork.windowsDataplane: HNS`.",
+                Some(SpecFix::new(
+                    "Remove windowsNodes",
+                    Applicability::Unsafe,
+                    vec![SpecEdit::Remove(doc, "windowsNodes".to_string())],
+                )),
             ));
         }
         return out;
@@ -94,6 +105,7 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
                     cm.object.meta.display()
                 ),
                 "Set both keys in the ConfigMap to the API server's address (not the Service VIP):\n```yaml\ndata:\n  KUBERNETES_SERVICE_HOST: \"<api-server-host>\"\n  KUBERNETES_SERVICE_PORT: \"6443\"\n```",
+                None,
             ));
         }
     }
@@ -110,6 +122,7 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
             "serviceCIDRs",
             format!("windowsDataplane is HNS with Calico CNI but spec.serviceCIDRs is empty: the operator refuses the Installation (\"{reason}: installation spec.ServiceCIDRs must be provided when using Calico CNI on Windows\")"),
             "List the cluster's Service CIDRs (kube-apiserver --service-cluster-ip-range):\n```yaml\nspec:\n  serviceCIDRs:\n  - 10.96.0.0/12\n```",
+            None,
         ));
     }
     // The operator checks the first IPv4 pool (render.GetIPv4Pool).
@@ -128,6 +141,7 @@ fn problems<'a>(spec: &Spec<'a>, endpoint: Option<&EndpointConfigMap<'a>>) -> Ve
                 &format!("calicoNetwork.ipPools[{index}].encapsulation"),
                 format!("windowsDataplane is HNS and the IPv4 pool uses encapsulation {encapsulation}: the operator refuses the Installation (\"{reason}: IPv4 IPPool encapsulation {encapsulation} is not supported by Calico for Windows\")"),
                 "Calico for Windows supports `encapsulation: VXLAN` or `None` (BGP) only.",
+                None,
             ));
         }
     }
@@ -154,6 +168,7 @@ impl Rule for WindowsRequirementsUnmet {
 
 #[cfg(test)]
 mod tests {
+    use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::rules::calico::test_support::{on_calico, only};
 
     fn spec(lines: &str) -> String {
@@ -216,5 +231,16 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn fix_removes_windows_nodes_only_while_windows_is_off() {
+        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  windowsNodes:\n    cniBinDir: /opt/cni/bin\n  calicoNetwork:\n    linuxDataplane: Iptables\n";
+        assert_eq!(
+            fixed_on(yaml, "CA108", "3.32"),
+            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
+        );
+        let hns = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    windowsDataplane: HNS\n";
+        assert!(!has_fix(&on_calico(hns, "3.32"), "CA108"));
     }
 }
