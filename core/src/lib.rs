@@ -28,9 +28,9 @@ pub use check::{CheckOptions, Input, check, check_inputs, check_per_file, merge_
 pub use cluster::ClusterSummary;
 pub use finding::{Finding, Severity};
 pub use fix::{
-    AppliedFixes, Applicability, Edit, Fix, FixAvailability, SkipReason, SkippedFix, apply_fixes, unified_diff,
+    Applicability, AppliedFixes, Edit, Fix, FixAvailability, SkipReason, SkippedFix, apply_fixes, unified_diff,
 };
-pub use fixer::{AppliedFix, FixInput, FixNotice, FixOptions, FixOutcome, FixedFile, fix_inputs};
+pub use fixer::{AppliedFix, FixInput, FixNotice, FixOptions, FixOutcome, FixedFile, fix_inputs, still_reads};
 pub use input::source::{SourceFile, SourceRole, is_relevant, read_source};
 pub use input::yaml::Limits;
 pub use k8s::duration::Duration as GoDuration;
