@@ -192,8 +192,9 @@ fn read_as(input: &FixInput, text: &str, options: &CheckOptions) -> SourceFile {
 }
 
 /// Whether `new` reads as well as `old` did: no more unreadable documents, and no more
-/// unreadable configurations embedded in it.
-fn still_reads(input: &FixInput, old: &str, new: &str, options: &CheckOptions) -> Result<(), String> {
+/// unreadable configurations embedded in it. The validator of [`fix_inputs`], public for
+/// callers that apply chosen fixes with [`apply_fixes`] (the browser checker).
+pub fn still_reads(input: &FixInput, old: &str, new: &str, options: &CheckOptions) -> Result<(), String> {
     let before = read_as(input, old, options);
     let after = read_as(input, new, options);
     if after.errors.len() > before.errors.len() {

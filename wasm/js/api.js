@@ -80,9 +80,21 @@ export function makeApi(bindings, ready = () => {}) {
       }
     });
   }
+  function applyFixes(files, which, options) {
+    ready();
+    const { list, data } = encodeFiles(files);
+    if (which !== 'safe' && which !== 'all' && !Array.isArray(which)) {
+      const shown = typeof which === 'string' ? JSON.stringify(which) : typeof which;
+      throw new TypeError(`applyFixes: which must be "safe", "all" or an array of findings (got ${shown})`);
+    }
+    const chosen = JSON.stringify(which);
+    const opts = encodeOptions(options);
+    return JSON.parse(guard(() => bindings.applyFixesJson(list, data, chosen, opts)));
+  }
   return {
     run,
     check: (files, options) => run(files, options).report,
+    applyFixes,
     rules: () => {
       ready();
       return JSON.parse(guard(() => bindings.rulesJson()));

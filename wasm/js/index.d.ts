@@ -200,6 +200,48 @@ export interface RuleInfo {
 export function check(files: InputFile[], options?: CheckOptions): Report;
 /** Checks and renders; also gives the exit code the CLI would use for findings. */
 export function run(files: InputFile[], options?: CheckOptions): RunResult;
+/** A file after `applyFixes`: every input, in input order. */
+export interface FixedFile {
+  name: string;
+  /** The text with the fixes applied (the input text when `changed` is false). */
+  text: string;
+  changed: boolean;
+  /** Unified diff from the input text (`--- a/<name>`, `+++ b/<name>`); empty when unchanged. */
+  diff: string;
+}
+
+/** A fix that was applied. */
+export interface AppliedFix {
+  file: string;
+  code: string;
+  title: string;
+  applicability: Applicability;
+}
+
+/** A fix that was not applied, and why (it overlaps another, no longer fits, or would break the file). */
+export interface FixNotice {
+  file: string;
+  line: number;
+  code: string;
+  title: string;
+  reason: string;
+}
+
+export interface FixResult {
+  files: FixedFile[];
+  applied: AppliedFix[];
+  notices: FixNotice[];
+  /** The check of the fixed texts: what remains. */
+  report: Report;
+}
+
+/**
+ * Applies fixes and checks the fixed texts. `which`: `"safe"` (as `dplint check --fix`), `"all"`
+ * (safe and unsafe, as `--fix --unsafe-fixes`), both in rounds until nothing more applies; or
+ * findings as `check` returned them, whose fixes are applied once (findings without a fix are
+ * passed over). A fix is applied only if the file still reads after it. Options as for `check`.
+ */
+export function applyFixes(files: InputFile[], which: 'safe' | 'all' | Finding[], options?: CheckOptions): FixResult;
 /** The rule catalog. */
 export function rules(): RuleInfo[];
 /** One rule by code (`KP201`, any case) or name (`ipvs-mode-deprecated`); throws if unknown. */

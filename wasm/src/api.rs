@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use dplint_core::{
-    CheckOptions, FailOn, Format, InputError, Limits, Origin, Os, RawOptions, RenderOptions, Settings, Severity,
-    SourceFile, SourceRole, read_source, render,
+    Applicability, CheckOptions, FailOn, Fix, FixInput, FixOptions, Format, InputError, Limits, Origin, Os, RawOptions,
+    RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes, fix_inputs, read_source, render,
+    still_reads, unified_diff,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Largest input file the module accepts.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
@@ -197,8 +198,15 @@ pub fn parse_settings(text: &str) -> Result<Settings, String> {
     })
 }
 
-/// Reads the files described by `files_json` out of `data`.
-pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<SourceFile>, String> {
+/// One input as the caller gave it: its name, role and bytes.
+pub struct RawFile<'a> {
+    pub name: String,
+    pub role: SourceRole,
+    pub bytes: &'a [u8],
+}
+
+/// Splits `data` into the files `files_json` describes, enforcing the size limits.
+pub fn split_files<'a>(files_json: &str, data: &'a [u8]) -> Result<Vec<RawFile<'a>>, String> {
     let de = &mut serde_json::Deserializer::from_str(files_json);
     let entries: Vec<FileEntry> =
         serde_path_to_error::deserialize(de).map_err(|e| format!("invalid files: {}: {}", e.path(), e.inner()))?;
@@ -213,7 +221,7 @@ pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<
     }
     let mut files = Vec::with_capacity(entries.len());
     let mut offset = 0usize;
-    for entry in &entries {
+    for entry in entries {
         if entry.length > MAX_FILE_BYTES {
             return Err(format!(
                 "file {:?} is {} bytes, larger than {MAX_FILE_BYTES} bytes",
@@ -239,9 +247,11 @@ pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<
                 ));
             }
         };
-        let mut file = read_source(&entry.name, &data[offset..end], limits);
-        file.role = role;
-        files.push(file);
+        files.push(RawFile {
+            name: entry.name,
+            role,
+            bytes: &data[offset..end],
+        });
         offset = end;
     }
     if offset != data.len() {
@@ -253,16 +263,27 @@ pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<
     Ok(files)
 }
 
+/// Reads one input as the check sees it.
+fn read_as(name: &str, bytes: &[u8], role: SourceRole, limits: &Limits) -> SourceFile {
+    let mut file = read_source(name, bytes, limits);
+    file.role = role;
+    file
+}
+
+/// Reads the files described by `files_json` out of `data`.
+pub fn read_files(files_json: &str, data: &[u8], limits: &Limits) -> Result<Vec<SourceFile>, String> {
+    Ok(split_files(files_json, data)?
+        .into_iter()
+        .map(|raw| read_as(&raw.name, raw.bytes, raw.role, limits))
+        .collect())
+}
+
 /// Checks files as the CLI does and renders the report.
 pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcome, String> {
     let options = parse_options(options_json)?;
     let (check_options, format, fail_on, color) = resolve(&options)?;
     let files = read_files(files_json, data, &check_options.limits)?;
-    let mut report = if options.per_file.unwrap_or(false) {
-        dplint_core::check_per_file(&files, &check_options)
-    } else {
-        dplint_core::check(&files, &check_options)
-    };
+    let mut report = checker(&options)(&files, &check_options);
     report.errors = options.input_errors.clone().unwrap_or_default();
     let report_json = dplint_core::render_json(&report);
     let output = match format {
@@ -275,6 +296,229 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
         output,
         exit_code: u8::from(failed),
     })
+}
+
+/// How the options check the files: together, or each on its own (`perFile`).
+fn checker(options: &JsOptions) -> fn(&[SourceFile], &CheckOptions) -> Report {
+    if options.per_file.unwrap_or(false) {
+        dplint_core::check_per_file
+    } else {
+        dplint_core::check
+    }
+}
+
+/// Which fixes `applyFixes` applies.
+#[derive(Debug)]
+pub enum Which {
+    /// Safe fixes, in rounds until none applies (`dplint check --fix`).
+    Safe,
+    /// Safe and unsafe fixes, in rounds (`--fix --unsafe-fixes`).
+    All,
+    /// Exactly the fixes of these findings, once (findings without a fix are passed over).
+    Findings(Vec<ChosenFinding>),
+}
+
+/// A finding as `check` returned it; only what applying its fix needs is read, the other
+/// fields are ignored.
+#[derive(Debug, Deserialize)]
+pub struct ChosenFinding {
+    pub file: String,
+    pub line: u32,
+    pub code: String,
+    pub fix: Option<Fix>,
+}
+
+/// Reads `which`: `"safe"`, `"all"` or an array of findings.
+pub fn parse_which(which_json: &str) -> Result<Which, String> {
+    const EXPECTED: &str = "expected \"safe\", \"all\" or an array of findings";
+    let text = which_json.trim();
+    if text.starts_with('[') {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let findings: Vec<ChosenFinding> = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            format!("invalid which{path}: {}", e.inner())
+        })?;
+        return Ok(Which::Findings(findings));
+    }
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::String(s)) if s == "safe" => Ok(Which::Safe),
+        Ok(serde_json::Value::String(s)) if s == "all" => Ok(Which::All),
+        Ok(serde_json::Value::String(s)) => Err(format!("invalid which: {s:?} ({EXPECTED})")),
+        _ => Err(format!("invalid which: {EXPECTED}")),
+    }
+}
+
+/// A file after `applyFixes`: every input, in input order.
+#[derive(Debug, Serialize)]
+pub struct FixedText {
+    pub name: String,
+    pub text: String,
+    pub changed: bool,
+    /// Unified diff from the input; empty when unchanged.
+    pub diff: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Applied {
+    pub file: String,
+    pub code: String,
+    pub title: String,
+    pub applicability: Applicability,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Notice {
+    pub file: String,
+    pub line: u32,
+    pub code: String,
+    pub title: String,
+    pub reason: String,
+}
+
+/// What `applyFixes` returns; `report` is the check of the fixed texts.
+#[derive(Debug, Serialize)]
+pub struct FixResult {
+    pub files: Vec<FixedText>,
+    pub applied: Vec<Applied>,
+    pub notices: Vec<Notice>,
+    pub report: serde_json::Value,
+}
+
+/// Applies fixes to the files, with the options of `check`, and checks the fixed texts.
+pub fn apply(files_json: &str, data: &[u8], which_json: &str, options_json: &str) -> Result<String, String> {
+    let options = parse_options(options_json)?;
+    let (check_options, ..) = resolve(&options)?;
+    let which = parse_which(which_json)?;
+    let inputs = split_files(files_json, data)?
+        .into_iter()
+        .map(|raw| {
+            let text = String::from_utf8(raw.bytes.to_vec())
+                .map_err(|_| format!("file {:?} is not UTF-8 text; it cannot be fixed", raw.name))?;
+            Ok(FixInput {
+                name: raw.name,
+                text,
+                role: raw.role,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let check_with = checker(&options);
+    let (texts, applied, notices, mut report) = match which {
+        Which::Safe | Which::All => {
+            let fix_options = FixOptions {
+                unsafe_fixes: matches!(which, Which::All),
+                ..FixOptions::default()
+            };
+            let outcome = fix_inputs(&inputs, &check_options, fix_options, check_with);
+            let mut texts: Vec<String> = inputs.iter().map(|i| i.text.clone()).collect();
+            for fixed in outcome.files {
+                if let Some(index) = inputs.iter().position(|i| i.name == fixed.name) {
+                    texts[index] = fixed.fixed;
+                }
+            }
+            let applied = outcome
+                .applied
+                .into_iter()
+                .map(|a| Applied {
+                    file: a.file,
+                    code: a.code.to_string(),
+                    title: a.title,
+                    applicability: a.applicability,
+                })
+                .collect();
+            let notices = outcome
+                .notices
+                .into_iter()
+                .map(|n| Notice {
+                    file: n.file,
+                    line: n.line,
+                    code: n.code.to_string(),
+                    title: n.title,
+                    reason: n.reason,
+                })
+                .collect();
+            (texts, applied, notices, outcome.report)
+        }
+        Which::Findings(chosen) => {
+            let (texts, applied, notices) = apply_chosen(&inputs, &chosen, &check_options);
+            let files: Vec<SourceFile> = inputs
+                .iter()
+                .zip(&texts)
+                .map(|(input, text)| read_as(&input.name, text.as_bytes(), input.role, &check_options.limits))
+                .collect();
+            (texts, applied, notices, check_with(&files, &check_options))
+        }
+    };
+    report.errors = options.input_errors.clone().unwrap_or_default();
+    let report = serde_json::from_str(&dplint_core::render_json(&report)).map_err(|e| e.to_string())?;
+    let files = inputs
+        .iter()
+        .zip(texts)
+        .map(|(input, text)| FixedText {
+            changed: text != input.text,
+            diff: unified_diff(&input.name, &input.text, &text),
+            name: input.name.clone(),
+            text,
+        })
+        .collect();
+    serde_json::to_string(&FixResult {
+        files,
+        applied,
+        notices,
+        report,
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Applies the fixes of chosen findings once, each only if the file still reads after it (the
+/// validator of the fix rounds); a fix not applied is a notice with the reason.
+fn apply_chosen(
+    inputs: &[FixInput],
+    chosen: &[ChosenFinding],
+    options: &CheckOptions,
+) -> (Vec<String>, Vec<Applied>, Vec<Notice>) {
+    let notice = |finding: &ChosenFinding, reason: String| Notice {
+        file: finding.file.clone(),
+        line: finding.line,
+        code: finding.code.clone(),
+        title: finding.fix.as_ref().map(|f| f.title.clone()).unwrap_or_default(),
+        reason,
+    };
+    // Findings without a fix have nothing to apply: callers may pass all of a report's.
+    let with_fix: Vec<&ChosenFinding> = chosen.iter().filter(|f| f.fix.is_some()).collect();
+    let fixes: Vec<&Fix> = with_fix.iter().filter_map(|f| f.fix.as_ref()).collect();
+    let named: Vec<(&str, &str)> = inputs.iter().map(|i| (i.name.as_str(), i.text.as_str())).collect();
+    let outcome = apply_fixes(&named, &fixes, |name, new| {
+        let input = inputs
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| format!("no input {name:?}"))?;
+        still_reads(input, &input.text, new, options)
+    });
+    let applied = outcome
+        .applied
+        .iter()
+        .map(|&index| {
+            let finding = with_fix[index];
+            let fix = &fixes[index];
+            Applied {
+                file: finding.file.clone(),
+                code: finding.code.clone(),
+                title: fix.title.clone(),
+                applicability: fix.applicability,
+            }
+        })
+        .collect();
+    let notices = outcome
+        .skipped
+        .iter()
+        .map(|skipped| notice(with_fix[skipped.index], skipped.reason.to_string()))
+        .collect();
+    let texts = inputs
+        .iter()
+        .map(|i| outcome.texts.get(&i.name).cloned().unwrap_or_else(|| i.text.clone()))
+        .collect();
+    (texts, applied, notices)
 }
 
 /// The rule catalog as JSON: the entries `dplint rules --format json` prints.
@@ -447,6 +691,88 @@ mod tests {
             let out = check(&list, &data, &format!("{{\"format\":\"{format}\"}}")).unwrap();
             assert!(!out.output.is_empty(), "{format}");
         }
+    }
+
+    fn fix(files_json: &str, data: &[u8], which: &str, options: &str) -> serde_json::Value {
+        serde_json::from_str(&apply(files_json, data, which, options).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn all_fixes_set_the_new_mode_and_safe_ones_leave_it() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let all = fix(&list, &data, "\"all\"", "{}");
+        let expected = IPVS.replace("mode: ipvs", "mode: nftables");
+        assert_eq!(all["files"][0]["text"], expected.as_str());
+        assert_eq!(all["files"][0]["changed"], true);
+        assert_eq!(
+            all["files"][0]["diff"],
+            dplint_core::unified_diff("cm.yaml", IPVS, &expected).as_str()
+        );
+        assert_eq!(all["applied"][0]["code"], "KP201");
+        assert_eq!(all["applied"][0]["applicability"], "unsafe");
+        let codes: Vec<&str> = all["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert!(!codes.contains(&"KP201"), "{codes:?}");
+
+        let safe = fix(&list, &data, "\"safe\"", "{}");
+        assert_eq!(safe["files"][0]["text"], IPVS);
+        assert_eq!(safe["files"][0]["changed"], false);
+        assert_eq!(safe["files"][0]["diff"], "");
+        assert_eq!(safe["applied"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn chosen_findings_apply_their_fixes_once() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let report: serde_json::Value = serde_json::from_str(&check(&list, &data, "{}").unwrap().report_json).unwrap();
+        let chosen = report["findings"].to_string();
+        let out = fix(&list, &data, &chosen, "{}");
+        assert_eq!(
+            out["files"][0]["text"],
+            IPVS.replace("mode: ipvs", "mode: nftables").as_str()
+        );
+        assert_eq!(out["applied"][0]["code"], "KP201");
+        // A fix whose edits no longer fit the file is a notice, not a panic.
+        let mut stale = report["findings"].clone();
+        for finding in stale.as_array_mut().unwrap() {
+            if finding["fix"].is_object() {
+                finding["fix"]["edits"][0]["end"] = serde_json::json!(1_000_000);
+            }
+        }
+        let out = fix(&list, &data, &stale.to_string(), "{}");
+        assert_eq!(out["files"][0]["text"], IPVS);
+        assert!(
+            out["notices"][0]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("it does not fit the file"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn bad_fix_arguments_are_named() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let err = |which: &str, options: &str| apply(&list, &data, which, options).unwrap_err();
+        assert_eq!(
+            err("\"some\"", "{}"),
+            "invalid which: \"some\" (expected \"safe\", \"all\" or an array of findings)"
+        );
+        assert!(err("3", "{}").starts_with("invalid which: expected"));
+        assert!(err(r#"[{"file":"cm.yaml","line":1}]"#, "{}").contains("invalid which[0]"));
+        assert!(
+            err(r#"[{"file":"cm.yaml","line":1,"code":"X","fix":{"title":1}}]"#, "{}").contains("which[0].fix.title")
+        );
+        assert!(err("\"all\"", r#"{"os":"plan9"}"#).contains("os"));
+        let (list, data) = (r#"[{"name":"b.yaml","length":2}]"#, [0xffu8, 0x0a]);
+        assert_eq!(
+            apply(list, &data, "\"all\"", "{}").unwrap_err(),
+            "file \"b.yaml\" is not UTF-8 text; it cannot be fixed"
+        );
     }
 
     #[test]

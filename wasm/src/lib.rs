@@ -4,7 +4,7 @@
 //! JSON text crosses the boundary: options and the list of files go in as JSON, the report comes
 //! out as the exact text `dplint check --format json` prints, so the package and the CLI agree
 //! byte for byte. The JavaScript wrappers in `wasm/js/` turn this into the typed API
-//! (`check`, `rules`, `explain`, `explainText`, `version`). Bad options and bad file lists are thrown as JS
+//! (`check`, `applyFixes`, `rules`, `explain`, `explainText`, `version`). Bad options and bad file lists are thrown as JS
 //! `Error`s whose message names the bad option.
 
 pub mod api;
@@ -50,6 +50,19 @@ pub fn check_files(files_json: &str, data: &[u8], options_json: &str) -> Result<
         output: out.output,
         exit_code: out.exit_code,
     })
+}
+
+/// Applies fixes to the files (listed as for `checkFiles`) and checks the fixed texts.
+/// `which_json` is `"safe"`, `"all"` or an array of findings as `checkFiles` reported them;
+/// the result is JSON: `{files, applied, notices, report}`.
+#[wasm_bindgen(js_name = applyFixesJson)]
+pub fn apply_fixes_json(
+    files_json: &str,
+    data: &[u8],
+    which_json: &str,
+    options_json: &str,
+) -> Result<String, JsError> {
+    api::apply(files_json, data, which_json, options_json).map_err(|e| JsError::new(&e))
 }
 
 /// The rule catalog as JSON.

@@ -1,12 +1,12 @@
 // The browser checker end to end in Debian's chromium, driven by playwright-core, against wasm/web/
-// served from 127.0.0.1: paste, explanation, dropped files forming an inconsistent cluster, and
-// no request leaving the page after it loaded. Keeps a screenshot in wasm/test-artifacts/.
+// served from 127.0.0.1: paste, explanation, dropped files forming an inconsistent cluster, fixes
+// (diff, copy, download), and no request leaving the page after it loaded. Keeps a screenshot in wasm/test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, WEB, serveStatic } from './helpers.mjs';
-import { IPVS_CONFIGMAP } from './fixtures.mjs';
+import { IPVS_CONFIGMAP, NFTABLES_CONFIGMAP, NFTABLES_DIFF } from './fixtures.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT = 20_000;
@@ -195,6 +195,54 @@ test('phone width: controls are labelled and usable, nothing overflows the page'
     assert.ok(reached, 'the explain button is reachable with the keyboard');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'browser-phone.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('fixes: the finding names its fix; the diff, copy and download give the fixed file', { skip }, async () => {
+  const { page, context, requests, errors, loadedAt } = await open();
+  try {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await paste(page, IPVS_CONFIGMAP);
+    const finding = page.locator('[data-testid="finding"][data-code="KP201"]');
+    await finding.waitFor();
+    const fix = finding.getByTestId('fix');
+    assert.equal(await fix.getAttribute('data-applicability'), 'unsafe');
+    assert.equal((await fix.textContent()).replace(/\s+/g, ' ').trim(), 'Fix: Set mode to nftables unsafe');
+    assert.equal(await page.getByTestId('fix-file').textContent(), 'pasted.yaml');
+    // Safe fixes only: KP201's is unsafe, so the file stays as it is, and the page says why.
+    const diff = page.getByTestId('fix-diff');
+    assert.equal(await diff.isVisible(), false);
+    await page.getByTestId('fix-diff-button').click();
+    await diff.waitFor({ state: 'visible' });
+    assert.equal(await diff.getAttribute('data-changed'), 'false');
+    assert.equal(await diff.textContent(), 'The fixes leave this file as it is.');
+    assert.match(await page.getByTestId('fix-summary').textContent(), /Unsafe fixes are left out/);
+    // With unsafe fixes: the unified diff of the new mode.
+    await page.getByTestId('fix-unsafe').check();
+    await page.locator('[data-testid="fix-diff"][data-changed="true"]').waitFor();
+    assert.equal(await diff.textContent(), NFTABLES_DIFF.replaceAll('cm.yaml', 'pasted.yaml'));
+    assert.equal(await diff.locator('.add').textContent(), '+    mode: nftables');
+    assert.equal(await diff.locator('.del').textContent(), '-    mode: ipvs');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-fixes.png'), fullPage: true });
+    assert.match(await page.getByTestId('fix-summary').textContent(), /^1 fix applied to pasted\.yaml: KP201 Set mode to nftables \(unsafe\)\./);
+    // Download: a Blob behind a link named after the file, holding the fixed text.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('fix-download').click()]);
+    assert.equal(download.suggestedFilename(), 'pasted.yaml');
+    assert.equal(readFileSync(await download.path(), 'utf8'), NFTABLES_CONFIGMAP);
+    assert.match(await page.getByTestId('fix-download-link').getAttribute('href'), /^blob:/);
+    // Copy: the fixed text on the clipboard.
+    await page.getByTestId('fix-copy').click();
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Fixed pasted.yaml copied'));
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), NFTABLES_CONFIGMAP);
+    // The text area is not changed by any of this; editing it updates the open diff.
+    assert.equal(await page.getByTestId('input').inputValue(), IPVS_CONFIGMAP);
+    await paste(page, NFTABLES_CONFIGMAP);
+    await page.locator('[data-testid="fix-diff"][data-changed="false"]').waitFor();
+    assert.deepEqual(requests.filter((r) => r.at > loadedAt && !r.url.startsWith('blob:')), [], 'no request after load');
+    assert.deepEqual(errors, []);
   } finally {
     await context.close();
   }

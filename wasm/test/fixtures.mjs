@@ -10,3 +10,24 @@ data:
     kind: KubeProxyConfiguration
     mode: ipvs
 `;
+// IPVS_CONFIGMAP after KP201's fix (unsafe: it changes the mode), and the diff of the fix.
+export const NFTABLES_CONFIGMAP = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kube-proxy
+  namespace: kube-system
+data:
+  config.conf: |
+    apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    kind: KubeProxyConfiguration
+    mode: nftables
+`;
+export const NFTABLES_DIFF = `--- a/cm.yaml
++++ b/cm.yaml
+@@ -7,4 +7,4 @@
+   config.conf: |
+     apiVersion: kubeproxy.config.k8s.io/v1alpha1
+     kind: KubeProxyConfiguration
+-    mode: ipvs
++    mode: nftables
+`;

@@ -1,4 +1,4 @@
-// The npm package in Node: the API (check, run, rules, explain, version), option validation,
+// The npm package in Node: the API (check, run, applyFixes, rules, explain, version), option validation,
 // input limits, and the dplint-wasm bin's inputs and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PKG, runBin, runNative } from './helpers.mjs';
 import * as dplint from '../pkg/node.js';
-import { IPVS_CONFIGMAP } from './fixtures.mjs';
+import { IPVS_CONFIGMAP, NFTABLES_CONFIGMAP, NFTABLES_DIFF } from './fixtures.mjs';
 
 
 test('check() returns the report with the finding on the right line and the cluster picture', () => {
@@ -97,6 +97,80 @@ test('bad options are thrown as Errors that name the option', () => {
   assert.throws(() => dplint.check([{ name: 'a', content: 'a: 1', role: 'chart' }]), /role/);
   // The module still works after errors.
   assert.equal(dplint.check(files).findings.length > 0, true);
+});
+
+test('applyFixes(files, "all") applies the unsafe KP201 fix and checks the result', () => {
+  const files = [{ name: 'cm.yaml', content: IPVS_CONFIGMAP }, { name: 'other.yaml', content: 'kind: Namespace\n' }];
+  const out = dplint.applyFixes(files, 'all');
+  assert.deepEqual(out.files, [
+    { name: 'cm.yaml', text: NFTABLES_CONFIGMAP, changed: true, diff: NFTABLES_DIFF },
+    { name: 'other.yaml', text: 'kind: Namespace\n', changed: false, diff: '' },
+  ]);
+  assert.deepEqual(out.applied, [{ file: 'cm.yaml', code: 'KP201', title: 'Set mode to nftables', applicability: 'unsafe' }]);
+  assert.deepEqual(out.notices, []);
+  assert.equal(out.report.cluster.kubeProxy.mode, 'nftables');
+  assert.ok(!out.report.findings.some((f) => f.code === 'KP201'));
+  // The report is the check of the fixed text.
+  assert.deepEqual(out.report, dplint.check([{ name: 'cm.yaml', content: NFTABLES_CONFIGMAP }, files[1]]));
+  // Options are those of check(): with KP201 off there is nothing to fix.
+  const off = dplint.applyFixes(files, 'all', { rules: { disable: ['KP201'] } });
+  assert.equal(off.files[0].text, IPVS_CONFIGMAP);
+  assert.deepEqual(off.applied, []);
+});
+
+test('applyFixes(files, "safe") leaves an unsafe fix alone', () => {
+  const out = dplint.applyFixes([{ name: 'cm.yaml', content: IPVS_CONFIGMAP }], 'safe');
+  assert.deepEqual(out.files, [{ name: 'cm.yaml', text: IPVS_CONFIGMAP, changed: false, diff: '' }]);
+  assert.deepEqual(out.applied, []);
+  assert.deepEqual(out.report, dplint.check([{ name: 'cm.yaml', content: IPVS_CONFIGMAP }]));
+});
+
+test('applyFixes(files, findings) applies exactly the fixes of the findings given', () => {
+  const files = [{ name: 'cm.yaml', content: IPVS_CONFIGMAP }];
+  const { findings } = dplint.check(files);
+  const kp201 = findings.find((f) => f.code === 'KP201');
+  assert.deepEqual(kp201.fix, {
+    title: 'Set mode to nftables',
+    applicability: 'unsafe',
+    edits: [{ file: 'cm.yaml', start: 200, end: 204, line: 10, column: 11, endLine: 10, endColumn: 15, content: 'nftables' }],
+  });
+  const chosen = dplint.applyFixes(files, [kp201]);
+  assert.equal(chosen.files[0].text, NFTABLES_CONFIGMAP);
+  assert.equal(chosen.files[0].diff, NFTABLES_DIFF);
+  assert.deepEqual(chosen.applied.map((a) => a.code), ['KP201']);
+  // Findings without a fix are passed over; none chosen changes nothing.
+  assert.equal(dplint.applyFixes(files, findings).files[0].text, NFTABLES_CONFIGMAP);
+  assert.equal(dplint.applyFixes(files, findings.filter((f) => f.fix === null)).files[0].changed, false);
+  assert.equal(dplint.applyFixes(files, []).files[0].changed, false);
+  // A fix for another version of the file is refused with the reason, never applied blindly.
+  const stale = dplint.applyFixes([{ name: 'cm.yaml', content: NFTABLES_CONFIGMAP.slice(0, 150) }], [kp201]);
+  assert.equal(stale.files[0].changed, false);
+  assert.equal(stale.notices.length, 1);
+  assert.match(stale.notices[0].reason, /^it does not fit the file: bytes 200\.\.204 are not a range of "cm\.yaml"/);
+  // A fix whose result would not read is refused.
+  const breaking = { ...kp201, fix: { ...kp201.fix, edits: [{ ...kp201.fix.edits[0], content: 'nftables\n  - [' }] } };
+  const refused = dplint.applyFixes(files, [breaking]);
+  assert.equal(refused.files[0].text, IPVS_CONFIGMAP);
+  assert.match(refused.notices[0].reason, /^the file would no longer read/);
+});
+
+test('applyFixes() throws Errors that name the bad argument', () => {
+  const files = [{ name: 'cm.yaml', content: IPVS_CONFIGMAP }];
+  const throwsNamed = (fn, type, pattern) => assert.throws(fn, (err) => err instanceof type && pattern.test(err.message), pattern.source);
+  throwsNamed(() => dplint.applyFixes(files, 'some'), TypeError, /^applyFixes: which must be "safe", "all" or an array of findings \(got "some"\)$/);
+  throwsNamed(() => dplint.applyFixes(files), TypeError, /which must be .*\(got undefined\)/);
+  throwsNamed(() => dplint.applyFixes(files, { fix: null }), TypeError, /\(got object\)/);
+  throwsNamed(() => dplint.applyFixes(files, [{ file: 'cm.yaml', line: 10 }]), Error, /^invalid which\[0\]: missing field `code`/);
+  throwsNamed(() => dplint.applyFixes(files, [{ file: 'cm.yaml', line: 10, code: 'KP201', fix: { title: 'x', applicability: 'maybe', edits: [] } }]), Error, /^invalid which\[0\]\.fix\.applicability: unknown variant `maybe`/);
+  throwsNamed(() => dplint.applyFixes(files, [{ file: 'cm.yaml', line: 10, code: 'KP201', fix: { title: 'x', applicability: 'safe', edits: [{ file: 'cm.yaml', start: -1 }] } }]), Error, /^invalid which\[0\]\.fix\.edits\[0\]\.start/);
+  throwsNamed(() => dplint.applyFixes('cm.yaml', 'all'), TypeError, /^files must be an array/);
+  throwsNamed(() => dplint.applyFixes([{ name: 'a' }], 'all'), TypeError, /files\[0\]\.content/);
+  throwsNamed(() => dplint.applyFixes(files, 'all', { os: 'plan9' }), Error, /^invalid option os/);
+  throwsNamed(() => dplint.applyFixes(files, 'all', 'fast'), TypeError, /^options must be an object/);
+  throwsNamed(() => dplint.applyFixes([{ name: 'big.yaml', content: new Uint8Array(dplint.MAX_FILE_BYTES + 1) }], 'all'), RangeError, /big\.yaml.*larger than/);
+  throwsNamed(() => dplint.applyFixes([{ name: 'b.yaml', content: Uint8Array.from([0x61, 0xff, 0x0a]) }], 'all'), Error, /^file "b\.yaml" is not UTF-8 text; it cannot be fixed$/);
+  // The module still works after errors.
+  assert.equal(dplint.applyFixes(files, 'all').files[0].text, NFTABLES_CONFIGMAP);
 });
 
 test('input sizes are bounded', () => {

@@ -1,6 +1,7 @@
 // Parity: the npm package (in Node) and the native CLI give identical JSON for every file of the
 // shared corpus (../shared/corpus/raw, skipped when absent) and of examples/, file by file and
-// as one run.
+// as one run; and the same fixes (title, applicability, edits) in the CLI's JSON, check() and
+// the SARIF of both.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
@@ -88,4 +89,58 @@ test('every format and option of the bin matches the CLI byte for byte', () => {
     assert.equal(bin.status, cli.status, args.join(' '));
     assert.equal(bin.stdout, cli.stdout, args.join(' '));
   }
+});
+
+/** A fix as SARIF carries it, in the terms SARIF has (no byte offsets): per edit, the file's URI and the region. */
+function sarifFixes(result) {
+  const fix = result.fixes?.[0];
+  if (!fix) return null;
+  return {
+    title: fix.description.text,
+    applicability: fix.properties.applicability,
+    edits: fix.artifactChanges.flatMap((change) =>
+      change.replacements.map((r) => ({
+        uri: change.artifactLocation.uri,
+        line: r.deletedRegion.startLine,
+        column: r.deletedRegion.startColumn,
+        endLine: r.deletedRegion.endLine,
+        endColumn: r.deletedRegion.endColumn,
+        content: r.insertedContent.text,
+      })),
+    ),
+  };
+}
+
+/** The same projection of a report finding's fix; `uri` is how SARIF names the finding's file. */
+function findingFix(finding, uri) {
+  if (!finding.fix) return null;
+  return {
+    title: finding.fix.title,
+    applicability: finding.fix.applicability,
+    edits: finding.fix.edits.map((e) => ({ uri, line: e.line, column: e.column, endLine: e.endLine, endColumn: e.endColumn, content: e.content })),
+  };
+}
+
+test('fixes: CLI JSON, check() and the SARIF of both carry the same title, applicability and edits', () => {
+  const files = roots.flatMap((r) => walk(r));
+  let fixes = 0;
+  for (const file of files) {
+    const input = [{ name: file, content: readFileSync(`${ROOT}/${file}`) }];
+    const cli = JSON.parse(nativeJson([file]).stdout).findings;
+    const wasm = run(input, { origin: 'cli' }).report.findings;
+    assert.deepEqual(wasm.map((f) => f.fix), cli.map((f) => f.fix), `${file}: fixes differ between the CLI and check()`);
+    const cliSarif = runNative(['check', '--format', 'sarif', '--no-config', file]);
+    assert.ok(cliSarif.status === 0 || cliSarif.status === 1, cliSarif.stderr);
+    const wasmSarif = run(input, { origin: 'cli', format: 'sarif' }).output;
+    const results = JSON.parse(cliSarif.stdout).runs[0].results;
+    assert.deepEqual(JSON.parse(wasmSarif).runs[0].results.map(sarifFixes), results.map(sarifFixes), `${file}: SARIF fixes differ`);
+    assert.equal(results.length, cli.length, file);
+    cli.forEach((finding, i) => {
+      const uri = results[i].locations[0].physicalLocation.artifactLocation.uri;
+      assert.equal(results[i].ruleId, finding.code, file);
+      assert.deepEqual(sarifFixes(results[i]), findingFix(finding, uri), `${file}: ${finding.code} at line ${finding.line}`);
+      if (finding.fix) fixes++;
+    });
+  }
+  assert.ok(fixes > 0, 'the inputs produce findings with fixes');
 });

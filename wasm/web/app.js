@@ -1,6 +1,6 @@
 // The browser checker: dplint's engine (WebAssembly) over pasted or dropped manifests.
 // Nothing is sent anywhere: the page loads its script, style and module, then works offline.
-import { init, check, explain, version, versions } from './dplint/web.js';
+import { init, check, applyFixes, explain, version, versions } from './dplint/web.js';
 
 // The versions the selects offer come from the module once it is loaded (`versions()`).
 const known = { kubernetes: [], calico: [] };
@@ -24,6 +24,10 @@ const statusBox = $('status');
 const kubeSelect = $('kubernetes-version');
 const calicoSelect = $('calico-version');
 const dialog = $('explain');
+const diffBox = $('fix-diff');
+const diffButton = $('fix-diff-button');
+const unsafeBox = $('fix-unsafe');
+const fixSummary = $('fix-summary');
 
 const state = {
   files: [{ name: PASTED, text: '' }],
@@ -204,6 +208,8 @@ function selectFile(index, focusTab = false) {
   state.active = index;
   input.value = activeFile().text;
   input.setAttribute('aria-label', `Text of ${activeFile().name}`);
+  $('fix-file').textContent = activeFile().name;
+  if (state.ready && !diffBox.hidden) renderDiff();
   renderTabs();
   renderBackdrop();
   if (focusTab) $(`tab-${index}`)?.focus();
@@ -306,7 +312,7 @@ function options() {
 
 function runCheck() {
   if (!state.ready) return;
-  const files = state.files.filter((f) => f.text.trim() !== '' || f.name !== PASTED).map((f) => ({ name: f.name, content: f.text }));
+  const files = checkedFiles();
   if (files.length === 0) {
     state.report = null;
     renderReport();
@@ -327,6 +333,7 @@ function runCheck() {
   }
   const took = performance.now() - started;
   renderReport();
+  if (!diffBox.hidden) renderDiff();
   const s = state.report.summary;
   setStatus(`Checked ${plural(s.files, 'file')}, ${plural(s.documents, 'document')} in ${took.toFixed(1)} ms.`);
   state.checks++;
@@ -376,6 +383,16 @@ function renderFinding(f) {
   whereButton.addEventListener('click', () => goTo(f));
   const help = el('div', { class: 'help' });
   help.append(markdown(f.help, { lineBreaks: true }));
+  const fix = f.fix
+    ? el(
+        'p',
+        { class: 'fix', 'data-testid': 'fix', 'data-applicability': f.fix.applicability },
+        el('strong', {}, 'Fix: '),
+        f.fix.title,
+        ' ',
+        el('span', { class: `badge ${f.fix.applicability}`, title: f.fix.applicability === 'safe' ? 'Keeps what the file means' : 'Changes behaviour; read the diff first' }, f.fix.applicability),
+      )
+    : null;
   return el(
     'li',
     {
@@ -389,6 +406,7 @@ function renderFinding(f) {
     },
     el('div', { class: 'head' }, el('span', { class: `badge ${f.severity}` }, f.severity), explainButton, whereButton),
     el('p', { class: 'message' }, f.message),
+    fix,
     help,
   );
 }
@@ -437,6 +455,102 @@ function showExplanation(code) {
   dialog.dataset.code = rule.code;
   dialog.showModal();
   $('explain-close').focus();
+}
+
+// ---------------------------------------------------------------- fixes of the active file
+
+function checkedFiles() {
+  return state.files.filter((f) => f.text.trim() !== '' || f.name !== PASTED).map((f) => ({ name: f.name, content: f.text }));
+}
+
+/** The active file with the fixes applied (safe ones, or all with the checkbox), checked as one cluster with the others. */
+function fixActive() {
+  const files = checkedFiles();
+  const name = activeFile().name;
+  if (!state.ready || !files.some((f) => f.name === name)) return null;
+  const result = applyFixes(files, unsafeBox.checked ? 'all' : 'safe', options());
+  return {
+    file: result.files.find((f) => f.name === name),
+    applied: result.applied.filter((a) => a.file === name),
+    notices: result.notices.filter((n) => n.file === name),
+  };
+}
+
+function summarise(fixed) {
+  const { file, applied, notices } = fixed;
+  const parts = [applied.length ? `${applied.length} ${applied.length === 1 ? 'fix' : 'fixes'} applied to ${file.name}: ${applied.map((a) => `${a.code} ${a.title} (${a.applicability})`).join('; ')}.` : `No ${unsafeBox.checked ? '' : 'safe '}fix applies to ${file.name}.`];
+  for (const n of notices) parts.push(`Not applied: ${n.code} ${n.title} (line ${n.line}): ${n.reason}.`);
+  const unsafeLeft = !unsafeBox.checked && (state.report?.findings ?? []).some((f) => f.file === file.name && f.fix?.applicability === 'unsafe');
+  if (unsafeLeft) parts.push('Unsafe fixes are left out; tick "Include unsafe fixes" to see them.');
+  fixSummary.textContent = parts.join(' ');
+}
+
+/** Renders a unified diff as text, marking added, removed and hunk lines. */
+function renderDiff() {
+  let fixed;
+  try {
+    fixed = fixActive();
+  } catch (err) {
+    setStatus(`Cannot fix: ${err.message}`, true);
+    return;
+  }
+  const fragment = document.createDocumentFragment();
+  if (!fixed || !fixed.file.changed) {
+    fragment.append(fixed ? 'The fixes leave this file as it is.' : 'Nothing to fix yet.');
+  } else {
+    for (const line of fixed.file.diff.replace(/\n$/, '').split('\n')) {
+      const cls = line.startsWith('@@') ? 'hunk' : line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : null;
+      fragment.append(cls ? el('span', { class: cls }, line) : line, '\n');
+    }
+  }
+  diffBox.replaceChildren(fragment);
+  diffBox.dataset.changed = String(Boolean(fixed?.file.changed));
+  if (fixed) summarise(fixed);
+  else fixSummary.textContent = '';
+}
+
+function toggleDiff() {
+  const show = diffBox.hidden;
+  diffBox.hidden = !show;
+  diffButton.setAttribute('aria-expanded', String(show));
+  diffButton.textContent = show ? 'Hide fixed diff' : 'Show fixed diff';
+  if (show) renderDiff();
+}
+
+/** The fixed text of the active file, or null (with the reason in the status line). */
+function fixedText() {
+  try {
+    const fixed = fixActive();
+    if (!fixed) {
+      setStatus('Paste manifests or drop files first.');
+      return null;
+    }
+    summarise(fixed);
+    return fixed.file;
+  } catch (err) {
+    setStatus(`Cannot fix: ${err.message}`, true);
+    return null;
+  }
+}
+
+let downloadUrl;
+function downloadFixed() {
+  const file = fixedText();
+  if (!file) return;
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = URL.createObjectURL(new Blob([file.text], { type: 'application/yaml' }));
+  const link = el('a', { href: downloadUrl, download: file.name.split('/').pop(), class: 'visually-hidden', 'data-testid': 'fix-download-link' }, `Download ${file.name}`);
+  document.querySelector('[data-testid="fix-download-link"]')?.remove();
+  document.body.append(link);
+  link.click();
+  setStatus(`Downloaded the fixed ${file.name}${file.changed ? '' : ' (unchanged: no fix applies)'}.`);
+}
+
+async function copyFixed() {
+  const file = fixedText();
+  if (!file) return;
+  const ok = await copyText(file.text);
+  setStatus(ok ? `Fixed ${file.name} copied to the clipboard.` : 'Could not copy; download the fixed file instead.', !ok);
 }
 
 // ---------------------------------------------------------------- dropping and choosing files
@@ -559,6 +673,12 @@ function fillSelect(select, versions, autoLabel) {
   for (const v of versions) select.append(el('option', { value: v }, v));
 }
 
+diffButton.addEventListener('click', toggleDiff);
+$('fix-copy').addEventListener('click', copyFixed);
+$('fix-download').addEventListener('click', downloadFixed);
+unsafeBox.addEventListener('change', () => {
+  if (!diffBox.hidden) renderDiff();
+});
 kubeSelect.addEventListener('change', () => scheduleCheck(0));
 calicoSelect.addEventListener('change', () => scheduleCheck(0));
 input.addEventListener('input', onInput);
