@@ -22,7 +22,7 @@ use crate::error::Rejection;
 use crate::memo::{AuditLine, DecisionCache, Generation, LightRequest, LightReview, Memo};
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
-use crate::policy::Policy;
+use crate::policy::{Action, Policy};
 use crate::settings::{Loaded, SettingsStore};
 
 /// A review read from a request body.
@@ -444,6 +444,7 @@ impl Admission {
             .map(|finding| Counted {
                 finding,
                 elsewhere: false,
+                patch: None,
             })
             .collect();
         if !others.is_empty() {
@@ -455,8 +456,12 @@ impl Admission {
                     .map(|finding| Counted {
                         finding,
                         elsewhere: true,
+                        patch: None,
                     }),
             );
+        }
+        for c in &mut counted {
+            c.patch = self.patch(c, new.as_ref(), &snapshot, &options);
         }
         let mut findings = Vec::with_capacity(counted.len());
         for c in &counted {
@@ -468,7 +473,7 @@ impl Admission {
         let (response, decision) = decide(response, &subject_name, &counted, &self.policy);
         let audits: Vec<AuditLine> = counted
             .iter()
-            .filter(|c| self.policy.action(c.finding.severity) == crate::policy::Action::Audit)
+            .filter(|c| self.policy.action(c.finding.severity) == Action::Audit)
             .map(|c| AuditLine {
                 object: subject_name.clone(),
                 code: c.finding.code,
@@ -484,6 +489,35 @@ impl Admission {
             }
         }
         done_with((response, decision), findings, audits)
+    }
+
+    /// The `kubectl patch` of a finding's fix, for findings the answer shows (warned or denied):
+    /// on the admitted object, or on the cluster's copy of the object it is on.
+    fn patch(
+        &self,
+        counted: &Counted,
+        new: Option<&Prepared>,
+        snapshot: &Snapshot,
+        options: &CheckOptions,
+    ) -> Option<crate::patch::FixPatch> {
+        counted.finding.fix.as_ref()?;
+        if !matches!(
+            self.policy.action(counted.finding.severity),
+            Action::Warn | Action::Deny
+        ) {
+            return None;
+        }
+        let (key, text) = if counted.elsewhere {
+            let object = snapshot
+                .objects
+                .values()
+                .find(|o| o.key.to_string() == counted.finding.file)?;
+            (&object.key, object.file.text.as_str())
+        } else {
+            let new = new?;
+            (&new.key, new.text.as_str())
+        };
+        crate::patch::for_fix(key, text, &counted.finding, options)
     }
 
     /// Findings on other objects of the cluster without this change.

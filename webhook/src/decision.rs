@@ -8,10 +8,18 @@ use kube_core::Status;
 use kube_core::admission::AdmissionResponse;
 use serde_json::json;
 
+use crate::patch::{FixPatch, MAX_PATCH_CHARS};
 use crate::policy::{Action, FailureAction, Policy};
 
-/// kube-apiserver truncates longer warnings, and kubectl prints each on its own line.
+/// kube-apiserver keeps warnings whole while all of a request's warnings (from every webhook
+/// and the API server itself) add up to 4096 characters; past that it cuts each to 256. A
+/// finding's warning is kept within 256, so it reads whole either way.
 pub const MAX_WARNING_CHARS: usize = 256;
+/// What this webhook's warnings may add up to with their patches: within the API server's
+/// 4096, with room for the warnings of others, so no patch command is ever cut.
+pub const MAX_WARNINGS_TOTAL_CHARS: usize = 3 * 1024;
+/// Patch commands of one deny message, together.
+const MAX_DENY_PATCH_CHARS: usize = 4 * MAX_PATCH_CHARS;
 /// Audit annotations end up in every audit event of the request; keep them small.
 const MAX_AUDIT_CHARS: usize = 8 * 1024;
 /// The key of the audit annotation (the apiserver prefixes it with the webhook's name).
@@ -23,6 +31,8 @@ pub const AUDIT_KEY: &str = "findings";
 pub struct Counted {
     pub finding: Finding,
     pub elsewhere: bool,
+    /// The `kubectl patch` that applies the finding's fix, when it has one.
+    pub patch: Option<FixPatch>,
 }
 
 /// What was decided, for metrics and logs.
@@ -66,7 +76,11 @@ pub fn decide(
             .iter()
             .filter(move |c| policy.action(c.finding.severity) == action)
     };
-    let warnings: Vec<String> = by(Action::Warn).map(warning).collect();
+    let warnings = with_patches(
+        by(Action::Warn).map(|c| (warning(c), c.patch.as_ref())).collect(),
+        " — ",
+        MAX_WARNINGS_TOTAL_CHARS,
+    );
     let audits: Vec<serde_json::Value> = by(Action::Audit).map(audit_entry).collect();
     let denials: Vec<&Counted> = by(Action::Deny).collect();
     if !warnings.is_empty() {
@@ -90,9 +104,12 @@ pub fn decide(
         denials.len(),
         if denials.len() == 1 { "" } else { "s" }
     );
-    for c in &denials {
+    let texts: Vec<(String, Option<&FixPatch>)> = denials.iter().map(|c| (full_text(c), c.patch.as_ref())).collect();
+    let budget = texts.iter().map(|(t, _)| t.chars().count()).sum::<usize>() + MAX_DENY_PATCH_CHARS;
+    let texts = with_patches(texts, "\n  ", budget);
+    for text in texts {
         message.push('\n');
-        message.push_str(&full_text(c));
+        message.push_str(&text);
     }
     response.allowed = false;
     response.result = Status::failure(&message, "Forbidden");
@@ -172,6 +189,37 @@ fn full_text(c: &Counted) -> String {
     text
 }
 
+/// Ends each text that has a patch with it, after `sep`. All texts together stay within
+/// `budget` characters where the short notes allow: a command that does not fit is replaced by
+/// the note of how to get the fix (the first findings get their commands first).
+fn with_patches(texts: Vec<(String, Option<&FixPatch>)>, sep: &str, budget: usize) -> Vec<String> {
+    let chars = |s: &str| s.chars().count();
+    let short: Vec<Option<String>> = texts
+        .iter()
+        .map(|(_, patch)| patch.map(|p| format!("{sep}{}", p.too_large())))
+        .collect();
+    let mut used: usize = texts.iter().map(|(text, _)| chars(text)).sum::<usize>()
+        + short.iter().flatten().map(|s| chars(s)).sum::<usize>();
+    texts
+        .into_iter()
+        .zip(short)
+        .map(|((mut text, patch), short)| {
+            let (Some(patch), Some(short)) = (patch, short) else {
+                return text;
+            };
+            let full = format!("{sep}{}", patch.text());
+            let extra = chars(&full).saturating_sub(chars(&short));
+            if patch.command.is_some() && used + extra <= budget {
+                used += extra;
+                text.push_str(&full);
+            } else {
+                text.push_str(&short);
+            }
+            text
+        })
+        .collect()
+}
+
 fn audit_entry(c: &Counted) -> serde_json::Value {
     let f = &c.finding;
     json!({
@@ -236,6 +284,7 @@ mod tests {
                 fix: None,
             },
             elsewhere: false,
+            patch: None,
         }
     }
 
@@ -299,6 +348,28 @@ mod tests {
         let w = &r.warnings.unwrap()[0];
         assert!(w.chars().count() <= MAX_WARNING_CHARS);
         assert!(w.ends_with('…'));
+    }
+
+    #[test]
+    fn patch_commands_fit_the_warnings_budget_first_come_first_served() {
+        let patch = |len: usize| FixPatch {
+            applicability: dplint_core::Applicability::Safe,
+            command: Some(format!("kubectl patch {}", "x".repeat(len))),
+        };
+        let mut first = finding("KP201", Severity::Warning, "m1");
+        first.patch = Some(patch(MAX_WARNINGS_TOTAL_CHARS / 2));
+        let mut second = finding("KP202", Severity::Warning, "m2");
+        second.patch = Some(patch(MAX_WARNINGS_TOTAL_CHARS / 2));
+        let third = finding("KP203", Severity::Warning, "m3");
+        let (r, _) = decide(response(), "x", &[first, second, third], &Policy::default());
+        let w = r.warnings.unwrap();
+        assert!(w[0].ends_with(&format!(
+            " — fix (safe): kubectl patch {}",
+            "x".repeat(MAX_WARNINGS_TOTAL_CHARS / 2)
+        )));
+        assert!(w[1].ends_with(" — fix (safe): patch too large to show; run dplint check --fix on the manifest"));
+        assert_eq!(w[2], "KP203 some-rule data[config.conf] mode: m3");
+        assert!(w.iter().map(|w| w.chars().count()).sum::<usize>() <= MAX_WARNINGS_TOTAL_CHARS);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod health;
 pub mod memo;
 pub mod metrics;
 pub mod object;
+pub mod patch;
 pub mod policy;
 pub mod reload;
 pub mod response;
