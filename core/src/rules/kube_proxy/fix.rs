@@ -184,7 +184,9 @@ pub fn edit_set(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str, v
         }
         Origin::Flags { .. } => match (site.flag_for(&field), value) {
             (Some(flag), Value::Str(text) | Value::Literal(text)) if flag.value.is_some() => {
-                match flag_scalar(site, flag) {
+                // Flag spans inside quoted items are not narrowed exactly yet: only plain items
+                // are edited, so a fix never writes beside the value.
+                match flag_scalar(site, flag).filter(|(node, _)| node.scalar().is_some_and(|s| s.is_plain())) {
                     Some((node, _)) => {
                         editor.replace_in_scalar(file, node, flag.value_span, text);
                     }
