@@ -167,6 +167,33 @@ pub struct CheckArgs {
     /// Number of threads reading files (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Apply the safe fixes in place, then report what remains. Standard input is fixed to
+    /// standard output (the report then goes to standard error).
+    #[arg(long, help_heading = "Fixes")]
+    pub fix: bool,
+
+    /// Apply unsafe fixes too (they change behaviour: a new proxy mode, a new Calico
+    /// dataplane), with --fix, --diff or --fix-only; the report counts them as fixable.
+    #[arg(long, help_heading = "Fixes")]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff and change no file; the exit status is that of the
+    /// findings that would remain.
+    #[arg(long, help_heading = "Fixes")]
+    pub diff: bool,
+
+    /// Apply the fixes and report nothing else; exit status 0 unless an input cannot be read
+    /// or written (for pre-commit, which sees the changed files).
+    #[arg(long, help_heading = "Fixes", conflicts_with = "diff")]
+    pub fix_only: bool,
+}
+
+impl CheckArgs {
+    /// Whether the run fixes (or shows the fixes as a diff) rather than only reporting.
+    pub fn fixes(&self) -> bool {
+        self.fix || self.diff || self.fix_only
+    }
 }
 
 #[derive(Args, Debug)]

@@ -4,12 +4,13 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use dplint_core::{
-    FailOn, Format, InputError, Origin, Os, RawOptions, RenderOptions, Settings, SourceRole, render, resolve_options,
+    CheckOptions, FailOn, Format, InputError, Origin, Os, RawOptions, RenderOptions, Settings, SourceFile, SourceRole,
+    render, resolve_options,
 };
 use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
-use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, inputs, settings};
+use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fix, inputs, settings};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let (settings, settings_name) = load_settings(&args)?;
@@ -29,31 +30,51 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     };
     let mut unreadable = Vec::new();
     let found = inputs::collect(&paths, &ignore, &mut unreadable);
-    let (mut files, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
+    let (mut files, mut origins, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
     unreadable.extend(more_unreadable);
     let mut missing_values = Vec::new();
     let values = inputs::collect(&args.helm_values, &ignore, &mut missing_values);
-    let (mut value_files, more_unreadable) = inputs::read_all(&values, &args.stdin_name, &options.limits);
+    let (mut value_files, value_origins, more_unreadable) =
+        inputs::read_all(&values, &args.stdin_name, &options.limits);
     unreadable.extend(missing_values);
     unreadable.extend(more_unreadable);
     for file in &mut value_files {
         file.role = SourceRole::HelmValues;
     }
     files.extend(value_files);
+    origins.extend(value_origins);
 
     if files.is_empty() && unreadable.is_empty() {
         eprintln!("{}", inputs::nothing_found_warning(&paths));
     }
 
-    let mut report = if args.per_file {
-        // Each file is its own cluster, so the files are checked on all cores.
-        let reports: Vec<_> = files
-            .par_iter()
-            .map(|file| dplint_core::check(std::slice::from_ref(file), &options))
-            .collect();
-        dplint_core::merge_file_reports(reports, &options)
+    let per_file = args.per_file;
+    let check_with = move |files: &[SourceFile], options: &CheckOptions| {
+        if per_file {
+            // Each file is its own cluster, so the files are checked on all cores.
+            let reports: Vec<_> = files
+                .par_iter()
+                .map(|file| dplint_core::check(std::slice::from_ref(file), options))
+                .collect();
+            dplint_core::merge_file_reports(reports, options)
+        } else {
+            dplint_core::check(files, options)
+        }
+    };
+    // Where the report goes: standard output, unless that carries a diff or fixed standard
+    // input, or only fixes were asked for.
+    let (mut report, files, to_stderr) = if args.fixes() {
+        let fixed = fix::run(&args, &options, &files, &origins, check_with);
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(fixed.output.as_bytes())
+            .context("cannot write to standard output")?;
+        stdout.flush().ok();
+        unreadable.extend(fixed.unwritable);
+        let shown = (!args.diff && !args.fix_only).then_some(fixed.stdin_fixed);
+        (fixed.report, fixed.sources, shown)
     } else {
-        dplint_core::check(&files, &options)
+        (check_with(&files, &options), files, Some(false))
     };
     report.errors = unreadable
         .into_iter()
@@ -62,15 +83,29 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             message: u.reason,
         })
         .collect();
-    let color = match args.color {
-        ColorArg::Always => true,
-        ColorArg::Never => false,
-        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let output = render(format(args.format), &report, &files, RenderOptions { color });
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(output.as_bytes()).context("cannot write the report")?;
-    stdout.flush().ok();
+    if let Some(to_stderr) = to_stderr {
+        let color = match args.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto if to_stderr => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let render_options = RenderOptions {
+            color,
+            unsafe_fixes: args.unsafe_fixes,
+        };
+        let output = render(format(args.format), &report, &files, render_options);
+        if to_stderr {
+            std::io::stderr()
+                .lock()
+                .write_all(output.as_bytes())
+                .context("cannot write the report")?;
+        } else {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(output.as_bytes()).context("cannot write the report")?;
+            stdout.flush().ok();
+        }
+    }
 
     for error in &report.errors {
         eprintln!("dplint: {}", error.describe());
@@ -85,6 +120,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         Some(FailOnArg::Never) => FailOn::Never,
         None => settings.fail_on.unwrap_or(FailOn::Error),
     };
+    // Only fixing was asked for: what remains is for the next `dplint check` to judge.
+    if args.fix_only {
+        return Ok(EXIT_OK);
+    }
     let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
     Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -116,7 +116,7 @@ fn walk(dir: &Path, ignore: &GlobSet, out: &mut Vec<InputPath>, unreadable: &mut
 /// Largest input read into memory; larger files are reported as unreadable instead of read.
 const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
-fn read_bytes(input: &InputPath) -> Result<Vec<u8>, String> {
+pub fn read_bytes(input: &InputPath) -> Result<Vec<u8>, String> {
     match input {
         InputPath::Stdin => {
             let mut bytes = Vec::new();
@@ -139,9 +139,46 @@ fn read_bytes(input: &InputPath) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Where a file that was read came from, and how its bytes relate to its text: what writing a
+/// fixed text back needs.
+#[derive(Debug, Clone)]
+pub struct FileOrigin {
+    pub input: InputPath,
+    /// The bytes began with a UTF-8 byte order mark (the text does not hold it).
+    pub bom: bool,
+    /// The bytes are valid UTF-8, so the text is exactly the file.
+    pub utf8: bool,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl FileOrigin {
+    fn of(input: &InputPath, bytes: &[u8]) -> Self {
+        FileOrigin {
+            input: input.clone(),
+            bom: bytes.starts_with(BOM),
+            utf8: std::str::from_utf8(bytes).is_ok(),
+        }
+    }
+
+    /// The bytes to write for `text`: the byte order mark kept.
+    pub fn bytes_of(&self, text: &str) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(text.len() + BOM.len());
+        if self.bom {
+            bytes.extend_from_slice(BOM);
+        }
+        bytes.extend_from_slice(text.as_bytes());
+        bytes
+    }
+}
+
 /// Reads inputs in parallel; the order of the result follows `inputs`.
-pub fn read_all(inputs: &[InputPath], stdin_name: &str, limits: &Limits) -> (Vec<SourceFile>, Vec<Unreadable>) {
-    let results: Vec<Result<SourceFile, Unreadable>> = inputs
+pub fn read_all(
+    inputs: &[InputPath],
+    stdin_name: &str,
+    limits: &Limits,
+) -> (Vec<SourceFile>, Vec<FileOrigin>, Vec<Unreadable>) {
+    let results: Vec<Result<(SourceFile, FileOrigin), Unreadable>> = inputs
         .par_iter()
         .map(|input| {
             let name = match input {
@@ -149,18 +186,22 @@ pub fn read_all(inputs: &[InputPath], stdin_name: &str, limits: &Limits) -> (Vec
                 InputPath::File(path) => path.display().to_string(),
             };
             match read_bytes(input) {
-                Ok(bytes) => Ok(read_source(&name, &bytes, limits)),
+                Ok(bytes) => Ok((read_source(&name, &bytes, limits), FileOrigin::of(input, &bytes))),
                 Err(reason) => Err(Unreadable { name, reason }),
             }
         })
         .collect();
     let mut files = Vec::new();
+    let mut origins = Vec::new();
     let mut unreadable = Vec::new();
     for result in results {
         match result {
-            Ok(file) => files.push(file),
+            Ok((file, origin)) => {
+                files.push(file);
+                origins.push(origin);
+            }
             Err(u) => unreadable.push(u),
         }
     }
-    (files, unreadable)
+    (files, origins, unreadable)
 }

@@ -3,6 +3,7 @@
 mod args;
 mod catalog;
 mod check;
+mod fix;
 mod inputs;
 #[cfg(feature = "serve")]
 mod serve;

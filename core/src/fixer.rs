@@ -22,6 +22,10 @@ pub struct FixInput {
     pub name: String,
     pub text: String,
     pub role: SourceRole,
+    /// Why no fix may edit this input, when none may (the CLI's file whose bytes are not
+    /// valid UTF-8: its text is not what would be written back). It is still checked with the
+    /// others.
+    pub locked: Option<String>,
 }
 
 /// Which fixes to apply.
@@ -107,12 +111,20 @@ pub fn fix_inputs(
     let mut report = check_with(&read_all(&texts), options);
     let mut waiting: Vec<FixNotice> = Vec::new();
     while rounds < fix_options.max_rounds {
-        let candidates: Vec<&Finding> = report
+        let mut candidates: Vec<&Finding> = report
             .findings
             .iter()
             .filter(|f| f.fix.as_ref().is_some_and(|fix| fix.allowed(fix_options.unsafe_fixes)))
             .filter(|f| !refused.contains(&key(f)))
             .collect();
+        candidates.retain(|finding| match locked_input(inputs, finding) {
+            Some(reason) => {
+                refused.insert(key(finding));
+                notices.push(notice(finding, reason.to_string()));
+                false
+            }
+            None => true,
+        });
         if candidates.is_empty() {
             waiting.clear();
             break;
@@ -213,6 +225,17 @@ pub fn still_reads(input: &FixInput, old: &str, new: &str, options: &CheckOption
         Some(finding) => Err(format!("{} (line {})", finding.message, finding.line)),
         None => Ok(()),
     }
+}
+
+/// Why the fix of `finding` must not be applied: it edits a locked input.
+fn locked_input<'a>(inputs: &'a [FixInput], finding: &Finding) -> Option<&'a str> {
+    let edits = finding.fix.as_ref().map(|fix| fix.edits.as_slice()).unwrap_or_default();
+    edits.iter().find_map(|edit| {
+        inputs
+            .iter()
+            .find(|input| input.name == edit.file)
+            .and_then(|input| input.locked.as_deref())
+    })
 }
 
 fn key(finding: &Finding) -> (String, &'static str, String) {

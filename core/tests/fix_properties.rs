@@ -88,7 +88,7 @@ proptest! {
 
     #[test]
     fn fixing_never_leaves_a_file_that_reads_worse(text in kube_proxy_input(), unsafe_fixes in any::<bool>()) {
-        let input = FixInput { name: "in.yaml".into(), text: text.clone(), role: SourceRole::Manifest };
+        let input = FixInput { name: "in.yaml".into(), text: text.clone(), role: SourceRole::Manifest, locked: None };
         let options = FixOptions { unsafe_fixes, ..FixOptions::default() };
         let outcome = fix_inputs(std::slice::from_ref(&input), &CheckOptions::default(), options, check);
         let fixed = outcome.files.first().map_or(text.clone(), |f| f.fixed.clone());

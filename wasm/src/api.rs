@@ -288,7 +288,15 @@ pub fn check(files_json: &str, data: &[u8], options_json: &str) -> Result<Outcom
     let report_json = dplint_core::render_json(&report);
     let output = match format {
         Format::Json => report_json.clone(),
-        other => render(other, &report, &files, RenderOptions { color }),
+        other => render(
+            other,
+            &report,
+            &files,
+            RenderOptions {
+                color,
+                ..RenderOptions::default()
+            },
+        ),
     };
     let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
     Ok(Outcome {
@@ -399,6 +407,7 @@ pub fn apply(files_json: &str, data: &[u8], which_json: &str, options_json: &str
                 name: raw.name,
                 text,
                 role: raw.role,
+                locked: None,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -49,6 +49,9 @@ impl std::str::FromStr for Format {
 pub struct RenderOptions {
     /// Use ANSI colours.
     pub color: bool,
+    /// Unsafe fixes are applied on request (`--unsafe-fixes`): the text format counts them
+    /// with the fixes `--fix` applies instead of as more to enable.
+    pub unsafe_fixes: bool,
 }
 
 /// Renders a report. `sources` are the inputs it was made from (the text format shows their

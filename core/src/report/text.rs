@@ -8,6 +8,7 @@
 //!   |       ^^^^^^^^ field `mdoe` of KubeProxyConfiguration
 //!   |
 //!   = help: Did you mean "mode"? …
+//!   = fix (safe): Rename mdoe to mode
 //!   = rule: unknown-field
 //!   = see: https://github.com/dplint/dplint/blob/main/docs/rules.md#kp001
 //! ```
@@ -19,6 +20,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet,
 
 use super::{RenderOptions, Report};
 use crate::finding::{Finding, Severity};
+use crate::fix::Applicability;
 use crate::input::source::SourceFile;
 
 /// Spans longer than this are marked on their first line only: a whole ConfigMap under the
@@ -51,14 +53,20 @@ pub fn render(report: &Report, sources: &[SourceFile], options: RenderOptions) -
                 .entry(source.name.as_str())
                 .or_insert_with(|| Lines::new(&source.text))
         });
-        out.push_str(&render_finding(&renderer, finding, lines, options.color));
+        out.push_str(&render_finding(&renderer, finding, lines, options));
         out.push_str("\n\n");
     }
-    out.push_str(&summary(report, options.color));
+    out.push_str(&summary(report, options));
     out
 }
 
-fn render_finding(renderer: &Renderer, finding: &Finding, source: Option<&Lines<'_>>, color: bool) -> String {
+fn render_finding(
+    renderer: &Renderer,
+    finding: &Finding,
+    source: Option<&Lines<'_>>,
+    options: RenderOptions,
+) -> String {
+    let color = options.color;
     let level = match finding.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -99,6 +107,14 @@ fn render_finding(renderer: &Renderer, finding: &Finding, source: Option<&Lines<
     }
     if !finding.help.is_empty() {
         group = group.element(Level::HELP.message(trusted(&finding.help)));
+    }
+    if let Some(fix) = &finding.fix {
+        let name = match fix.applicability {
+            Applicability::Safe => "fix (safe)",
+            Applicability::Unsafe if options.unsafe_fixes => "fix (unsafe)",
+            Applicability::Unsafe => "fix (unsafe, with --unsafe-fixes)",
+        };
+        group = group.element(Level::NOTE.with_name(name).message(trusted(&fix.title)));
     }
     group = group.element(Level::NOTE.with_name("rule").message(trusted(finding.name)));
     if !finding.url.is_empty() {
@@ -230,7 +246,8 @@ fn next_char_end(text: &str, start: usize) -> usize {
     }
 }
 
-fn summary(report: &Report, color: bool) -> String {
+fn summary(report: &Report, options: RenderOptions) -> String {
+    let color = options.color;
     let s = &report.summary;
     let counts = [
         paint(&count(s.errors, "error"), if s.errors > 0 { RED } else { "" }, color),
@@ -257,6 +274,7 @@ fn summary(report: &Report, color: bool) -> String {
             normalize_untrusted_str(&target.calico_version_source),
         ));
     }
+    out.push_str(&fixable(report, options.unsafe_fixes));
     // The reasons went to stderr as each input failed; the summary keeps the names with the
     // report, so a saved report does not read as a complete run.
     if !report.errors.is_empty() {
@@ -266,6 +284,25 @@ fn summary(report: &Report, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// How many findings `--fix` would take care of, as ruff says it; nothing when none has a fix.
+fn fixable(report: &Report, unsafe_fixes: bool) -> String {
+    let (mut applied, mut more) = (0, 0);
+    for fix in report.findings.iter().filter_map(|f| f.fix.as_ref()) {
+        if fix.allowed(unsafe_fixes) {
+            applied += 1;
+        } else {
+            more += 1;
+        }
+    }
+    let option = if unsafe_fixes { "--fix --unsafe-fixes" } else { "--fix" };
+    match (applied, more) {
+        (0, 0) => String::new(),
+        (0, more) => format!("{more} fixable with --fix --unsafe-fixes\n"),
+        (applied, 0) => format!("{applied} fixable with {option}\n"),
+        (applied, more) => format!("{applied} fixable with {option} ({more} more with --unsafe-fixes)\n"),
+    }
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -295,7 +332,7 @@ mod tests {
     use crate::report::test_fixtures::{finding, report, report_with_unreadable, source};
 
     fn plain(report: &Report, sources: &[SourceFile]) -> String {
-        render(report, sources, RenderOptions { color: false })
+        render(report, sources, RenderOptions::default())
     }
 
     /// The caret line under `line_text` in rendered output: (column of first caret, caret count).
@@ -455,6 +492,49 @@ mod tests {
         );
     }
 
+    fn with_fix(applicability: Applicability) -> Finding {
+        let mut f = finding("kp.yaml", 1, 1, 1, 2);
+        f.fix = Some(crate::fix::Fix {
+            title: "Rename mdoe to mode".to_string(),
+            applicability,
+            edits: Vec::new(),
+        });
+        f
+    }
+
+    #[test]
+    fn fixes_are_shown_and_counted_by_what_fix_applies() {
+        let findings = vec![
+            with_fix(Applicability::Safe),
+            with_fix(Applicability::Unsafe),
+            finding("kp.yaml", 1, 1, 1, 2),
+        ];
+        let out = plain(&report(findings.clone()), &[]);
+        assert!(out.contains("= fix (safe): Rename mdoe to mode\n"), "{out}");
+        assert!(
+            out.contains("= fix (unsafe, with --unsafe-fixes): Rename mdoe to mode\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n1 fixable with --fix (1 more with --unsafe-fixes)\n"),
+            "{out}"
+        );
+        let options = RenderOptions {
+            unsafe_fixes: true,
+            ..RenderOptions::default()
+        };
+        let out = render(&report(findings), &[], options);
+        assert!(out.contains("= fix (unsafe): Rename mdoe to mode\n"), "{out}");
+        assert!(out.contains("\n2 fixable with --fix --unsafe-fixes\n"), "{out}");
+        let only_unsafe = plain(&report(vec![with_fix(Applicability::Unsafe)]), &[]);
+        assert!(
+            only_unsafe.contains("\n1 fixable with --fix --unsafe-fixes\n"),
+            "{only_unsafe}"
+        );
+        let none = plain(&report(vec![finding("kp.yaml", 1, 1, 1, 2)]), &[]);
+        assert!(!none.contains("fixable"), "{none}");
+    }
+
     #[test]
     fn summary_names_inputs_that_could_not_be_read() {
         let out = plain(&report_with_unreadable(vec![]), &[]);
@@ -483,7 +563,14 @@ mod tests {
     fn colour_only_when_asked() {
         let src = source("kp.yaml", "mdoe: nftables\n");
         let r = report(vec![finding("kp.yaml", 1, 7, 1, 15)]);
-        let coloured = render(&r, std::slice::from_ref(&src), RenderOptions { color: true });
+        let coloured = render(
+            &r,
+            std::slice::from_ref(&src),
+            RenderOptions {
+                color: true,
+                ..RenderOptions::default()
+            },
+        );
         assert!(coloured.contains("\x1b["), "{coloured:?}");
         assert!(
             coloured.contains("\x1b]8;;https://example.invalid/rules#kp001"),
@@ -530,7 +617,14 @@ mod tests {
             let r = report(findings);
             let out = plain(&r, std::slice::from_ref(&src));
             assert_eq!(out.matches("warning[KP001]").count(), r.findings.len());
-            render(&r, std::slice::from_ref(&src), RenderOptions { color: true });
+            render(
+                &r,
+                std::slice::from_ref(&src),
+                RenderOptions {
+                    color: true,
+                    ..RenderOptions::default()
+                },
+            );
         }
     }
 

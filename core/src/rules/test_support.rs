@@ -94,6 +94,7 @@ pub fn fix_all(yaml: &str, unsafe_fixes: bool) -> String {
         name: "test.yaml".to_string(),
         text: yaml.to_string(),
         role: SourceRole::Manifest,
+        locked: None,
     };
     let options = FixOptions {
         unsafe_fixes,
