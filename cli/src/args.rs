@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests and configuration files.
     Check(CheckArgs),
+    /// The ordered steps that move the configuration in the files to a proxy mode, each
+    /// checked; changes nothing unless --write-step is given.
+    Plan(PlanArgs),
     /// List the rules.
     Rules(RulesArgs),
     /// Explain a rule.
@@ -121,40 +124,12 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
 
-    /// Settings file (default: the nearest .dplint.yaml in the working directory or above).
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-
-    /// Do not read any settings file.
-    #[arg(long)]
-    pub no_config: bool,
-
-    /// Kubernetes version to check for, e.g. 1.40 ("is this ready for 1.40?"). Overrides the
-    /// settings file and versions found in the input.
-    #[arg(long, value_name = "VERSION")]
-    pub kubernetes_version: Option<String>,
-
-    /// Calico version to check for, e.g. 3.31. Overrides the settings file and versions found
-    /// in the input (operator and calico-node image tags); default: the newest known.
-    #[arg(long, value_name = "VERSION")]
-    pub calico_version: Option<String>,
-
-    /// A tigera-operator Helm values file; its `installation:` block is checked as the
-    /// Installation (repeatable).
-    #[arg(long = "helm-values", value_name = "FILE")]
-    pub helm_values: Vec<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Check each file on its own instead of reading all inputs as one cluster.
     #[arg(long)]
     pub per_file: bool,
-
-    /// Operating system of the nodes kube-proxy runs on.
-    #[arg(long, value_enum)]
-    pub os: Option<OsArg>,
-
-    /// Kernel release of a node, as printed by `uname -r` (repeatable).
-    #[arg(long = "node-kernel", value_name = "RELEASE")]
-    pub node_kernels: Vec<String>,
 
     /// Name to report for standard input.
     #[arg(long, value_name = "NAME", default_value = "<stdin>")]
@@ -194,6 +169,82 @@ impl CheckArgs {
     pub fn fixes(&self) -> bool {
         self.fix || self.diff || self.fix_only
     }
+}
+
+/// What the check or plan is for: settings, versions, nodes and extra inputs. Shared by
+/// `check` and `plan`.
+#[derive(Args, Debug)]
+pub struct TargetArgs {
+    /// Settings file (default: the nearest .dplint.yaml in the working directory or above).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read any settings file.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Kubernetes version to check for, e.g. 1.40 ("is this ready for 1.40?"). Overrides the
+    /// settings file and versions found in the input.
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<String>,
+
+    /// Calico version to check for, e.g. 3.31. Overrides the settings file and versions found
+    /// in the input (operator and calico-node image tags); default: the newest known.
+    #[arg(long, value_name = "VERSION")]
+    pub calico_version: Option<String>,
+
+    /// A tigera-operator Helm values file; its `installation:` block is checked as the
+    /// Installation (repeatable).
+    #[arg(long = "helm-values", value_name = "FILE")]
+    pub helm_values: Vec<PathBuf>,
+
+    /// Operating system of the nodes kube-proxy runs on.
+    #[arg(long, value_enum)]
+    pub os: Option<OsArg>,
+
+    /// Kernel release of a node, as printed by `uname -r` (repeatable).
+    #[arg(long = "node-kernel", value_name = "RELEASE")]
+    pub node_kernels: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Files or directories that hold the cluster's configuration (as for `check`); `-` reads
+    /// standard input.
+    pub paths: Vec<PathBuf>,
+
+    /// The proxy mode to move to.
+    #[arg(long, value_enum)]
+    pub to: PlanTo,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Write the files as they are after step N (the steps before it included) instead of
+    /// printing the plan.
+    #[arg(long, value_name = "N")]
+    pub write_step: Option<usize>,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    /// Name to report for standard input.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_name: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanTo {
+    Nftables,
+    Iptables,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Args, Debug)]

@@ -3,50 +3,25 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use dplint_core::{
-    CheckOptions, FailOn, Format, InputError, Origin, Os, RawOptions, RenderOptions, Settings, SourceFile, SourceRole,
-    render, resolve_options,
-};
+use dplint_core::{CheckOptions, FailOn, Format, InputError, RenderOptions, SourceFile, render};
 use rayon::prelude::*;
 
-use crate::args::{CheckArgs, ColorArg, FailOnArg, OsArg, OutputFormat};
-use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fix, inputs, settings};
+use crate::args::{CheckArgs, ColorArg, FailOnArg, OutputFormat};
+use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fix, load};
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let (settings, settings_name) = load_settings(&args)?;
-    let options = resolve_options(&raw_options(&args), Some(&settings.raw_options(&settings_name)))?;
-
+    let (settings, options) = load::settings_and_options(&args.target)?;
     if let Some(jobs) = args.jobs {
         rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
             .build_global()
             .ok();
     }
-    let ignore = inputs::ignore_set(settings.ignore_paths.as_deref().unwrap_or_default())?;
-    let paths = if args.paths.is_empty() {
-        vec![".".into()]
-    } else {
-        args.paths.clone()
-    };
-    let mut unreadable = Vec::new();
-    let found = inputs::collect(&paths, &ignore, &mut unreadable);
-    let (mut files, mut origins, more_unreadable) = inputs::read_all(&found, &args.stdin_name, &options.limits);
-    unreadable.extend(more_unreadable);
-    let mut missing_values = Vec::new();
-    let values = inputs::collect(&args.helm_values, &ignore, &mut missing_values);
-    let (mut value_files, value_origins, more_unreadable) =
-        inputs::read_all(&values, &args.stdin_name, &options.limits);
-    unreadable.extend(missing_values);
-    unreadable.extend(more_unreadable);
-    for file in &mut value_files {
-        file.role = SourceRole::HelmValues;
-    }
-    files.extend(value_files);
-    origins.extend(value_origins);
-
-    if files.is_empty() && unreadable.is_empty() {
-        eprintln!("{}", inputs::nothing_found_warning(&paths));
-    }
+    let load::Inputs {
+        files,
+        origins,
+        mut unreadable,
+    } = load::read_inputs(&args.paths, &args.target, &args.stdin_name, &settings, &options)?;
 
     let per_file = args.per_file;
     let check_with = move |files: &[SourceFile], options: &CheckOptions| {
@@ -135,40 +110,5 @@ fn format(format: OutputFormat) -> Format {
         OutputFormat::Sarif => Format::Sarif,
         OutputFormat::Junit => Format::Junit,
         OutputFormat::Github => Format::Github,
-    }
-}
-
-fn load_settings(args: &CheckArgs) -> anyhow::Result<(Settings, String)> {
-    if args.no_config {
-        return Ok((Settings::default(), String::new()));
-    }
-    let path = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => settings::find_upward(&std::env::current_dir().context("cannot read the working directory")?),
-    };
-    match path {
-        Some(path) => Ok((settings::load(&path)?, path.display().to_string())),
-        None => Ok((Settings::default(), String::new())),
-    }
-}
-
-/// The flags that choose check options, as written; the settings file's values are below them.
-fn raw_options(args: &CheckArgs) -> RawOptions {
-    RawOptions {
-        kubernetes_version: args
-            .kubernetes_version
-            .clone()
-            .map(|v| (v, Origin::Flag("--kubernetes-version"))),
-        calico_version: args
-            .calico_version
-            .clone()
-            .map(|v| (v, Origin::Flag("--calico-version"))),
-        os: args.os.map(|os| match os {
-            OsArg::Linux => Os::Linux,
-            OsArg::Windows => Os::Windows,
-        }),
-        node_kernels: (!args.node_kernels.is_empty())
-            .then(|| (args.node_kernels.clone(), Origin::Flag("--node-kernel"))),
-        ..RawOptions::default()
     }
 }

@@ -12,6 +12,9 @@ use dplint_core::{
 use crate::args::CheckArgs;
 use crate::inputs::{FileOrigin, InputPath, Unreadable};
 
+/// Why a file is never rewritten: its text is not its bytes.
+const LOCKED: &str = "the file is not valid UTF-8, so dplint does not rewrite it";
+
 /// What a fixing run leaves to print.
 pub struct Fixed {
     /// The check of the fixed texts: what remains.
@@ -43,7 +46,7 @@ pub fn run(
             name: file.name.clone(),
             text: file.text.clone(),
             role: file.role,
-            locked: (!origin.utf8).then(|| "the file is not valid UTF-8, so dplint does not rewrite it".to_string()),
+            locked: (!origin.utf8).then(|| LOCKED.to_string()),
         })
         .collect();
     let fix_options = FixOptions {
@@ -164,7 +167,10 @@ fn count(n: usize, noun: &str) -> String {
 /// the original, so a reader never sees half a file. The mode is kept, a symbolic link keeps
 /// pointing at the (now fixed) file it pointed at, and a file changed since dplint read it is
 /// left alone.
-fn write_back(path: &Path, origin: &FileOrigin, original: &str, fixed: &str) -> Result<(), String> {
+pub fn write_back(path: &Path, origin: &FileOrigin, original: &str, fixed: &str) -> Result<(), String> {
+    if !origin.utf8 {
+        return Err(LOCKED.to_string());
+    }
     let now = std::fs::read(path).map_err(|e| e.to_string())?;
     if now != origin.bytes_of(original) {
         return Err("it changed since dplint read it".to_string());

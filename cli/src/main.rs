@@ -5,6 +5,8 @@ mod catalog;
 mod check;
 mod fix;
 mod inputs;
+mod load;
+mod plan;
 #[cfg(feature = "serve")]
 mod serve;
 mod settings;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Rules(args) => catalog::rules(args),
         Command::Explain(args) => catalog::explain(args),
         Command::Schema(args) => catalog::schema(args),

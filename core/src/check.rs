@@ -51,6 +51,30 @@ pub fn check_inputs(inputs: &[Input<'_>], options: &CheckOptions) -> Report {
 
 /// Checks inputs that were already read (callers may read them in parallel).
 pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
+    with_context(files, options, |cx| {
+        let mut emitter = Emitter::new(files, &options.rules);
+        for rule in registry() {
+            rule.check(cx, &mut emitter);
+        }
+        let mut findings = emitter.into_findings();
+        sort_findings(&mut findings);
+        findings.dedup();
+        Report::new(
+            findings,
+            summary_counts(files),
+            TargetInfo::from(cx.target),
+            cx.cluster.summary(cx.target),
+        )
+    })
+}
+
+/// Reads what the rules read (objects, embedded configurations, kube-proxy and Calico, the
+/// target, the cluster picture) and hands it to `run`: the check, and the planner's own edits.
+pub(crate) fn with_context<R>(
+    files: &[SourceFile],
+    options: &CheckOptions,
+    run: impl for<'c> FnOnce(&Context<'c>) -> R,
+) -> R {
     let objects = all_objects(files);
     let embedded: Vec<EmbeddedValue<'_>> = objects
         .iter()
@@ -92,19 +116,7 @@ pub fn check(files: &[SourceFile], options: &CheckOptions) -> Report {
         cluster: &cluster,
         target: &target,
     };
-    let mut emitter = Emitter::new(files, &options.rules);
-    for rule in registry() {
-        rule.check(&cx, &mut emitter);
-    }
-    let mut findings = emitter.into_findings();
-    sort_findings(&mut findings);
-    findings.dedup();
-    Report::new(
-        findings,
-        summary_counts(files),
-        TargetInfo::from(&target),
-        cluster.summary(&target),
-    )
+    run(&cx)
 }
 
 /// Checks every file as its own cluster (`--per-file`) and merges the reports. The merged

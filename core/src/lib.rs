@@ -23,6 +23,7 @@ mod options;
 mod settings;
 mod check;
 mod fixer;
+mod plan;
 
 pub use check::{CheckOptions, Input, check, check_inputs, check_per_file, merge_file_reports};
 pub use cluster::ClusterSummary;
@@ -39,6 +40,10 @@ pub use k8s::os::Os;
 pub use k8s::version::{KernelVersion, KubeVersion};
 pub use model::calico::version::CalicoVersion;
 pub use options::{OptionError, Origin, RawOptions, resolve as resolve_options};
+pub use plan::{
+    Blocker, Command as PlanCommand, FileChange, Plan, PlanStep, PlanTarget, StepCheck, plan,
+    render_markdown as render_plan_markdown, render_text as render_plan_text,
+};
 pub use report::json::render as render_json;
 pub use report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, VERSION, render};
 pub use rules::RuleSelection;

@@ -16,6 +16,8 @@
 //! | rules | `rules` | the rule catalog |
 //! | report | `report` | reports and their formats |
 //! | engine | `settings`, `options`, `check` | resolving options and running the rules |
+//! | fixer | `fixer` | fix rounds over the inputs |
+//! | plan | `plan` | migration steps made of fixes, each re-checked |
 //! | facade | the crate root | re-exports |
 //!
 //! Test modules (`#[cfg(test)] mod tests { … }` at the end of a file, `test_support.rs`) may use
@@ -44,6 +46,7 @@ fn rank(module: &[String]) -> Option<u32> {
         (Some("report"), _) => 80,
         (Some("settings" | "options" | "check"), _) => 90,
         (Some("fixer"), _) => 95,
+        (Some("plan"), _) => 96,
         (None, _) => 100,
         _ => return None,
     })

@@ -1,0 +1,79 @@
+//! `dplint plan`: the steps to a proxy mode for the cluster in the files, or (`--write-step`)
+//! the files as one step leaves them.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use dplint_core::{FixInput, PlanTarget, plan, render_plan_markdown, render_plan_text};
+
+use crate::args::{PlanArgs, PlanFormat, PlanTo};
+use crate::inputs::InputPath;
+use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fix, load};
+
+pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
+    let (settings, options) = load::settings_and_options(&args.target)?;
+    let load::Inputs {
+        files,
+        origins,
+        unreadable,
+    } = load::read_inputs(&args.paths, &args.target, &args.stdin_name, &settings, &options)?;
+    // A plan made without some of the cluster's files could order the steps wrongly.
+    if !unreadable.is_empty() {
+        for input in &unreadable {
+            eprintln!("dplint: {}: {}", input.name, input.reason);
+        }
+        eprintln!("dplint: no plan: every input must be readable to plan the cluster's move");
+        return Ok(EXIT_USAGE);
+    }
+    let inputs: Vec<FixInput> = files
+        .iter()
+        .map(|file| FixInput {
+            name: file.name.clone(),
+            text: file.text.clone(),
+            role: file.role,
+            locked: None,
+        })
+        .collect();
+    let to = match args.to {
+        PlanTo::Nftables => PlanTarget::Nftables,
+        PlanTo::Iptables => PlanTarget::Iptables,
+    };
+    let planned = plan(&inputs, &options, to);
+
+    if let Some(number) = args.write_step {
+        let Some(step) = number.checked_sub(1).and_then(|i| planned.steps.get(i)) else {
+            bail!("--write-step {number}: the plan has {} step(s)", planned.steps.len());
+        };
+        let mut stdout = std::io::stdout().lock();
+        for ((input, origin), text) in inputs.iter().zip(&origins).zip(&step.texts) {
+            if *text == input.text {
+                continue;
+            }
+            match &origin.input {
+                InputPath::File(path) => fix::write_back(path, origin, &input.text, text)
+                    .map_err(|reason| anyhow::anyhow!("cannot write {}: {reason}", input.name))?,
+                InputPath::Stdin => stdout
+                    .write_all(&origin.bytes_of(text))
+                    .context("cannot write to standard output")?,
+            }
+            eprintln!(
+                "dplint: wrote {} as step {number} ({}) leaves it",
+                input.name, step.title
+            );
+        }
+        return Ok(EXIT_OK);
+    }
+
+    let output = match args.format {
+        PlanFormat::Text => render_plan_text(&planned),
+        PlanFormat::Markdown => render_plan_markdown(&planned),
+        PlanFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&planned).context("cannot encode the plan")?
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes()).context("cannot write the plan")?;
+    stdout.flush().ok();
+    Ok(if planned.reachable { EXIT_OK } else { EXIT_FINDINGS })
+}
