@@ -199,7 +199,6 @@ fn daemonset_gets_a_json_patch_of_the_flag(review: &Value, index: usize) {
 }
 
 #[test]
-#[ignore = "core: KP201's edit of a flag in a quoted scalar starts one column early (--proxy-modenftabless); the webhook refuses that patch"]
 fn daemonset_flag_gets_a_json_patch_of_one_element() {
     let review = kube_proxy_daemonset(
         json!(["/usr/local/bin/kube-proxy"]),
@@ -209,7 +208,6 @@ fn daemonset_flag_gets_a_json_patch_of_one_element() {
 }
 
 #[test]
-#[ignore = "core: KP201's edit of a flag in a quoted scalar starts one column early (--proxy-modenftabless); the webhook refuses that patch"]
 fn recorded_daemonset_flag_gets_a_json_patch_without_config_file() {
     let Some(mut review) = fixture("daemonset-kube-proxy-update-patch-args-proxy-mode-ipvs.json") else {
         return;

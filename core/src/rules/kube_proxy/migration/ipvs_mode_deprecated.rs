@@ -213,6 +213,29 @@ mod tests {
     }
 
     #[test]
+    fn quoted_flags_are_located_and_fixed_exactly() {
+        let ds = |item: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - {item}\n"
+            )
+        };
+        // `        - ` is 10 columns; the value follows `--proxy-mode=` (13) and any opening quote.
+        for (item, column) in [
+            ("--proxy-mode=ipvs", 24),
+            ("\"--proxy-mode=ipvs\"", 25),
+            ("'--proxy-mode=ipvs'", 25),
+        ] {
+            let yaml = ds(item);
+            let f = &only(check_yaml(&yaml), "KP201")[0];
+            assert_eq!((f.line, f.column, f.end_column), (12, column, column + 4), "{item}");
+            assert_eq!(fixed(&yaml, "KP201"), yaml.replace("=ipvs", "=nftables"), "{item}");
+        }
+        // An escape before the value shifts the columns: no fix rather than a wrong one.
+        let escaped = ds("\"--proxy-mode=\\x69pvs\"");
+        assert!(only(check_yaml(&escaped), "KP201")[0].fix.is_none());
+    }
+
+    #[test]
     fn points_at_the_mode_value() {
         let f = &only(check_yaml(IPVS), "KP201")[0];
         assert_eq!((f.line, f.column, f.field.as_deref()), (3, 7, Some("mode")));
