@@ -202,8 +202,10 @@ mod tests {
 
     #[test]
     fn the_mode_change_is_unsafe_so_only_unsafe_fixes_apply_it() {
-        assert_eq!(fix_all(IPVS, false), IPVS);
-        assert_eq!(fix_all(IPVS, true), IPVS.replace("ipvs", "nftables"));
+        // nodePortAddresses is set so KP208's unsafe fix has nothing to add.
+        let yaml = format!("{IPVS}nodePortAddresses: [primary]\n");
+        assert_eq!(fix_all(&yaml, false), yaml);
+        assert_eq!(fix_all(&yaml, true), yaml.replace("ipvs", "nftables"));
     }
 
     #[test]
