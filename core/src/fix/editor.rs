@@ -94,33 +94,34 @@ impl<'f> Editor<'f> {
         self.replace_scalar(file, key, Value::Str(new))
     }
 
-    /// Replaces the characters of `span` inside a one-line scalar (one flag of a command
-    /// string) with `text`, escaped as the scalar's quoting needs.
-    pub fn replace_in_scalar(&mut self, file: usize, node: NodeRef<'_>, span: Span, text: &str) -> &mut Self {
+    /// Replaces `old`, written at `span` inside a one-line scalar (one flag of a command
+    /// string), with `text`, escaped as the scalar's quoting needs. When the file does not hold
+    /// `old` exactly there (an escape before it shifts the columns), the fix is unavailable.
+    pub fn replace_in_scalar(
+        &mut self,
+        file: usize,
+        node: NodeRef<'_>,
+        span: Span,
+        old: &str,
+        text: &str,
+    ) -> &mut Self {
         self.run(|e| {
-            let scalar = node.scalar()?;
-            let text = match scalar.style {
-                ScalarStyle::Plain => text.to_string(),
-                ScalarStyle::DoubleQuoted => super::view::escape_double(text),
-                ScalarStyle::SingleQuoted => text.replace('\'', "''"),
-                _ => return None,
-            };
+            let style = node.scalar()?.style;
+            let text = escape_in(style, text)?;
             let doc = e.doc(file, node)?;
-            let (start, end) = doc.span(span)?;
-            let (outer_start, outer_end) = doc.span(node.span())?;
-            (outer_start <= start && end <= outer_end).then_some(())?;
+            let (start, end) = doc.inner_span(node, span, &escape_in(style, old)?)?;
             doc.edit(e, start, end, &text)
         })
     }
 
-    /// Removes the characters of `span` inside a scalar with one space next to them (a flag
-    /// inside a command string).
-    pub fn remove_in_scalar(&mut self, file: usize, node: NodeRef<'_>, span: Span) -> &mut Self {
+    /// Removes `old`, written at `span` inside a scalar, with one space next to it (a flag
+    /// inside a command string). As [`Editor::replace_in_scalar`], the text must be there.
+    pub fn remove_in_scalar(&mut self, file: usize, node: NodeRef<'_>, span: Span, old: &str) -> &mut Self {
         self.run(|e| {
+            let style = node.scalar()?.style;
             let doc = e.doc(file, node)?;
-            let (mut start, mut end) = doc.span(span)?;
+            let (mut start, mut end) = doc.inner_span(node, span, &escape_in(style, old)?)?;
             let (outer_start, outer_end) = doc.span(node.span())?;
-            (outer_start <= start && end <= outer_end).then_some(())?;
             let text = doc.view.text();
             if text[end..outer_end].starts_with(' ') {
                 end += 1;
@@ -131,20 +132,31 @@ impl<'f> Editor<'f> {
         })
     }
 
-    /// Removes the entry `key` of a mapping, with the lines its value takes. Comment lines in
-    /// between stay.
+    /// Removes the entry `key` of a mapping (its last occurrence, the one that counts), with
+    /// the lines its value takes. Comment lines in between stay.
     pub fn remove_entry(&mut self, file: usize, map: NodeRef<'_>, key: &str) -> &mut Self {
+        match map
+            .raw_entries()
+            .collect::<Vec<_>>()
+            .iter()
+            .rposition(|(k, _)| k.as_str() == Some(key))
+        {
+            Some(index) => self.remove_entry_at(file, map, index),
+            None => {
+                self.impossible();
+                self
+            }
+        }
+    }
+
+    /// Removes entry `index` of a mapping as written (one of the occurrences of a key written
+    /// twice).
+    pub fn remove_entry_at(&mut self, file: usize, map: NodeRef<'_>, index: usize) -> &mut Self {
         self.run(|e| {
-            let entries: Vec<_> = map.raw_entries().collect();
-            let index = entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+            let entries: Vec<_> = map.raw_entries().map(|(k, v)| (k, Some(v))).collect();
+            (index < entries.len()).then_some(())?;
             let doc = e.doc(file, map)?;
-            let pairs: Vec<(NodeRef<'_>, NodeRef<'_>)> = entries;
-            doc.remove_member(
-                e,
-                map,
-                &pairs.iter().map(|&(k, v)| (k, Some(v))).collect::<Vec<_>>(),
-                index,
-            )
+            doc.remove_member(e, map, &entries, index)
         })
     }
 
@@ -177,7 +189,7 @@ impl<'f> Editor<'f> {
                 return doc.edit(e, start, end, "{}");
             }
             let entries: Vec<_> = parent.raw_entries().map(|(k, v)| (k, Some(v))).collect();
-            let index = entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+            let index = entries.iter().rposition(|(k, _)| k.as_str() == Some(key))?;
             let doc = e.doc(file, parent)?;
             doc.remove_member(e, parent, &entries, index)
         })
@@ -194,7 +206,8 @@ impl<'f> Editor<'f> {
                 let next = match segment {
                     Segment::Key(k) => node
                         .raw_entries()
-                        .find(|(key, _)| key.as_str() == Some(k))
+                        .filter(|(key, _)| key.as_str() == Some(k))
+                        .last()
                         .map(|(_, v)| v),
                     Segment::Index(i) => node.item(*i),
                 };
@@ -240,6 +253,16 @@ impl<'f> Editor<'f> {
     }
 }
 
+/// `text` as it is written inside a one-line scalar of `style`.
+fn escape_in(style: ScalarStyle, text: &str) -> Option<String> {
+    match style {
+        ScalarStyle::Plain => Some(text.to_string()),
+        ScalarStyle::DoubleQuoted => Some(super::view::escape_double(text)),
+        ScalarStyle::SingleQuoted => Some(text.replace('\'', "''")),
+        _ => None,
+    }
+}
+
 /// The scalar under `root` whose span holds `span`, with the sequence and index it is an item
 /// of (a flag in a container's `args`).
 pub fn find_scalar<'d>(root: NodeRef<'d>, span: Span) -> Option<(NodeRef<'d>, Option<(NodeRef<'d>, usize)>)> {
@@ -255,6 +278,20 @@ pub fn find_scalar<'d>(root: NodeRef<'d>, span: Span) -> Option<(NodeRef<'d>, Op
     }
 }
 
+/// The mapping under `root` that has `value` as the value of one of its entries, with the
+/// entry's index as written (a setting found by its node).
+pub fn entry_of<'d>(root: NodeRef<'d>, value: NodeRef<'_>) -> Option<(NodeRef<'d>, usize)> {
+    match root.kind() {
+        NodeKind::Map(_) => root
+            .raw_entries()
+            .position(|(_, v)| v.id() == value.id())
+            .map(|index| (root, index))
+            .or_else(|| root.raw_entries().find_map(|(_, v)| entry_of(v, value))),
+        NodeKind::Seq(_) => root.items().find_map(|item| entry_of(item, value)),
+        _ => None,
+    }
+}
+
 /// The keys and mappings from `root` down to the last key of `path`: `(key, mapping that
 /// holds it)` for each key segment.
 fn walk<'d>(root: NodeRef<'d>, path: &FieldPath) -> Option<Vec<(String, NodeRef<'d>)>> {
@@ -263,7 +300,7 @@ fn walk<'d>(root: NodeRef<'d>, path: &FieldPath) -> Option<Vec<(String, NodeRef<
     for segment in &path.0 {
         match segment {
             Segment::Key(k) => {
-                let (_, value) = node.raw_entries().find(|(key, _)| key.as_str() == Some(k))?;
+                let (_, value) = node.raw_entries().filter(|(key, _)| key.as_str() == Some(k)).last()?;
                 chain.push((k.clone(), node));
                 node = value;
             }
@@ -316,6 +353,14 @@ impl DocEdit<'_> {
 
     fn text(&self) -> &str {
         self.view.text()
+    }
+
+    /// The logical range of `span` inside scalar `node`, when it holds exactly `written`.
+    fn inner_span(&self, node: NodeRef<'_>, span: Span, written: &str) -> Option<(usize, usize)> {
+        let (start, end) = self.span(span)?;
+        let (outer_start, outer_end) = self.span(node.span())?;
+        (outer_start <= start && end <= outer_end && self.text().get(start..end) == Some(written))
+            .then_some((start, end))
     }
 
     fn is_flow(&self, collection: NodeRef<'_>) -> Option<bool> {

@@ -16,6 +16,6 @@ mod view;
 
 pub use apply::{AppliedFixes, SkipReason, SkippedFix, apply_fixes};
 pub use diff::unified_diff;
-pub use editor::{Editor, LineIndexes, find_scalar};
+pub use editor::{Editor, LineIndexes, entry_of, find_scalar};
 pub use model::{Applicability, Edit, Fix, FixAvailability};
 pub use render::Value;

@@ -34,6 +34,11 @@ impl Span {
         Span { start: at, end: at }
     }
 
+    /// Whether `other` lies within this span.
+    pub fn contains(&self, other: Span) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
     /// A span that covers `len` characters of one line, starting `offset` characters after `self.start`.
     pub fn sub_columns(&self, offset: u32, len: u32) -> Span {
         if self.start.line != self.end.line {

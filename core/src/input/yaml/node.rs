@@ -3,7 +3,7 @@
 //! Aliases stay references to the anchored node instead of copies, so an alias bomb costs one
 //! node per alias; the loader bounds how large the document would be once expanded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::input::location::{PositionMap, Span};
 pub use saphyr_parser::ScalarStyle;
@@ -181,11 +181,24 @@ impl<'d> NodeRef<'d> {
 
     fn collect_entries(&self, out: &mut Vec<(NodeRef<'d>, NodeRef<'d>)>, seen: &mut HashSet<&'d str>, depth: usize) {
         let mut merges = Vec::new();
+        // Where each key of this mapping went in `out`: a key written twice keeps its place
+        // and takes the later value, as Kubernetes' decoder (the last duplicate wins).
+        let mut own: HashMap<&'d str, usize> = HashMap::new();
         for (k, v) in self.raw_entries() {
             if is_merge_key(k) {
                 merges.push(v);
-            } else if k.as_str().is_none_or(|key| seen.insert(key)) {
-                out.push((k, v));
+                continue;
+            }
+            match k.as_str() {
+                Some(key) => match own.get(key) {
+                    Some(&at) => out[at] = (k, v),
+                    None if seen.insert(key) => {
+                        own.insert(key, out.len());
+                        out.push((k, v));
+                    }
+                    None => {}
+                },
+                None => out.push((k, v)),
             }
         }
         if depth >= MAX_ALIAS_HOPS {
@@ -209,15 +222,18 @@ impl<'d> NodeRef<'d> {
         self.get_entry(key).map(|(_, v)| v)
     }
 
-    /// The key node and value node under a string key.
+    /// The key node and value node under a string key (its last occurrence, as Kubernetes
+    /// decodes a key written twice).
     pub fn get_entry(&self, key: &str) -> Option<(NodeRef<'d>, NodeRef<'d>)> {
-        if !self.is_map() {
+        let NodeKind::Map(entries) = self.kind() else {
             return None;
-        }
+        };
+        // The last occurrence of a key written twice is the one Kubernetes' decoder keeps.
         let mut has_merge = false;
-        for (k, v) in self.raw_entries() {
+        for &(k, v) in entries.iter().rev() {
+            let k = NodeRef { doc: self.doc, id: k }.resolve();
             if k.as_str() == Some(key) {
-                return Some((k, v));
+                return Some((k, NodeRef { doc: self.doc, id: v }.resolve()));
             }
             has_merge |= is_merge_key(k);
         }
@@ -278,5 +294,21 @@ mod tests {
         let d = doc(&text);
         assert_eq!(d.root().entries().len(), 50_001);
         assert_eq!(d.root().get_str("extra"), Some("1"));
+    }
+
+    #[test]
+    fn a_key_written_twice_reads_its_last_value() {
+        let d = doc("mode: nftables\nipvs: {scheduler: rr}\nmode: ipvs\n");
+        let root = d.root();
+        assert_eq!(root.get_str("mode"), Some("ipvs"));
+        assert_eq!(root.get_entry("mode").unwrap().0.span().start.line, 3);
+        let entries: Vec<_> = root
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap(), v.as_str()))
+            .collect();
+        assert_eq!(entries, vec![("mode", Some("ipvs")), ("ipvs", None)]);
+        let merged = doc("base: &b {mode: ipvs, mode: iptables}\ncfg:\n  <<: *b\n");
+        assert_eq!(merged.root().get("cfg").unwrap().get_str("mode"), Some("iptables"));
     }
 }

@@ -41,14 +41,20 @@ fn command_words(container: NodeRef<'_>) -> Vec<Word> {
             };
             let span = item.span();
             let single_line = span.start.line == span.end.line && !text.contains('\n');
+            // A quoted item's text starts after its opening quote.
+            let quote = u32::from(matches!(
+                scalar.style,
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+            ));
             if text.contains(char::is_whitespace) && (text.contains("kube-proxy") || text.contains("--")) {
-                let quote = u32::from(matches!(
-                    scalar.style,
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
-                ));
                 let inner = if single_line { span } else { Span::point(span.start) };
                 words.extend(shell_words(text, inner, quote));
             } else {
+                let span = if single_line {
+                    span.sub_columns(quote, text.chars().count() as u32)
+                } else {
+                    span
+                };
                 words.push(Word {
                     text: text.to_string(),
                     span,

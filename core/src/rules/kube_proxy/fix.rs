@@ -6,9 +6,11 @@
 //! translates them.
 
 use crate::fix::{Editor, Value, find_scalar};
-use crate::input::path::{FieldPath, Segment};
+use crate::input::location::Span;
+use crate::input::path::{FieldPath, Segment, locate};
 use crate::input::snippet::yaml_block;
 use crate::input::yaml::NodeRef;
+use crate::k8s::object::Object;
 use crate::model::kube_proxy::flags::{Flag, FlagSpec, FlagType, flag_setting};
 use crate::model::kube_proxy::site::{InstallerField, InstallerSyntax, KubeProxySite, Origin};
 
@@ -183,16 +185,7 @@ pub fn edit_set(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str, v
             }
         }
         Origin::Flags { .. } => match (site.flag_for(&field), value) {
-            (Some(flag), Value::Str(text) | Value::Literal(text)) if flag.value.is_some() => {
-                // Flag spans inside quoted items are not narrowed exactly yet: only plain items
-                // are edited, so a fix never writes beside the value.
-                match flag_scalar(site, flag).filter(|(node, _)| node.scalar().is_some_and(|s| s.is_plain())) {
-                    Some((node, _)) => {
-                        editor.replace_in_scalar(file, node, flag.value_span, text);
-                    }
-                    None => editor.impossible(),
-                }
-            }
+            (Some(flag), Value::Str(text) | Value::Literal(text)) => set_object_flag(editor, &site.object, flag, text),
             _ => editor.impossible(),
         },
         _ => match site.root {
@@ -205,21 +198,31 @@ pub fn edit_set(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str, v
 }
 
 /// Records the edit that removes `path` where this configuration lives (a section left empty
-/// goes too; a flag leaves the command line).
-#[allow(dead_code)] // used by the rules' fixes as they gain them
+/// goes too; a flag leaves the command line, a gate its `--feature-gates` list).
 pub fn edit_remove(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str) {
     let field = FieldPath::parse(path);
     let file = site.object.file;
     match &site.origin {
         Origin::Installer { .. } => match site.installer_field_for(&field) {
+            Some((setting, rest)) if list_item(setting, &rest).is_some() => {
+                let key = list_item(setting, &rest).unwrap_or_default();
+                match setting.syntax {
+                    InstallerSyntax::Arg(flag) => remove_arg_list_item(editor, file, setting.node, flag, key),
+                    _ => editor.impossible(),
+                }
+            }
             Some((setting, rest)) if !rest.is_root() && !matches!(setting.syntax, InstallerSyntax::Arg(_)) => {
                 editor.remove_path(file, setting.node, &rest);
             }
             _ => editor.impossible(),
         },
-        Origin::Flags { .. } => match site.flag_for(&field) {
-            Some(flag) => remove_flag(editor, site, flag),
-            None => editor.impossible(),
+        Origin::Flags { .. } => match (site.flag_for(&field), flag_write(&field)) {
+            (Some(flag), _) => remove_object_flag(editor, &site.object, flag),
+            (None, Some(FlagWrite::ListItem(_, key))) => match site.flag_for(&field.parent()) {
+                Some(flag) => remove_flag_list_item(editor, &site.object, flag, &key),
+                None => editor.impossible(),
+            },
+            _ => editor.impossible(),
         },
         _ => match site.root {
             Some(root) => {
@@ -230,31 +233,166 @@ pub fn edit_remove(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &str
     }
 }
 
-/// Removes one flag: its whole list item when it is alone there, else its text in the string.
-pub fn remove_flag(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, flag: &Flag) {
-    let file = site.object.file;
-    match flag_scalar(site, flag) {
-        Some((node, Some((seq, index)))) if node.as_str().is_some_and(|s| s.trim() == flag_text(flag)) => {
-            editor.remove_item(file, seq, index);
-        }
-        Some((node, _)) if flag.span.start.line == flag.span.end.line => {
-            editor.remove_in_scalar(file, node, flag.span);
+/// Moves a setting: writes `value` at `to` and removes `from` (`iptables.masqueradeAll` to
+/// `nftables.masqueradeAll`), in one fix.
+pub fn edit_move(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, from: &str, to: &str, value: Value<'_>) {
+    if site.is_flags() {
+        // One flag often sets both fields (`--masquerade-all`): nothing to move.
+        return editor.impossible();
+    }
+    edit_set(editor, site, to, value);
+    edit_remove(editor, site, from);
+}
+
+/// Renames the last key of `path` to `new` (a misspelt field name), in the file or in an
+/// installer's YAML or JSON setting.
+pub fn edit_rename(editor: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &FieldPath, new: &str) {
+    let (parent_path, Some(old)) = (path.parent(), path.last_key()) else {
+        return editor.impossible();
+    };
+    let parent = match (&site.origin, site.root) {
+        (Origin::Installer { .. }, _) => site
+            .installer_field_for(&parent_path)
+            .filter(|(setting, _)| !matches!(setting.syntax, InstallerSyntax::Arg(_)))
+            .map(|(setting, rest)| locate(setting.node, &rest)),
+        (Origin::Flags { .. }, _) | (_, None) => None,
+        (_, Some(root)) => Some(locate(root, &parent_path)),
+    };
+    let Some(parent) = parent.filter(|p| p.exact && p.node.is_map()) else {
+        return editor.impossible();
+    };
+    // The new name must not be written already (that would make a duplicate field).
+    let keys: Vec<_> = parent.node.raw_entries().map(|(k, _)| k).collect();
+    match keys.iter().rev().find(|k| k.as_str() == Some(old)) {
+        Some(key) if !keys.iter().any(|k| k.as_str() == Some(new)) => {
+            editor.rename_key(site.object.file, *key, new);
         }
         _ => editor.impossible(),
     }
 }
 
-/// The flag as `dplint` read it (`--name=value`, `--name`).
-fn flag_text(flag: &Flag) -> String {
-    match &flag.value {
-        Some(value) => format!("--{}={value}", flag.name),
-        None => format!("--{}", flag.name),
+/// The scalar written at `path` as its text (`true`, `30s`), for a value a fix moves.
+pub fn scalar_value<'a>(site: &KubeProxySite<'a>, path: &str) -> Option<&'a str> {
+    let field = FieldPath::parse(path);
+    let found = match (&site.origin, site.root) {
+        (Origin::Installer { .. }, _) => {
+            let (setting, rest) = site.installer_field_for(&field)?;
+            locate(setting.node, &rest)
+        }
+        (_, Some(root)) => locate(root, &field),
+        _ => return None,
+    };
+    found.exact.then(|| found.node.as_str()).flatten()
+}
+
+/// Removes one flag of `object`'s command line: its list item (and the item of its value, for
+/// `--name value`) when it stands alone there, else its text in the command string.
+pub fn remove_object_flag(editor: &mut Editor<'_>, object: &Object<'_>, flag: &Flag) {
+    let file = object.file;
+    let separate_value = flag.value.is_some() && !flag.span.contains(flag.value_span);
+    match find_scalar(object.node, flag.span) {
+        Some((node, Some((seq, index)))) if node.as_str().is_some_and(|s| s.trim() == flag_word(flag)) => {
+            editor.remove_item(file, seq, index);
+            if separate_value {
+                match find_scalar(object.node, flag.value_span) {
+                    Some((_, Some((value_seq, value_index)))) if value_seq.id() == seq.id() => {
+                        editor.remove_item(file, seq, value_index);
+                    }
+                    _ => editor.impossible(),
+                }
+            }
+        }
+        Some((node, _)) if flag.span.start.line == flag.span.end.line => {
+            let (span, written) = match (separate_value, &flag.value) {
+                (true, Some(value)) => (
+                    Span::new(flag.span.start, flag.value_span.end),
+                    format!("{} {value}", flag_word(flag)),
+                ),
+                _ => (flag.span, flag_word(flag)),
+            };
+            editor.remove_in_scalar(file, node, span, &written);
+        }
+        _ => editor.impossible(),
     }
 }
 
-/// The scalar of the container's command line that holds the flag, and its place in the list.
-fn flag_scalar<'a>(site: &KubeProxySite<'a>, flag: &Flag) -> Option<(NodeRef<'a>, Option<(NodeRef<'a>, usize)>)> {
-    find_scalar(site.object.node, flag.span)
+/// Renames a flag of `object`'s command line (`--proxy-mdoe` to `--proxy-mode`), keeping its
+/// value.
+pub fn rename_object_flag(editor: &mut Editor<'_>, object: &Object<'_>, flag: &Flag, new: &str) {
+    let dashes = flag_word(flag).len() - flag_word_body(flag).len();
+    let name = flag.span.sub_columns(dashes as u32, flag.name.chars().count() as u32);
+    match find_scalar(object.node, flag.span) {
+        Some((node, _)) if flag.span.start.line == flag.span.end.line => {
+            editor.replace_in_scalar(object.file, node, name, &flag.name, new);
+        }
+        _ => editor.impossible(),
+    }
+}
+
+/// Writes `value` as the value of a flag of `object`'s command line.
+pub fn set_object_flag(editor: &mut Editor<'_>, object: &Object<'_>, flag: &Flag, value: &str) {
+    match (find_scalar(object.node, flag.value_span), &flag.value) {
+        (Some((node, _)), Some(old)) => {
+            editor.replace_in_scalar(object.file, node, flag.value_span, old, value);
+        }
+        _ => editor.impossible(),
+    }
+}
+
+/// Removes `key=…` from a list flag (`--feature-gates=A=true,B=false`); the flag goes when it
+/// was the only item.
+fn remove_flag_list_item(editor: &mut Editor<'_>, object: &Object<'_>, flag: &Flag, key: &str) {
+    match flag.value.as_deref().map(|list| without_item(list, key)) {
+        Some(Some(rest)) if rest.is_empty() => remove_object_flag(editor, object, flag),
+        Some(Some(rest)) => set_object_flag(editor, object, flag, &rest),
+        _ => editor.impossible(),
+    }
+}
+
+/// The same for an installer argument `flag=A=true,B=false` (RKE2 `kube-proxy-arg`) or a
+/// setting that holds the list alone (Talos `extraArgs.feature-gates`).
+fn remove_arg_list_item(editor: &mut Editor<'_>, file: usize, node: NodeRef<'_>, flag: &str, key: &str) {
+    let Some(text) = node.as_str() else {
+        return editor.impossible();
+    };
+    let list = text.strip_prefix(flag).and_then(|rest| rest.strip_prefix('=')).unwrap_or(text);
+    match without_item(list, key) {
+        Some(rest) if !rest.is_empty() => arg_value(editor, file, node, flag, &rest),
+        // An empty argument would still be passed to kube-proxy: where the setting goes
+        // depends on the installer's list or map.
+        _ => editor.impossible(),
+    }
+}
+
+/// `list` (`A=true,B=false`) without the item `key=…`, or `None` when it has no such item.
+fn without_item(list: &str, key: &str) -> Option<String> {
+    let items: Vec<&str> = list.split(',').collect();
+    let kept: Vec<&str> = items
+        .iter()
+        .copied()
+        .filter(|item| item.split_once('=').map_or(*item, |(k, _)| k).trim() != key)
+        .collect();
+    (kept.len() < items.len()).then(|| kept.join(","))
+}
+
+/// The flag as written (`--name=value`, `-v=4`, `--name`), assuming the exact spelling its
+/// span measures; the editor checks it against the file.
+fn flag_word(flag: &Flag) -> String {
+    let body = flag_word_body(flag);
+    let width = (flag.span.end.column.saturating_sub(flag.span.start.column)) as usize;
+    let dashes = if flag.span.start.line == flag.span.end.line && width == body.chars().count() + 1 {
+        "-"
+    } else {
+        "--"
+    };
+    format!("{dashes}{body}")
+}
+
+fn flag_word_body(flag: &Flag) -> String {
+    match &flag.value {
+        Some(value) if flag.span.contains(flag.value_span) => format!("{}={value}", flag.name),
+        _ => flag.name.clone(),
+    }
 }
 
 /// The value part of an installer argument `flag=value` (RKE2 `kube-proxy-arg`), or the whole
@@ -268,7 +406,7 @@ fn arg_value(editor: &mut Editor<'_>, file: usize, node: NodeRef<'_>, flag: &str
             let quoted = u32::from(!node.scalar().is_some_and(|s| s.is_plain()));
             let before = (text.chars().count() - old.chars().count()) as u32 + quoted;
             let span = node.span().sub_columns(before, old.chars().count() as u32);
-            editor.replace_in_scalar(file, node, span, value);
+            editor.replace_in_scalar(file, node, span, old, value);
         }
         None => {
             editor.replace_scalar(file, node, Value::Str(value));

@@ -1,5 +1,9 @@
+use crate::fix::{Applicability, Editor, Value};
+use crate::input::path::FieldPath;
 use crate::model::kube_proxy::decode::DecodeIssueKind;
-use crate::model::kube_proxy::site::Origin;
+use crate::model::kube_proxy::effective::modes;
+use crate::model::kube_proxy::site::{KubeProxySite, Origin};
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -25,7 +29,10 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the field name of the suggestion (`excludeCIDRs`), or delete fields that no longer
-    /// exist.
+    /// exist. `dplint check --fix` deletes fields removed from the API (kube-proxy ignores
+    /// them); `--fix --unsafe-fixes` also renames a field to the suggestion, moves
+    /// `ipvs.masqueradeAll` to the `masqueradeAll` of the running mode and deletes other
+    /// unknown fields — unsafe, because the renamed or moved setting then takes effect.
     ///
     /// ## References
     /// - kube-proxy `loadConfig`, strict then lenient decoding: kubernetes/kubernetes
@@ -36,6 +43,7 @@ declare_rule! {
         name: "unknown-field",
         severity: Warning,
         summary: "A field KubeProxyConfiguration does not have; kube-proxy ignores it",
+        fix: Always,
     }
 }
 
@@ -75,13 +83,53 @@ impl Rule for UnknownField {
                             .to_string(),
                     ),
                 };
+                let (title, applicability) = match (suggestion, issue.path.to_string().as_str()) {
+                    (Some(s), _) => (format!("Rename {written:?} to {s:?}"), Applicability::Unsafe),
+                    (None, "ipvs.masqueradeAll") => (
+                        format!("Move ipvs.masqueradeAll to {}", masquerade_all_of(site)),
+                        Applicability::Unsafe,
+                    ),
+                    (None, path) if removed_field(path).is_some() => {
+                        (format!("Delete the removed field {path}"), Applicability::Safe)
+                    }
+                    (None, path) => (format!("Delete the unknown field {path}"), Applicability::Unsafe),
+                };
                 out.finding(&Self::META)
                     .on_site_field(site, &issue.path)
                     .message(message)
                     .help(help)
+                    .fix(title, applicability, |e| {
+                        fix_field(e, site, &issue.path, suggestion.as_deref())
+                    })
                     .emit();
             }
         }
+    }
+}
+
+/// Where `masqueradeAll` lives in the running mode.
+fn masquerade_all_of(site: &KubeProxySite<'_>) -> &'static str {
+    if site.effective.mode == modes::NFTABLES {
+        "nftables.masqueradeAll"
+    } else {
+        "iptables.masqueradeAll"
+    }
+}
+
+fn fix_field(e: &mut Editor<'_>, site: &KubeProxySite<'_>, path: &FieldPath, suggestion: Option<&str>) {
+    let shown = path.to_string();
+    match suggestion {
+        Some(s) => fix::edit_rename(e, site, path, s),
+        None if shown == "ipvs.masqueradeAll" => {
+            let to = masquerade_all_of(site);
+            match fix::scalar_value(site, &shown) {
+                Some(value) if !site.is_written(&FieldPath::parse(to)) => {
+                    fix::edit_move(e, site, &shown, to, Value::Literal(value));
+                }
+                _ => e.impossible(),
+            }
+        }
+        None => fix::edit_remove(e, site, &shown),
     }
 }
 
@@ -100,7 +148,8 @@ fn removed_field(path: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::test_support::{check_yaml, only};
+    use crate::fix::Applicability;
+    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
 
     const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n";
 
@@ -135,6 +184,50 @@ mod tests {
             "{HEAD}mode: nftables\nnftables:\n  masqueradeAll: true\nlogging:\n  format: text\n  flushFrequency: 5s\n"
         );
         assert!(only(check_yaml(&yaml), "KP001").is_empty());
+    }
+
+    #[test]
+    fn removed_fields_are_deleted_by_the_safe_fix() {
+        let yaml = format!("{HEAD}mode: iptables\nudpIdleTimeout: 250ms\nconntrack:\n  max: 0\n  min: 1\n");
+        assert_eq!(
+            fixed(&yaml, "KP001"),
+            format!("{HEAD}mode: iptables\nconntrack:\n  max: 0\n  min: 1\n")
+        );
+        assert_eq!(fix_all(&yaml, false), format!("{HEAD}mode: iptables\nconntrack:\n  min: 1\n"));
+        let cm = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    {}mode: iptables\n    resourceContainer: /kube-proxy\n    clusterCIDR: 10.244.0.0/16\n",
+            HEAD.replace('\n', "\n    ")
+        );
+        assert_eq!(fixed(&cm, "KP001"), cm.replace("    resourceContainer: /kube-proxy\n", ""));
+    }
+
+    #[test]
+    fn suggestions_are_unsafe_renames() {
+        let yaml = format!("{HEAD}mode: ipvs\nipvs:\n  ExcludeCIDRs: [\"10.0.0.0/8\"]\n");
+        assert_eq!(fix_all(&yaml, false), yaml);
+        assert_eq!(fixed(&yaml, "KP001"), yaml.replace("ExcludeCIDRs", "excludeCIDRs"));
+        let f = &only(check_yaml(&yaml), "KP001")[0];
+        assert_eq!(f.fix.as_ref().unwrap().applicability, Applicability::Unsafe);
+        // Renaming onto a field that is written already would make a duplicate: no fix.
+        let both = format!("{HEAD}mode: iptables\nmdoe: nftables\n");
+        assert!(only(check_yaml(&both), "KP001")[0].fix.is_none());
+    }
+
+    #[test]
+    fn ipvs_masquerade_all_moves_to_the_running_mode() {
+        let yaml = format!("{HEAD}mode: nftables\nipvs:\n  masqueradeAll: true\n");
+        assert_eq!(
+            fixed(&yaml, "KP001"),
+            format!("{HEAD}mode: nftables\nnftables:\n  masqueradeAll: true\n")
+        );
+        let iptables = format!("{HEAD}mode: iptables\nipvs:\n  masqueradeAll: true\n  scheduler: rr\niptables:\n  masqueradeAll: false\n");
+        assert!(only(check_yaml(&iptables), "KP001")[0].fix.is_none());
+    }
+
+    #[test]
+    fn installer_fields_are_renamed_in_the_installer_file() {
+        let kind = "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: KubeProxyConfiguration\n  mode: iptables\n  udpIdleTimeout: 250ms\n";
+        assert_eq!(fixed(kind, "KP001"), kind.replace("  udpIdleTimeout: 250ms\n", ""));
     }
 
     #[test]

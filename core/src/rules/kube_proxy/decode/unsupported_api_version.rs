@@ -1,6 +1,8 @@
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::config::API_VERSION;
 use crate::model::kube_proxy::site::Origin;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -26,6 +28,9 @@ declare_rule! {
     /// ```yaml
     /// apiVersion: kubeproxy.config.k8s.io/v1alpha1
     /// ```
+    /// `dplint check --fix` adds a missing `apiVersion` (there is only one version, so the
+    /// fields mean what they say); `--fix --unsafe-fixes` also replaces another version,
+    /// unsafe because fields designed for that version are then read as v1alpha1 fields.
     ///
     /// ## References
     /// - kubernetes/kube-proxy `config/v1alpha1/register.go` (the only version)
@@ -35,6 +40,7 @@ declare_rule! {
         name: "unsupported-api-version",
         severity: Error,
         summary: "A KubeProxyConfiguration apiVersion that kube-proxy cannot decode",
+        fix: Always,
     }
 }
 
@@ -58,10 +64,17 @@ impl Rule for UnsupportedApiVersion {
                 None => continue,
             };
             let help = format!("Set `apiVersion: {API_VERSION}`.");
+            let applicability = match written {
+                None => Applicability::Safe,
+                Some(_) => Applicability::Unsafe,
+            };
             out.finding(&Self::META)
                 .on_site_field(site, &FieldPath::parse("apiVersion"))
                 .message(message)
                 .help(help)
+                .fix(format!("Set apiVersion to {API_VERSION}"), applicability, |e| {
+                    fix::edit_set(e, site, "apiVersion", Value::Str(API_VERSION))
+                })
                 .emit();
         }
     }
@@ -69,7 +82,7 @@ impl Rule for UnsupportedApiVersion {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::test_support::{check_yaml, only};
+    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
 
     #[test]
     fn v1alpha2_is_not_served() {
@@ -84,6 +97,17 @@ mod tests {
     fn configmap_configuration_needs_an_api_version() {
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |\n    kind: KubeProxyConfiguration\n    mode: nftables\n";
         assert_eq!(only(check_yaml(cm), "KP004").len(), 1);
+    }
+
+    #[test]
+    fn fix_writes_the_only_version() {
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\nmode: iptables\n";
+        assert_eq!(fix_all(yaml, false), yaml);
+        assert_eq!(fixed(yaml, "KP004"), yaml.replace("v1alpha2", "v1alpha1"));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-proxy, namespace: kube-system}\ndata:\n  config.conf: |\n    kind: KubeProxyConfiguration\n    mode: iptables\n";
+        let want = cm.replace("|\n    kind", "|\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind");
+        assert_eq!(fixed(cm, "KP004"), want);
+        assert_eq!(fix_all(cm, false), want);
     }
 
     #[test]

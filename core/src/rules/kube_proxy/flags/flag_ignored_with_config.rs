@@ -1,4 +1,6 @@
+use crate::fix::Applicability;
 use crate::model::kube_proxy::flags::WithConfig;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -24,7 +26,8 @@ declare_rule! {
     ///
     /// ## Fix
     /// Move the setting into the configuration file (for kubeadm: `config.conf` of ConfigMap
-    /// kube-system/kube-proxy) and delete the flag.
+    /// kube-system/kube-proxy) and delete the flag. `dplint check --fix` deletes the flag
+    /// (and its value, for `--name value`): kube-proxy runs the same without it.
     ///
     /// ## References
     /// - `Options.Complete`, kubernetes/kubernetes `cmd/kube-proxy/app/options.go` (the file
@@ -35,6 +38,7 @@ declare_rule! {
         name: "flag-ignored-with-config",
         severity: Warning,
         summary: "A kube-proxy flag that --config makes ineffective",
+        fix: Always,
     }
 }
 
@@ -66,6 +70,9 @@ impl Rule for FlagIgnoredWithConfig {
                     .field(spec.field.map(str::to_string))
                     .message(message)
                     .help(help)
+                    .fix(format!("Delete {shown}, which --config overrides"), Applicability::Safe, |e| {
+                        fix::remove_object_flag(e, &workload.object, flag)
+                    })
                     .emit();
             }
         }
@@ -74,7 +81,7 @@ impl Rule for FlagIgnoredWithConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::test_support::{check_yaml, only};
+    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
 
     fn ds(args: &str) -> String {
         format!(
@@ -92,6 +99,18 @@ mod tests {
         assert_eq!((f[0].line, f[0].column), (15, 11));
         assert!(f[0].message.contains("--proxy-mode=nftables"));
         assert_eq!(f[0].field.as_deref(), Some("mode"));
+    }
+
+    #[test]
+    fn fix_deletes_the_flag_in_every_form() {
+        let config = "        - --config=/var/lib/kube-proxy/config.conf\n";
+        let yaml = ds(&format!("{config}        - \"--proxy-mode=nftables\"\n        - --v=2\n"));
+        assert_eq!(fixed(&yaml, "KP301"), ds(&format!("{config}        - --v=2\n")));
+        let separate = ds(&format!("{config}        - --cluster-cidr\n        - 10.0.0.0/8\n        - --v=2\n"));
+        assert_eq!(fixed(&separate, "KP301"), ds(&format!("{config}        - --v=2\n")));
+        let shell = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - /bin/sh\n        - -c\n        - exec kube-proxy --config=/var/lib/kube-proxy/config.conf --proxy-mode=ipvs --v=2\n";
+        assert_eq!(fixed(shell, "KP301"), shell.replace(" --proxy-mode=ipvs", ""));
+        assert_eq!(fix_all(shell, false), shell.replace(" --proxy-mode=ipvs", ""));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 use crate::finding::Severity;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
+use crate::model::kube_proxy::effective::modes;
 use crate::model::kube_proxy::lifecycle::MODE_DEFAULT_WARNING;
 use crate::model::kube_proxy::site::Origin;
 use crate::rules::kube_proxy::fix;
@@ -30,6 +32,8 @@ declare_rule! {
     /// ```yaml
     /// mode: nftables   # or iptables
     /// ```
+    /// `dplint check --fix` writes `mode: iptables`, the mode kube-proxy runs today, so an
+    /// upgrade no longer changes it; a command line without `--proxy-mode` is left to you.
     ///
     /// ## References
     /// - `platformApplyDefaults`, kubernetes/kubernetes `cmd/kube-proxy/app/server_linux.go`
@@ -41,6 +45,7 @@ declare_rule! {
         name: "implicit-proxy-mode",
         severity: Info,
         summary: "kube-proxy mode left to the default, which is planned to change",
+        fix: Sometimes,
     }
 }
 
@@ -70,6 +75,9 @@ impl Rule for ImplicitProxyMode {
                 .severity(severity)
                 .message(message)
                 .help(help)
+                .fix("Set mode to iptables, the mode kube-proxy runs now", Applicability::Safe, |e| {
+                    fix::edit_set(e, site, "mode", Value::Str(modes::IPTABLES))
+                })
                 .emit();
         }
     }
@@ -109,5 +117,19 @@ mod tests {
     fn silent_when_mode_is_set() {
         let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\n";
         assert!(only(check_yaml(yaml), "KP202").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_mode_kube_proxy_runs_now() {
+        use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.0.0.0/8\n";
+        assert_eq!(fixed(yaml, "KP202"), "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.0.0.0/8\nmode: iptables\n");
+        let empty = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: \"\"\n";
+        assert_eq!(fix_all(empty, false), "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: \"iptables\"\n");
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    clusterCIDR: 10.0.0.0/8\n    nodePortAddresses: [primary]\n";
+        assert_eq!(fixed(cm, "KP202"), format!("{cm}    mode: iptables\n"));
+        // A flag that is not on the command line is not added.
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --cluster-cidr=10.0.0.0/8\n";
+        assert!(only(check_yaml(ds), "KP202")[0].fix.is_none());
     }
 }

@@ -202,14 +202,39 @@ mod tests {
 
     #[test]
     fn the_mode_change_is_unsafe_so_only_unsafe_fixes_apply_it() {
-        assert_eq!(fix_all(IPVS, false), IPVS);
-        assert_eq!(fix_all(IPVS, true), IPVS.replace("ipvs", "nftables"));
+        // nodePortAddresses is set so KP208's unsafe fix has nothing to add.
+        let yaml = format!("{IPVS}nodePortAddresses: [primary]\n");
+        assert_eq!(fix_all(&yaml, false), yaml);
+        assert_eq!(fix_all(&yaml, true), yaml.replace("ipvs", "nftables"));
     }
 
     #[test]
     fn fix_changes_the_flag_value_on_a_command_line() {
         let daemonset = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        image: registry.k8s.io/kube-proxy:v1.35.0\n        command:\n        - /usr/local/bin/kube-proxy\n        - --proxy-mode=ipvs\n";
         assert_eq!(fixed(daemonset, "KP201"), daemonset.replace("=ipvs", "=nftables"));
+    }
+
+    #[test]
+    fn quoted_flags_are_located_and_fixed_exactly() {
+        let ds = |item: &str| {
+            format!(
+                "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - {item}\n"
+            )
+        };
+        // `        - ` is 10 columns; the value follows `--proxy-mode=` (13) and any opening quote.
+        for (item, column) in [
+            ("--proxy-mode=ipvs", 24),
+            ("\"--proxy-mode=ipvs\"", 25),
+            ("'--proxy-mode=ipvs'", 25),
+        ] {
+            let yaml = ds(item);
+            let f = &only(check_yaml(&yaml), "KP201")[0];
+            assert_eq!((f.line, f.column, f.end_column), (12, column, column + 4), "{item}");
+            assert_eq!(fixed(&yaml, "KP201"), yaml.replace("=ipvs", "=nftables"), "{item}");
+        }
+        // An escape before the value shifts the columns: no fix rather than a wrong one.
+        let escaped = ds("\"--proxy-mode=\\x69pvs\"");
+        assert!(only(check_yaml(&escaped), "KP201")[0].fix.is_none());
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -27,6 +28,8 @@ declare_rule! {
     /// Upgrade the node kernels to 5.13 or later (with nft 1.0.1 or later), or use
     /// `mode: iptables` on those nodes. The environment variable
     /// `KUBE_PROXY_NFTABLES_SKIP_KERNEL_VERSION_CHECK` skips the check at your own risk.
+    /// `dplint check --fix --unsafe-fixes` writes `mode: iptables`; unsafe, because kube-proxy
+    /// then programs Services with iptables (and Calico's dataplane must follow).
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/util/kernel/constants.go` (`NFTablesKubeProxyKernelVersion = "5.13"`)
@@ -37,6 +40,7 @@ declare_rule! {
         name: "nftables-kernel-too-old",
         severity: Error,
         summary: "nftables mode on a node kernel older than 5.13",
+        fix: Always,
     }
 }
 
@@ -69,6 +73,9 @@ impl Rule for NftablesKernelTooOld {
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix("Set mode to iptables", Applicability::Unsafe, |e| {
+                    fix::edit_set(e, site, "mode", Value::Str(modes::IPTABLES))
+                })
                 .emit();
         }
     }
@@ -103,5 +110,21 @@ mod tests {
         assert!(with_kernels(NFT, &["5.13.0", "6.8.0-45-generic"]).is_empty());
         assert!(with_kernels(&NFT.replace("nftables", "iptables"), &["4.18.0"]).is_empty());
         assert!(with_kernels(NFT, &[]).is_empty());
+    }
+
+    #[test]
+    fn unsafe_fix_switches_to_iptables() {
+        use crate::fix::Applicability;
+        use crate::rules::test_support::fixed_with;
+        let options = CheckOptions {
+            node_kernels: vec![KernelVersion::parse("4.18.0-553.el8_10.x86_64").unwrap()],
+            ..CheckOptions::default()
+        };
+        let f = &with_kernels(NFT, &["4.18.0"])[0];
+        assert_eq!(f.fix.as_ref().unwrap().applicability, Applicability::Unsafe);
+        let yaml = format!("{NFT}nodePortAddresses: [primary]\n");
+        assert_eq!(fixed_with(&yaml, "KP205", &options), yaml.replace("nftables", "iptables"));
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=nftables\n        - --nodeport-addresses=primary\n";
+        assert_eq!(fixed_with(ds, "KP205", &options), ds.replace("=nftables", "=iptables"));
     }
 }

@@ -1,3 +1,4 @@
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::model::kube_proxy::effective::modes;
@@ -25,6 +26,9 @@ declare_rule! {
     /// ```yaml
     /// nodePortAddresses: ["primary"]
     /// ```
+    /// `dplint check --fix --unsafe-fixes` writes it; unsafe, because NodePorts then stop
+    /// answering on the node's other addresses. A command line without
+    /// `--nodeport-addresses` is left to you.
     ///
     /// ## References
     /// - kubernetes/kubernetes `cmd/kube-proxy/app/server.go` (`checkBadConfig`: "nodePortAddresses
@@ -34,6 +38,7 @@ declare_rule! {
         name: "node-port-addresses-unset",
         severity: Info,
         summary: "NodePorts accepted on every local IP (nodePortAddresses unset)",
+        fix: Sometimes,
     }
 }
 
@@ -56,6 +61,11 @@ impl Rule for NodePortAddressesUnset {
                 .on_site_field(site, &FieldPath::parse("nodePortAddresses"))
                 .message(message)
                 .help(help)
+                .fix(
+                    "Accept NodePorts on the primary IPs only",
+                    Applicability::Unsafe,
+                    |e| fix::edit_set(e, site, "nodePortAddresses", Value::List(&["primary"])),
+                )
                 .emit();
         }
     }
@@ -80,5 +90,20 @@ mod tests {
         assert!(only(check_yaml(set), "KP208").is_empty());
         let nft = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\n";
         assert!(only(check_yaml(nft), "KP208").is_empty());
+    }
+
+    #[test]
+    fn unsafe_fix_limits_node_ports_to_primary_ips() {
+        use crate::fix::Applicability;
+        use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\n";
+        assert_eq!(fix_all(yaml, false), yaml);
+        assert_eq!(fixed(yaml, "KP208"), "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [primary]\n");
+        let f = &only(check_yaml(yaml), "KP208")[0];
+        assert_eq!(f.fix.as_ref().unwrap().applicability, Applicability::Unsafe);
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    nodePortAddresses: null\n";
+        assert_eq!(fixed(cm, "KP208"), cm.replace("null", "[primary]"));
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n";
+        assert!(only(check_yaml(ds), "KP208")[0].fix.is_none());
     }
 }

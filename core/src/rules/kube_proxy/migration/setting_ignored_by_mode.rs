@@ -1,6 +1,8 @@
 use super::settings::{is_read, nftables_twin, non_default_settings};
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -26,7 +28,8 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Delete the setting, or set the mode that reads it.
+    /// Delete the setting, or set the mode that reads it. `dplint check --fix` deletes it
+    /// (a section left empty goes too), which changes nothing kube-proxy does.
     ///
     /// ## References
     /// - v1alpha1 conversion (which section each mode reads): kubernetes/kubernetes
@@ -38,6 +41,7 @@ declare_rule! {
         name: "setting-ignored-by-mode",
         severity: Warning,
         summary: "A setting the configured proxy mode never reads",
+        fix: Always,
     }
 }
 
@@ -60,6 +64,9 @@ impl Rule for SettingIgnoredByMode {
                     .on_site_field(site, &FieldPath::parse(path))
                     .message(message)
                     .help(help)
+                    .fix(format!("Delete {path}, which {} mode ignores", e.mode), Applicability::Safe, |ed| {
+                        fix::edit_remove(ed, site, path)
+                    })
                     .emit();
             }
         }
@@ -156,5 +163,21 @@ mod tests {
         let f = only(check_yaml(ds), "KP203");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].field.as_deref(), Some("ipvs.scheduler"));
+    }
+
+    #[test]
+    fn fix_deletes_what_the_mode_ignores() {
+        use crate::rules::test_support::{fix_all, fixed};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nipvs:\n  strictARP: true\n  scheduler: rr\nclusterCIDR: 10.0.0.0/8\n";
+        assert_eq!(fixed(yaml, "KP203"), yaml.replace("  strictARP: true\n", ""));
+        // Both fixes apply in one round; each kept the other entry, so `ipvs:` stays, empty.
+        assert_eq!(
+            fix_all(yaml, false),
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nipvs:\nclusterCIDR: 10.0.0.0/8\n"
+        );
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    ipvs:\n      strictARP: true\n";
+        assert_eq!(fixed(cm, "KP203"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n");
+        let pod = "kind: Pod\napiVersion: v1\nmetadata: {name: kube-proxy}\nspec:\n  containers:\n  - name: kube-proxy\n    command: [kube-proxy, --proxy-mode=iptables, \"--ipvs-scheduler=wrr\"]\n";
+        assert_eq!(fixed(pod, "KP203"), pod.replace(", \"--ipvs-scheduler=wrr\"", ""));
     }
 }

@@ -1,4 +1,5 @@
 use super::settings::{nftables_twin, non_default_settings};
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
 use crate::rules::kube_proxy::fix;
@@ -29,6 +30,10 @@ declare_rule! {
     /// nftables:
     ///   masqueradeAll: true
     /// ```
+    /// `dplint check --fix` moves the setting to its nftables counterpart when that is not
+    /// set yet and no other setting would move there with another value (`iptables.syncPeriod`
+    /// and `ipvs.syncPeriod` both become `nftables.syncPeriod`). A command line is left as it
+    /// is: one flag sets both fields.
     ///
     /// ## References
     /// - v1alpha1 conversion: kubernetes/kubernetes `pkg/proxy/apis/config/v1alpha1/conversion.go`
@@ -39,6 +44,7 @@ declare_rule! {
         name: "setting-not-carried-over",
         severity: Warning,
         summary: "An iptables/ipvs setting that nftables mode silently drops",
+        fix: Sometimes,
     }
 }
 
@@ -63,12 +69,25 @@ impl Rule for SettingNotCarriedOver {
                     "{path}: {} has no effect in nftables mode and {now}, so this setting is silently lost",
                     setting.value
                 );
+                // Only a move that leaves no choice: the twin is free and nothing else claims it.
+                let movable = twin_value.is_none()
+                    && written
+                        .iter()
+                        .all(|w| w.path == path || nftables_twin(w.path) != Some(twin) || w.value == setting.value);
+                let value = fix::scalar_value(site, path).unwrap_or(&setting.value);
                 let help = format!("Set the nftables counterpart:{}", fix::set(site, twin, &setting.value))
                     + &format!("\nthen delete `{path}`.");
                 out.finding(&Self::META)
                     .on_site_field(site, &FieldPath::parse(path))
                     .message(message)
                     .help(help)
+                    .fix(format!("Move {path} to {twin}"), Applicability::Safe, |e| {
+                        if movable {
+                            fix::edit_move(e, site, path, twin, Value::Literal(value));
+                        } else {
+                            e.impossible();
+                        }
+                    })
                     .emit();
             }
         }
@@ -121,5 +140,20 @@ mod tests {
         );
         let iptables_mode = config("iptables:\n  masqueradeAll: true\n").replace("mode: nftables", "mode: iptables");
         assert!(only(check_yaml(&iptables_mode), "KP204").is_empty());
+    }
+
+    #[test]
+    fn fix_moves_the_setting_to_nftables() {
+        use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\niptables:\n  masqueradeAll: true\n";
+        assert_eq!(fixed(yaml, "KP204"), "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\nnftables:\n  masqueradeAll: true\n");
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    iptables:\n      masqueradeAll: true\n      syncPeriod: 10s\n    mode: nftables\n    nftables:\n      minSyncPeriod: 1s\n";
+        assert_eq!(
+            fix_all(cm, false),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: nftables\n    nftables:\n      minSyncPeriod: 1s\n      masqueradeAll: true\n      syncPeriod: 10s\n"
+        );
+        // Two settings that would move to one field with different values: the user chooses.
+        let both = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: nftables\niptables:\n  syncPeriod: 10s\nipvs:\n  syncPeriod: 20s\n";
+        assert!(only(check_yaml(both), "KP204").iter().all(|f| f.fix.is_none()));
     }
 }

@@ -1,5 +1,7 @@
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::model::kube_proxy::effective::modes;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -24,7 +26,8 @@ declare_rule! {
     ///
     /// ## Fix
     /// Use the kernel's name (`lc` for least connection), or leave it empty for `rr` — better,
-    /// move off ipvs (KP201).
+    /// move off ipvs (KP201). `dplint check --fix` writes the kernel's name when the
+    /// written one spells a known scheduler (`LeastConnection` → `lc`).
     ///
     /// ## References
     /// - Linux `net/netfilter/ipvs/` (`ip_vs_<name>.c` scheduler modules), ipvsadm(8)
@@ -34,6 +37,7 @@ declare_rule! {
         name: "unknown-ipvs-scheduler",
         severity: Warning,
         summary: "An ipvs.scheduler name the kernel does not have",
+        fix: Sometimes,
     }
 }
 
@@ -67,7 +71,8 @@ impl Rule for UnknownIpvsScheduler {
             let message = format!(
                 "ipvs.scheduler {scheduler:?} is not a Linux IPVS scheduler: the ipvs proxier fails when it starts on every node"
             );
-            let help = match kernel_name(scheduler) {
+            let name = kernel_name(scheduler);
+            let help = match name {
                 Some(name) => format!("Use the kernel's name: `scheduler: {name}`."),
                 None => format!("Use one of {}, or leave it empty for rr.", SCHEDULERS.join(", ")),
             };
@@ -75,6 +80,14 @@ impl Rule for UnknownIpvsScheduler {
                 .on_site_field(site, &FieldPath::parse("ipvs.scheduler"))
                 .message(message)
                 .help(help)
+                .fix(
+                    format!("Write the kernel's name {}", name.unwrap_or_default()),
+                    Applicability::Safe,
+                    |e| match name {
+                        Some(name) => fix::edit_set(e, site, "ipvs.scheduler", Value::Str(name)),
+                        None => e.impossible(),
+                    },
+                )
                 .emit();
         }
     }
@@ -104,5 +117,18 @@ mod tests {
             assert!(only(check_yaml(&config(s, "ipvs")), "KP207").is_empty(), "{s}");
         }
         assert!(only(check_yaml(&config("bogus", "iptables")), "KP207").is_empty());
+    }
+
+    #[test]
+    fn fix_writes_the_kernel_name() {
+        use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  scheduler: LeastConnection\n";
+        assert_eq!(fixed(yaml, "KP207"), yaml.replace("LeastConnection", "lc"));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipvs\n    ipvs:\n      scheduler: \"RoundRobin\"\n";
+        assert_eq!(fix_all(cm, false), cm.replace("\"RoundRobin\"", "\"rr\""));
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=ipvs\n        - --ipvs-scheduler=Maglev\n";
+        assert_eq!(fixed(ds, "KP207"), ds.replace("=Maglev", "=mh"));
+        let unknown = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nipvs:\n  scheduler: fastest\n";
+        assert!(only(check_yaml(unknown), "KP207")[0].fix.is_none());
     }
 }

@@ -1,4 +1,5 @@
 use super::support::{LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
+use crate::fix::{Applicability, Editor};
 use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::lifecycle::{
@@ -40,7 +41,10 @@ declare_rule! {
     ///
     /// ## Fix
     /// Delete the entry. A locked gate already has its value; a gate that does not exist yet
-    /// is not needed for the feature's default behaviour.
+    /// is not needed for the feature's default behaviour. `dplint check --fix` deletes gates
+    /// that do not exist yet or any more (their features work without them) and corrects the
+    /// capitalisation of a known gate; `--fix --unsafe-fixes` also deletes `NFTablesProxyMode:
+    /// false` and names no release knows, unsafe because what they asked for is dropped.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L46-47
@@ -56,6 +60,7 @@ declare_rule! {
         name: "invalid-feature-gates",
         severity: Error,
         summary: "A feature gate kube-proxy rejects: unknown at the target version, or locked",
+        fix: Sometimes,
     }
 }
 
@@ -70,16 +75,27 @@ const KNOWN_NAMES: &[&str] = &[
     "AllBeta",
 ];
 
-/// Why kube-proxy rejects a gate: its error text, and what the user should know.
+/// Why kube-proxy rejects a gate: its error text, what the user should know, and the fix.
 struct Rejection {
     error: String,
     why: String,
+    fix: GateFix,
 }
 
-fn unrecognized(name: &str, why: String) -> Rejection {
+/// What makes kube-proxy accept the gates again.
+#[derive(Clone, Copy)]
+enum GateFix {
+    /// Delete the entry; safe when the feature works the same without it.
+    Remove(Applicability),
+    /// Write the known gate's capitalisation.
+    Rename(&'static str),
+}
+
+fn unrecognized(name: &str, why: String, fix: GateFix) -> Rejection {
     Rejection {
         error: format!("unrecognized feature gate: {name}"),
         why,
+        fix,
     }
 }
 
@@ -88,18 +104,22 @@ fn rejection(name: &str, value: bool, version: KubeVersion) -> Option<Rejection>
         NFTABLES_GATE if version < NFTABLES_ALPHA => Some(unrecognized(
             name,
             format!("the gate and nftables mode were added in Kubernetes {NFTABLES_ALPHA}"),
+            GateFix::Remove(Applicability::Safe),
         )),
         NFTABLES_GATE if version >= NFTABLES_LOCKED && !value => Some(Rejection {
             error: format!("cannot set feature gate {name} to false, feature is locked to true"),
             why: format!("nftables mode is GA since Kubernetes {NFTABLES_LOCKED} and can no longer be switched off"),
+            fix: GateFix::Remove(Applicability::Unsafe),
         }),
         IPVS_GATE if version < IPVS_GATE_ADDED => Some(unrecognized(
             name,
             format!("the gate was added in Kubernetes {IPVS_GATE_ADDED}; before that, ipvs mode needs no gate"),
+            GateFix::Remove(Applicability::Safe),
         )),
         SUPPORT_IPVS_GATE if version >= SUPPORT_IPVS_REMOVED => Some(unrecognized(
             name,
             format!("the gate was removed in Kubernetes {SUPPORT_IPVS_REMOVED}; ipvs mode needs no gate since 1.11"),
+            GateFix::Remove(Applicability::Safe),
         )),
         _ => malformed(name),
     }
@@ -111,6 +131,7 @@ fn malformed(name: &str) -> Option<Rejection> {
         return Some(unrecognized(
             name,
             format!("gate names are case-sensitive: the gate is {known:?}"),
+            GateFix::Rename(known),
         ));
     }
     let camel = name.starts_with(|c: char| c.is_ascii_uppercase()) && name.chars().all(|c| c.is_ascii_alphanumeric());
@@ -118,6 +139,7 @@ fn malformed(name: &str) -> Option<Rejection> {
         unrecognized(
             name,
             "Kubernetes gate names are UpperCamelCase letters and digits".to_string(),
+            GateFix::Remove(Applicability::Unsafe),
         )
     })
 }
@@ -130,6 +152,14 @@ fn help(site: &KubeProxySite<'_>, name: &str) -> String {
         ));
     }
     help
+}
+
+fn gate_fix(e: &mut Editor<'_>, site: &KubeProxySite<'_>, at: &FieldPath, title: &str, gate_fix: GateFix) {
+    match gate_fix {
+        _ if title.is_empty() => e.impossible(),
+        GateFix::Rename(known) => fix::edit_rename(e, site, at, known),
+        GateFix::Remove(_) => fix::edit_remove(e, site, &at.to_string()),
+    }
 }
 
 impl Rule for InvalidFeatureGates {
@@ -146,10 +176,22 @@ impl Rule for InvalidFeatureGates {
                     cx.target.kubernetes_source, rejection.error, rejection.why
                 );
                 let at = field.clone().key(name.clone());
+                let (title, applicability) = match rejection.fix {
+                    // The right spelling must itself be accepted, and not be written already.
+                    GateFix::Rename(known)
+                        if self::rejection(known, *value, version).is_none()
+                            && !site.effective.feature_gates.contains_key(known) =>
+                    {
+                        (format!("Rename feature gate {name} to {known}"), Applicability::Safe)
+                    }
+                    GateFix::Rename(_) => (String::new(), Applicability::Unsafe),
+                    GateFix::Remove(applicability) => (format!("Delete feature gate {name}"), applicability),
+                };
                 out.finding(&Self::META)
                     .on_site_field_at(site, &field, &at)
                     .message(message)
                     .help(help(site, name))
+                    .fix(title.clone(), applicability, |e| gate_fix(e, site, &at, &title, rejection.fix))
                     .emit();
             }
         }
@@ -158,7 +200,8 @@ impl Rule for InvalidFeatureGates {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::test_support::{check_for_version, only};
+    use crate::fix::Applicability;
+    use crate::rules::test_support::{check_for_version, fix_all, fixed, only};
 
     fn gates(body: &str) -> String {
         format!("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nfeatureGates:\n{body}")
@@ -196,6 +239,42 @@ mod tests {
             f.help
         );
         assert!(kp101(&old, 19).is_empty());
+    }
+
+    #[test]
+    fn gates_not_needed_are_deleted_by_the_safe_fix() {
+        let yaml = gates("  SupportIPVSProxyMode: true\n  KubeProxyIPVS: true\nmode: ipvs\n");
+        assert_eq!(
+            fixed(&yaml, "KP101"),
+            yaml.replace("  SupportIPVSProxyMode: true\n", "")
+        );
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    featureGates:\n      SupportIPVSProxyMode: true\n";
+        assert_eq!(
+            fixed(cm, "KP101"),
+            cm.replace("\n    featureGates:\n      SupportIPVSProxyMode: true", "")
+        );
+    }
+
+    #[test]
+    fn gate_lists_on_a_command_line_lose_the_item() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n        - \"--feature-gates=SupportIPVSProxyMode=true,NFTablesProxyMode=true\"\n";
+        assert_eq!(
+            fixed(ds, "KP101"),
+            ds.replace("SupportIPVSProxyMode=true,", "")
+        );
+    }
+
+    #[test]
+    fn wrong_capitalisation_is_corrected_and_locked_gates_are_unsafe() {
+        let yaml = gates("  nftablesProxyMode: true\nmode: nftables\n");
+        assert_eq!(fixed(&yaml, "KP101"), yaml.replace("nftablesProxyMode", "NFTablesProxyMode"));
+        let locked = gates("  NFTablesProxyMode: false\nmode: iptables\n");
+        let f = &kp101(&locked, 35)[0];
+        assert_eq!(f.fix.as_ref().unwrap().applicability, Applicability::Unsafe);
+        assert_eq!(fix_all(&locked, false), locked);
+        // The right spelling would be rejected too (locked to true): no rename.
+        let both = gates("  nftablesProxyMode: false\nmode: iptables\n");
+        assert!(kp101(&both, 35)[0].fix.is_none());
     }
 
     #[test]

@@ -1,7 +1,9 @@
 use super::support;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::net::parse_cidr_sloppy;
 use crate::model::kube_proxy::effective::modes;
+use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
 
 declare_rule! {
@@ -29,6 +31,8 @@ declare_rule! {
     /// ipvs:
     ///   excludeCIDRs: ["192.168.0.0/16", "10.20.30.40/32"]
     /// ```
+    /// `dplint check --fix` writes a bare address as its one-address CIDR (`/32`, `/128`) and
+    /// trims spaces around a CIDR; other entries need your choice.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L110,
@@ -39,6 +43,7 @@ declare_rule! {
         name: "invalid-ipvs-exclude-cidr",
         severity: Error,
         summary: "An ipvs.excludeCIDRs entry that is not a CIDR; kube-proxy fails validation",
+        fix: Sometimes,
     }
 }
 
@@ -56,7 +61,8 @@ impl Rule for InvalidIpvsExcludeCidr {
                 let message = format!(
                     "ipvs.excludeCIDRs[{i}] is {entry:?}, which is not a CIDR: kube-proxy exits at start-up (\"failed validate: … must be a valid CIDR\") and programs no Services"
                 );
-                let help = match support::cidr_suggestion(entry) {
+                let suggestion = support::cidr_suggestion(entry);
+                let help = match &suggestion {
                     Some(cidr) => format!("Write it as a CIDR: {cidr:?}."),
                     None => {
                         "Write it as a CIDR (`address/prefix`, e.g. \"10.0.0.0/8\" or \"fd00::/64\"), or remove it."
@@ -67,6 +73,14 @@ impl Rule for InvalidIpvsExcludeCidr {
                     .on_site_field(site, &field)
                     .message(message)
                     .help(help)
+                    .fix(
+                        format!("Write {:?}", suggestion.as_deref().unwrap_or_default()),
+                        Applicability::Safe,
+                        |e| match &suggestion {
+                            Some(cidr) => fix::edit_set(e, site, &field.to_string(), Value::Str(cidr)),
+                            None => e.impossible(),
+                        },
+                    )
                     .emit();
             }
         }
@@ -105,5 +119,16 @@ mod tests {
         assert!(
             found("mode: ipvs\nipvs:\n  excludeCIDRs: [\"010.0.0.0/8\", \"::/0\", \"2001:db8::/32\"]\n").is_empty()
         );
+    }
+
+    #[test]
+    fn fix_writes_a_bare_address_as_a_cidr() {
+        use crate::rules::test_support::{fix_all, fixed};
+        let yaml = format!("{HEAD}mode: ipvs\nipvs:\n  excludeCIDRs: [\"10.0.0.0/8\", \"10.20.30.40\"]\n");
+        assert_eq!(fixed(&yaml, "KP104"), yaml.replace("\"10.20.30.40\"", "\"10.20.30.40/32\""));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: ipvs\n    ipvs:\n      excludeCIDRs:\n      - fd00::1\n";
+        assert_eq!(fix_all(cm, false), cm.replace("fd00::1", "fd00::1/128"));
+        let unknown = format!("{HEAD}mode: ipvs\nipvs:\n  excludeCIDRs: [nodes]\n");
+        assert!(only(check_yaml(&unknown), "KP104")[0].fix.is_none());
     }
 }

@@ -1,4 +1,5 @@
 use super::support;
+use crate::fix::Applicability;
 use crate::input::path::FieldPath;
 use crate::k8s::net;
 use crate::rules::kube_proxy::fix;
@@ -22,7 +23,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Delete `portRange`: it has no effect.
+    /// Delete `portRange`: it has no effect. `dplint check --fix` deletes it.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L83-84
@@ -34,6 +35,7 @@ declare_rule! {
         name: "invalid-port-range",
         severity: Error,
         summary: "An unparseable portRange (an unused field that is still validated)",
+        fix: Always,
     }
 }
 
@@ -60,6 +62,9 @@ impl Rule for InvalidPortRange {
                 .on_site_field(site, &FieldPath::parse("portRange"))
                 .message(message)
                 .help(help)
+                .fix("Delete portRange, which no proxy mode reads", Applicability::Safe, |e| {
+                    fix::edit_remove(e, site, "portRange")
+                })
                 .emit();
         }
     }
@@ -92,5 +97,14 @@ mod tests {
         for ok in ["\"\"", "300-2000", "\"80\"", "80+8"] {
             assert!(kp112(ok).is_empty(), "{ok}");
         }
+    }
+
+    #[test]
+    fn fix_deletes_the_unused_field() {
+        use crate::rules::test_support::{fix_all, fixed};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nportRange: 30000:32767\nclusterCIDR: 10.0.0.0/8\n";
+        assert_eq!(fixed(yaml, "KP112"), yaml.replace("portRange: 30000:32767\n", ""));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    portRange: \"30000:32767\"\n    mode: iptables\n";
+        assert_eq!(fix_all(cm, false), cm.replace("    portRange: \"30000:32767\"\n", ""));
     }
 }

@@ -1,4 +1,5 @@
 use super::support;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::rules::kube_proxy::fix;
 use crate::rules::{Context, Emitter, Rule};
@@ -25,6 +26,8 @@ declare_rule! {
     /// ```yaml
     /// detectLocalMode: ClusterCIDR
     /// ```
+    /// `dplint check --fix` corrects the capitalisation of a supported mode
+    /// (`clusterCIDR` → `ClusterCIDR`); other values need a choice of mode.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L90, L208-221
@@ -35,6 +38,7 @@ declare_rule! {
         name: "unsupported-detect-local-mode",
         severity: Error,
         summary: "A detectLocalMode kube-proxy does not support",
+        fix: Sometimes,
     }
 }
 
@@ -66,6 +70,10 @@ impl Rule for UnsupportedDetectLocalMode {
                 .on_site_field(site, &FieldPath::parse("detectLocalMode"))
                 .message(message)
                 .help(help)
+                .fix(format!("Write detectLocalMode {replacement}"), Applicability::Safe, |e| match close {
+                    Some(mode) => fix::edit_set(e, site, "detectLocalMode", Value::Str(mode)),
+                    None => e.impossible(),
+                })
                 .emit();
         }
     }
@@ -96,5 +104,19 @@ mod tests {
         for mode in ["ClusterCIDR", "NodeCIDR", "\"\""] {
             assert!(kp110(mode).is_empty(), "{mode}");
         }
+    }
+
+    #[test]
+    fn fix_corrects_the_capitalisation_only() {
+        use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
+        let yaml = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nclusterCIDR: 10.244.0.0/16\ndetectLocalMode: clusterCIDR\n";
+        assert_eq!(fixed(yaml, "KP110"), yaml.replace("clusterCIDR\n", "ClusterCIDR\n"));
+        assert_eq!(fix_all(yaml, false), yaml.replace("clusterCIDR\n", "ClusterCIDR\n"));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    clusterCIDR: 10.244.0.0/16\n    detectLocalMode: \"clustercidr\"\n";
+        assert_eq!(fixed(cm, "KP110"), cm.replace("\"clustercidr\"", "\"ClusterCIDR\""));
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n        - --cluster-cidr=10.244.0.0/16\n        - --detect-local-mode=clustercidr\n";
+        assert_eq!(fixed(ds, "KP110"), ds.replace("=clustercidr", "=ClusterCIDR"));
+        let unknown = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\ndetectLocalMode: PodCIDR\n";
+        assert!(only(check_yaml(unknown), "KP110")[0].fix.is_none());
     }
 }

@@ -1,4 +1,5 @@
 use super::support;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::os::Os;
 use crate::k8s::version::KubeVersion;
@@ -39,6 +40,9 @@ declare_rule! {
     /// mode: nftables
     /// ```
     /// (`iptables` on nodes with kernels older than 5.13; `kernelspace` on Windows.)
+    /// `dplint check --fix` corrects the case of a mode kube-proxy has (`IPVS` → `ipvs`);
+    /// `--fix --unsafe-fixes` writes the replacement mode of the help, unsafe because
+    /// kube-proxy then programs Services in a mode you did not write.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L58, L169-205
@@ -52,6 +56,7 @@ declare_rule! {
         name: "unsupported-proxy-mode",
         severity: Error,
         summary: "A proxy mode kube-proxy rejects on the node's OS",
+        fix: Always,
     }
 }
 
@@ -188,10 +193,32 @@ impl Rule for UnsupportedProxyMode {
                 site.os, refusal.why, refusal.error
             );
             let help = format!("{}{}", refusal.fix, fix::set(site, "mode", refusal.replacement));
+            let valid: &[&str] = match site.os {
+                Os::Linux => &[modes::IPTABLES, modes::IPVS, modes::NFTABLES],
+                Os::Windows => &[modes::KERNELSPACE],
+            };
+            // The same mode in the wrong case keeps what was meant, if kube-proxy accepts it.
+            let respelt = valid
+                .iter()
+                .copied()
+                .find(|v| v.eq_ignore_ascii_case(mode.trim()) && *v != mode)
+                .filter(|v| self::refusal(site, v, version).is_none());
+            let (to, applicability) = match respelt {
+                Some(v) => (v, Applicability::Safe),
+                None => (refusal.replacement, Applicability::Unsafe),
+            };
+            let accepted = self::refusal(site, to, version).is_none();
             out.finding(&Self::META)
                 .on_site_field(site, &FieldPath::parse("mode"))
                 .message(message)
                 .help(help)
+                .fix(format!("Set mode to {to}"), applicability, |e| {
+                    if accepted {
+                        fix::edit_set(e, site, "mode", Value::Str(to));
+                    } else {
+                        e.impossible();
+                    }
+                })
                 .emit();
         }
     }
@@ -317,5 +344,22 @@ mod tests {
             f.help
         );
         assert!(f.help.contains("`--proxy-mode=iptables`"), "{}", f.help);
+    }
+
+    #[test]
+    fn fix_corrects_the_case_safely_and_replaces_other_modes_unsafely() {
+        use crate::fix::Applicability;
+        use crate::rules::test_support::{check_yaml, fix_all, fixed};
+        let yaml = config("IPTables\nnodePortAddresses: [primary]");
+        assert_eq!(fix_all(&yaml, false), yaml.replace("IPTables", "iptables"));
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: \"NFTables\"\n";
+        assert_eq!(fixed(cm, "KP107"), cm.replace("NFTables", "nftables"));
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=IPTABLES\n        - --nodeport-addresses=primary\n";
+        assert_eq!(fixed(ds, "KP107"), ds.replace("IPTABLES", "iptables"));
+        let userspace = config("userspace");
+        let f = &only(check_yaml(&userspace), "KP107")[0];
+        assert_eq!(f.fix.as_ref().unwrap().applicability, Applicability::Unsafe);
+        assert_eq!(fix_all(&userspace, false), userspace);
+        assert_eq!(fixed(&userspace, "KP107"), userspace.replace("userspace", "nftables"));
     }
 }
