@@ -88,8 +88,10 @@ fn read(inputs: &[FixInput], texts: &[String], options: &CheckOptions) -> Vec<So
         .collect()
 }
 
-/// The cluster line and the consistency findings (code and field) of a state.
-fn state(files: &[SourceFile], options: &CheckOptions) -> (String, Vec<String>) {
+/// kube-proxy's mode, Calico's dataplane and the consistency findings (code and field) of a
+/// state. Where Calico's choice is written may differ from the bundle's (a manifest install's
+/// FelixConfiguration rather than the calico-node env): what runs is compared.
+fn state(files: &[SourceFile], options: &CheckOptions) -> (Option<String>, Option<String>, Vec<String>) {
     let report = check(files, options);
     let mut cx: Vec<String> = report
         .findings
@@ -98,7 +100,8 @@ fn state(files: &[SourceFile], options: &CheckOptions) -> (String, Vec<String>) 
         .map(|f| format!("{} {}", f.code, f.field.clone().unwrap_or_default()))
         .collect();
     cx.sort();
-    (report.cluster.line(), cx)
+    let calico = report.cluster.calico.as_ref().map(|c| c.dataplane.clone());
+    (report.cluster.kube_proxy.mode.clone(), calico, cx)
 }
 
 fn plan_of(path: &Path_) -> (Vec<FixInput>, CheckOptions, Plan) {
@@ -134,7 +137,8 @@ fn every_nftables_path_is_planned_through_its_documented_states() {
         let documented = path.states.iter().chain(std::iter::repeat(&last));
         for (step, documented) in planned.steps.iter().zip(documented) {
             assert!(step.check.errors.is_empty(), "{}: {:?}", path.start, step.check.errors);
-            let reached = state(&read(&inputs, &step.texts, &options), &options);
+            let files = read(&inputs, &step.texts, &options);
+            let reached = state(&files, &options);
             let next = bundle(documented);
             let texts: Vec<String> = next.iter().map(|i| i.text.clone()).collect();
             let expected = state(&read(&next, &texts, &options), &options);
@@ -143,7 +147,7 @@ fn every_nftables_path_is_planned_through_its_documented_states() {
                 "{} step {:?} vs {documented}",
                 path.start, step.title
             );
-            assert_eq!(step.check.cluster, expected.0);
+            assert_eq!(step.check.cluster, check(&files, &options).cluster.line());
         }
     }
 }
@@ -212,4 +216,21 @@ fn input_without_kube_proxy_is_a_blocker() {
     let planned = plan(&inputs, &CheckOptions::default(), PlanTarget::Nftables);
     assert_eq!(planned.blockers[0].what, "no kube-proxy configuration is in the input");
     assert!(!planned.reachable);
+}
+
+#[test]
+fn the_operator_timeout_trap_is_cleared_in_the_same_patch_as_the_dataplane() {
+    let (_, _, planned) = plan_of(&NFTABLES_PATHS[3]);
+    let calico = &planned.steps[1];
+    assert_eq!(
+        calico.fixes,
+        ["Remove linuxPolicySetupTimeoutSeconds", "Set linuxDataplane to Nftables"]
+    );
+    assert_eq!(
+        calico.apply[0].command,
+        r#"kubectl patch installation.operator.tigera.io default --type merge -p '{"spec":{"calicoNetwork":{"linuxDataplane":"Nftables","linuxPolicySetupTimeoutSeconds":null}}}'"#
+    );
+    // Without the trap the file is applied as it is.
+    let (_, _, plain) = plan_of(&NFTABLES_PATHS[0]);
+    assert!(plain.steps[1].apply[0].command.starts_with("kubectl apply -f "));
 }

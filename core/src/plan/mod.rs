@@ -255,6 +255,9 @@ impl<'i> State<'i> {
                 .collect();
             fixes.extend(self.apply(&chosen));
         }
+        if let Some(finish) = (step.finish)(&self.files(), self.options, to) {
+            fixes.extend(self.apply(&[&finish]));
+        }
         if self.texts == before {
             return None;
         }
@@ -279,11 +282,15 @@ impl<'i> State<'i> {
             .map(describe)
             .collect();
         let files: Vec<&str> = changes.iter().map(|c| c.file.as_str()).collect();
+        let apply = (step.apply)(&moves::Done {
+            files: &files,
+            fixes: &fixes,
+        });
         Some(PlanStep {
             title: (step.title)(to),
             why: (step.why)(to),
             fixes,
-            apply: (step.apply)(&files),
+            apply,
             verify: (step.verify)(to, &files),
             rollback: (step.rollback)(&files),
             changes,

@@ -8,8 +8,10 @@
 use crate::check::{CheckOptions, with_context};
 use crate::finding::Finding;
 use crate::fix::{Applicability, Editor, Fix, LineIndexes, Value};
+use crate::input::path::FieldPath;
 use crate::input::source::SourceFile;
 use crate::k8s::os::Os;
+use crate::model::calico::model::Dataplane;
 use crate::model::calico::version::Feature;
 use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::kube_proxy::fix::edit_set;
@@ -53,7 +55,9 @@ pub struct Step {
     pub why: fn(PlanTarget) -> String,
     pub own_edit: OwnEdit,
     rounds: fn(PlanTarget) -> Vec<Round>,
-    pub apply: fn(&[&str]) -> Vec<Command>,
+    /// The planner's edit after the rounds, for what they leave undone.
+    pub finish: OwnEdit,
+    pub apply: fn(&Done<'_>) -> Vec<Command>,
     pub verify: fn(PlanTarget, &[&str]) -> Vec<Command>,
     pub rollback: fn(&[&str]) -> String,
 }
@@ -63,6 +67,16 @@ impl Step {
         (self.rounds)(to)
     }
 }
+
+/// What a step changed, for the commands that roll it out.
+pub struct Done<'a> {
+    pub files: &'a [&'a str],
+    /// Titles of the fixes applied.
+    pub fixes: &'a [String],
+}
+
+/// The title of CX117's fix: with it, the dataplane and the timeout change in one patch.
+const REMOVE_TIMEOUT: &str = "Remove linuxPolicySetupTimeoutSeconds";
 
 /// kube-proxy first, then Calico, then the clean-up.
 pub const STEPS: &[Step] = &[
@@ -76,8 +90,9 @@ pub const STEPS: &[Step] = &[
         },
         own_edit: kube_proxy_to,
         rounds: |_| vec![Round::Rules(&["KP204", "CX115"])],
-        apply: |files| {
-            let mut commands = apply_files(files);
+        finish: |_, _, _| None,
+        apply: |done| {
+            let mut commands = apply_files(done.files);
             commands.push(command(
                 "kubectl -n kube-system rollout restart daemonset/kube-proxy",
                 "",
@@ -111,8 +126,18 @@ pub const STEPS: &[Step] = &[
             PlanTarget::Nftables => vec![Round::Rules(&["CX117"]), Round::Rules(&["CX103"])],
             PlanTarget::Iptables => Vec::new(),
         },
-        apply: |files| {
-            let mut commands = apply_files(files);
+        finish: calico_to_nftables,
+        apply: |done| {
+            let mut commands = if done.fixes.iter().any(|f| f == REMOVE_TIMEOUT) {
+                // The operator writes the timeout back into the live object, where `kubectl
+                // apply` of a file without it leaves it: one merge patch sets both.
+                vec![command(
+                    r#"kubectl patch installation.operator.tigera.io default --type merge -p '{"spec":{"calicoNetwork":{"linuxDataplane":"Nftables","linuxPolicySetupTimeoutSeconds":null}}}'"#,
+                    "installation.operator.tigera.io/default patched",
+                )]
+            } else {
+                apply_files(done.files)
+            };
             commands.push(command(
                 "kubectl wait --for=condition=Available tigerastatus/calico --timeout=10m",
                 "tigerastatus.operator.tigera.io/calico condition met",
@@ -148,8 +173,9 @@ pub const STEPS: &[Step] = &[
         },
         own_edit: |_, _, _| None,
         rounds: |_| vec![Round::SafeCleanup, Round::SafeCleanup],
-        apply: |files| {
-            let mut commands = apply_files(files);
+        finish: |_, _, _| None,
+        apply: |done| {
+            let mut commands = apply_files(done.files);
             commands.push(command(
                 "kubectl -n kube-system rollout restart daemonset/kube-proxy",
                 "",
@@ -197,6 +223,31 @@ fn kube_proxy_to(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) -
             return None;
         }
         editor.finish(format!("Set kube-proxy's mode to {}", to.mode()), Applicability::Unsafe)
+    })
+}
+
+/// The operator install's dataplane to Nftables where CX103 offers no fix because the
+/// operator v1.36-v1.38 timeout trap was in the way: its fix (CX117) ran in this step's first
+/// round, and the step's patch sets both.
+fn calico_to_nftables(files: &[SourceFile], options: &CheckOptions, _: PlanTarget) -> Option<Fix> {
+    with_context(files, options, |cx| {
+        let calico = cx.cluster.calico.as_ref()?;
+        if !calico.operator
+            || !cx.target.calico.has(Feature::NftablesDataplane)
+            || calico.default.requested == Dataplane::Nftables
+        {
+            return None;
+        }
+        let install = cx.calico.default_installation()?;
+        let indexes = LineIndexes::new(files.len());
+        let mut editor = Editor::new(files, &indexes);
+        editor.set_path(
+            install.object.file,
+            install.spec?,
+            &FieldPath::parse("calicoNetwork.linuxDataplane"),
+            Value::Str("Nftables"),
+        );
+        editor.finish("Set linuxDataplane to Nftables".to_string(), Applicability::Unsafe)
     })
 }
 
