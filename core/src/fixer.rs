@@ -5,6 +5,7 @@
 //! would not read (a YAML error in the file, or in a configuration embedded in it, that the
 //! original did not have) is dropped with a notice and never retried.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::check::{CheckOptions, check};
@@ -124,11 +125,16 @@ pub fn fix_inputs(
             .zip(&texts)
             .map(|(i, t)| (i.name.as_str(), t.as_str()))
             .collect();
+        // Each file's baseline is taken the first time a fix of this round touches it.
+        let baselines: Vec<OnceCell<ReadBaseline>> = inputs.iter().map(|_| OnceCell::new()).collect();
         let outcome = apply_fixes(&named, &fixes, |name, new| {
             let Some(index) = inputs.iter().position(|i| i.name == name) else {
                 return Err(format!("no input {name:?}"));
             };
-            still_reads(&inputs[index], &texts[index], new, options)
+            let input = &inputs[index];
+            baselines[index]
+                .get_or_init(|| ReadBaseline::of(input, &texts[index], options))
+                .still_reads(input, new, options)
         });
         waiting.clear();
         for skipped in &outcome.skipped {
@@ -191,28 +197,54 @@ fn read_as(input: &FixInput, text: &str, options: &CheckOptions) -> SourceFile {
     file
 }
 
-/// Whether `new` reads as well as `old` did: no more unreadable documents, and no more
-/// unreadable configurations embedded in it. The validator of [`fix_inputs`], public for
-/// callers that apply chosen fixes with [`apply_fixes`] (the browser checker).
+/// How well a file's text reads before a fix: its read errors and its unreadable documents
+/// and embedded configurations (DP001 findings). Taken once per file and round, so that each
+/// candidate fix only reads and checks its own new text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadBaseline {
+    errors: usize,
+    invalid: usize,
+}
+
+impl ReadBaseline {
+    /// The baseline of `text`, read as `input` is (its name and role).
+    pub fn of(input: &FixInput, text: &str, options: &CheckOptions) -> Self {
+        let file = read_as(input, text, options);
+        ReadBaseline {
+            errors: file.errors.len(),
+            invalid: invalid_yaml(file, options).len(),
+        }
+    }
+
+    /// Whether `new` reads as well as the baseline text did: no more unreadable documents,
+    /// and no more unreadable configurations embedded in it (`Err` names the first new one).
+    pub fn still_reads(&self, input: &FixInput, new: &str, options: &CheckOptions) -> Result<(), String> {
+        let after = read_as(input, new, options);
+        if after.errors.len() > self.errors {
+            let error = &after.errors[after.errors.len() - 1];
+            return Err(format!("{} (line {})", error.message, error.at.line));
+        }
+        match invalid_yaml(after, options).get(self.invalid) {
+            Some(finding) => Err(format!("{} (line {})", finding.message, finding.line)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whether `new` reads as well as `old` did (see [`ReadBaseline`]; callers that try several
+/// texts against one `old` keep its baseline instead). The validator of [`fix_inputs`], public
+/// for callers that apply chosen fixes with [`apply_fixes`] (the browser checker).
 pub fn still_reads(input: &FixInput, old: &str, new: &str, options: &CheckOptions) -> Result<(), String> {
-    let before = read_as(input, old, options);
-    let after = read_as(input, new, options);
-    if after.errors.len() > before.errors.len() {
-        let error = &after.errors[after.errors.len() - 1];
-        return Err(format!("{} (line {})", error.message, error.at.line));
-    }
-    let invalid = |file: SourceFile| -> Vec<Finding> {
-        check(std::slice::from_ref(&file), options)
-            .findings
-            .into_iter()
-            .filter(|f| f.code == INVALID_YAML)
-            .collect()
-    };
-    let (was, now) = (invalid(before), invalid(after));
-    match now.get(was.len()..).and_then(|new| new.first()) {
-        Some(finding) => Err(format!("{} (line {})", finding.message, finding.line)),
-        None => Ok(()),
-    }
+    ReadBaseline::of(input, old, options).still_reads(input, new, options)
+}
+
+/// The DP001 findings of a file checked alone.
+fn invalid_yaml(file: SourceFile, options: &CheckOptions) -> Vec<Finding> {
+    check(std::slice::from_ref(&file), options)
+        .findings
+        .into_iter()
+        .filter(|f| f.code == INVALID_YAML)
+        .collect()
 }
 
 fn key(finding: &Finding) -> (String, &'static str, String) {
@@ -227,5 +259,27 @@ fn notice(finding: &Finding, reason: String) -> FixNotice {
         code: finding.code,
         title: finding.fix.as_ref().map(|f| f.title.clone()).unwrap_or_default(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_baseline_allows_what_was_already_unreadable() {
+        let input = FixInput {
+            name: "test.yaml".to_string(),
+            text: String::new(),
+            role: SourceRole::Manifest,
+        };
+        let options = CheckOptions::default();
+        let old = "a: [\n---\nb: c\n";
+        let baseline = ReadBaseline::of(&input, old, &options);
+        assert_eq!(baseline.still_reads(&input, "a: [\n---\nb: d\n", &options), Ok(()));
+        let broken = baseline.still_reads(&input, "a: [\n---\nb: [\n", &options);
+        let why = "while parsing a node, did not find expected node content (line 4)";
+        assert_eq!(broken, Err(why.to_string()));
+        assert_eq!(still_reads(&input, old, "a: [\n---\nb: [\n", &options), broken);
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use dplint_core::{
     Applicability, CheckOptions, FailOn, Fix, FixInput, FixOptions, Format, InputError, Limits, Origin, Os, RawOptions,
-    RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes, fix_inputs, read_source, render,
-    still_reads, unified_diff,
+    ReadBaseline, RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes, fix_inputs,
+    read_source, render, unified_diff,
 };
 use serde::{Deserialize, Serialize};
 
@@ -488,12 +488,13 @@ fn apply_chosen(
     let with_fix: Vec<&ChosenFinding> = chosen.iter().filter(|f| f.fix.is_some()).collect();
     let fixes: Vec<&Fix> = with_fix.iter().filter_map(|f| f.fix.as_ref()).collect();
     let named: Vec<(&str, &str)> = inputs.iter().map(|i| (i.name.as_str(), i.text.as_str())).collect();
+    let baselines: Vec<ReadBaseline> = inputs.iter().map(|i| ReadBaseline::of(i, &i.text, options)).collect();
     let outcome = apply_fixes(&named, &fixes, |name, new| {
-        let input = inputs
+        let index = inputs
             .iter()
-            .find(|i| i.name == name)
+            .position(|i| i.name == name)
             .ok_or_else(|| format!("no input {name:?}"))?;
-        still_reads(input, &input.text, new, options)
+        baselines[index].still_reads(&inputs[index], new, options)
     });
     let applied = outcome
         .applied
