@@ -8,6 +8,8 @@
 use std::cell::OnceCell;
 use std::collections::HashSet;
 
+use serde::Serialize;
+
 use crate::check::{CheckOptions, check};
 use crate::finding::Finding;
 use crate::fix::{Applicability, SkipReason, apply_fixes};
@@ -43,8 +45,9 @@ impl Default for FixOptions {
     }
 }
 
-/// A fix that was applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A fix that was applied. Serialised as the WASM module's `applyFixes` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AppliedFix {
     pub file: String,
     pub code: &'static str,
@@ -52,8 +55,10 @@ pub struct AppliedFix {
     pub applicability: Applicability,
 }
 
-/// A fix that was not applied, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A fix that was not applied, and why. Serialised as the WASM module's `applyFixes` reports
+/// it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FixNotice {
     /// The file of the finding.
     pub file: String,
