@@ -1,4 +1,5 @@
-//! Running the whole engine on YAML text in rule tests.
+//! Running the whole engine on YAML text in rule tests, and the objects those tests are
+//! written with.
 
 use crate::check::{CheckOptions, Input, check, check_inputs};
 use crate::finding::{Finding, Severity};
@@ -104,4 +105,32 @@ pub fn fix_all(yaml: &str, unsafe_fixes: bool) -> String {
         .files
         .first()
         .map_or_else(|| yaml.to_string(), |f| f.fixed.clone())
+}
+
+/// The Installation `default` with the given (indented) spec lines.
+pub fn installation_spec(spec: &str) -> String {
+    format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{spec}")
+}
+
+/// A FelixConfiguration of an API version with the given (indented) spec lines.
+pub fn felix_configuration(api_version: &str, name: &str, spec: &str) -> String {
+    format!("apiVersion: {api_version}\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+/// The manifest install's calico-node DaemonSet with literal environment variables.
+pub fn calico_node(env: &[(&str, &str)]) -> String {
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
+        .collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
+    )
+}
+
+/// ConfigMap `kubernetes-services-endpoint` in a namespace.
+pub fn endpoint_cm(namespace: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: \"10.0.0.10\"\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
+    )
 }

@@ -184,7 +184,7 @@ impl Rule for InvalidInstallationValue {
 #[cfg(test)]
 mod tests {
     use crate::rules::calico::test_support::{fixed_on, has_fix};
-    use crate::rules::calico::test_support::{installation, on_calico, on_helm_values, only};
+    use crate::rules::calico::test_support::{installation, installation_spec, on_calico, on_helm_values, only};
 
     #[test]
     fn wrong_case_is_rejected_with_the_right_spelling() {
@@ -255,9 +255,9 @@ mod tests {
 
     #[test]
     fn fix_writes_the_crd_spelling_of_a_wrong_case() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: \"nftables\"\n";
+        let yaml = &installation_spec("  calicoNetwork:\n    linuxDataplane: \"nftables\"\n");
         assert_eq!(fixed_on(yaml, "CA102", "3.32"), yaml.replace("\"nftables\"", "\"Nftables\""));
-        let unknown = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: ebpf\n";
+        let unknown = &installation_spec("  calicoNetwork:\n    linuxDataplane: ebpf\n");
         assert!(!has_fix(&on_calico(unknown, "3.32"), "CA102"));
     }
 }
