@@ -270,6 +270,110 @@ fn notice(finding: &Finding, reason: String) -> FixNotice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
+    use crate::fix::Fix;
+    use crate::fix::test_support::fix_of;
+
+    /// A finding of `test.yaml` with `fix`, as a rule would report it.
+    fn finding(code: &'static str, fix: Fix) -> Finding {
+        Finding {
+            code,
+            name: "test-rule",
+            severity: Severity::Warning,
+            message: String::new(),
+            help: String::new(),
+            file: "test.yaml".to_string(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            object: None,
+            field: None,
+            data_key: None,
+            container: None,
+            exact: true,
+            url: String::new(),
+            fix: Some(fix),
+        }
+    }
+
+    /// Fixes `text` with a check that adds the findings `rules` makes of each round's text to
+    /// the engine's.
+    fn fix_with(text: &str, max_rounds: usize, rules: impl Fn(&str) -> Vec<Finding>) -> FixOutcome {
+        let input = FixInput {
+            name: "test.yaml".to_string(),
+            text: text.to_string(),
+            role: SourceRole::Manifest,
+        };
+        let options = FixOptions {
+            max_rounds,
+            ..FixOptions::default()
+        };
+        fix_inputs(&[input], &CheckOptions::default(), options, |files, options| {
+            let mut report = check(files, options);
+            report.findings.extend(rules(&files[0].text));
+            report
+        })
+    }
+
+    #[test]
+    fn a_fix_that_would_break_the_file_is_dropped_with_a_notice() {
+        let outcome = fix_with("key: value\n", 10, |_| {
+            vec![finding("T001", fix_of("test.yaml", &[(0, 0, "[")]))]
+        });
+        assert!(outcome.files.is_empty());
+        assert!(outcome.applied.is_empty());
+        assert_eq!(outcome.rounds, 1, "a refused fix is not tried again");
+        assert_eq!(outcome.notices.len(), 1);
+        let notice = &outcome.notices[0];
+        assert_eq!(
+            (notice.file.as_str(), notice.line, notice.code),
+            ("test.yaml", 1, "T001")
+        );
+        assert_eq!(notice.title, "Edit test.yaml");
+        assert_eq!(
+            notice.reason,
+            "the file would no longer read: while parsing a flow mapping, did not find expected ',' or '}' (line 2)"
+        );
+    }
+
+    /// T001 writes nftables over ipvs; T002 capitalises the key of a `mode: ` line, rewriting
+    /// the whole line, so the two overlap while the value is ipvs.
+    fn overlapping(text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if let Some(at) = text.find("ipvs") {
+            out.push(finding("T001", fix_of("test.yaml", &[(at, at + 4, "nftables")])));
+        }
+        if let Some(at) = text.find("mode: ") {
+            let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+            let line = format!("Mode: {}", &text[at + 6..end]);
+            out.push(finding("T002", fix_of("test.yaml", &[(at, end, &line)])));
+        }
+        out
+    }
+
+    #[test]
+    fn an_overlapping_fix_waits_for_the_next_round() {
+        let outcome = fix_with("mode: ipvs\n", 10, overlapping);
+        assert_eq!(outcome.files[0].fixed, "Mode: nftables\n");
+        let codes: Vec<&str> = outcome.applied.iter().map(|a| a.code).collect();
+        assert_eq!(codes, ["T001", "T002"]);
+        assert_eq!(outcome.rounds, 2);
+        assert!(outcome.notices.is_empty(), "{:?}", outcome.notices);
+    }
+
+    #[test]
+    fn an_overlapping_fix_left_when_the_rounds_run_out_is_a_notice() {
+        let outcome = fix_with("mode: ipvs\n", 1, overlapping);
+        assert_eq!(outcome.files[0].fixed, "mode: nftables\n");
+        assert_eq!(outcome.applied.len(), 1);
+        assert_eq!(outcome.notices.len(), 1);
+        assert_eq!(outcome.notices[0].code, "T002");
+        assert_eq!(
+            outcome.notices[0].reason,
+            "it overlaps another fix; run again to apply it; it is left for the next run"
+        );
+    }
 
     #[test]
     fn a_baseline_allows_what_was_already_unreadable() {
