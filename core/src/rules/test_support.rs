@@ -5,7 +5,7 @@ use crate::check::{CheckOptions, Input, check, check_inputs};
 use crate::finding::{Finding, Severity};
 use crate::fix::apply_fixes;
 use crate::fixer::{FixInput, FixOptions, fix_inputs};
-use crate::input::source::SourceRole;
+use crate::input::source::{SourceRole, read_source};
 use crate::k8s::version::KubeVersion;
 
 /// Checks one file named `test.yaml` with default options.
@@ -46,6 +46,16 @@ pub fn fixed(yaml: &str, code: &str) -> String {
 }
 
 pub fn fixed_with(yaml: &str, code: &str, options: &CheckOptions) -> String {
+    fixed_as(yaml, SourceRole::Manifest, code, options)
+}
+
+/// [`fixed_with`] for a file of another role (tigera-operator Helm values).
+pub fn fixed_as(yaml: &str, role: SourceRole, code: &str, options: &CheckOptions) -> String {
+    let check_with = |yaml: &str, options: &CheckOptions| {
+        let mut file = read_source("test.yaml", yaml.as_bytes(), &options.limits);
+        file.role = role;
+        check(std::slice::from_ref(&file), options).findings
+    };
     let before = check_with(yaml, options);
     let finding = before
         .iter()

@@ -49,6 +49,11 @@ pub fn fixed_on(yaml: &str, code: &str, version: &str) -> String {
     crate::rules::test_support::fixed_with(yaml, code, &options(version))
 }
 
+/// Helm values (`values.yaml`) after the fix of the first `code` finding for a Calico version.
+pub fn fixed_helm_values(values: &str, code: &str, version: &str) -> String {
+    crate::rules::test_support::fixed_as(values, SourceRole::HelmValues, code, &options(version))
+}
+
 /// Whether the first `code` finding has a fix.
 pub fn has_fix(findings: &[Finding], code: &str) -> bool {
     findings.iter().find(|f| f.code == code).expect("finding").fix.is_some()

@@ -183,7 +183,7 @@ impl Rule for InvalidInstallationValue {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::calico::test_support::{fixed_on, has_fix};
+    use crate::rules::calico::test_support::{fixed_helm_values, fixed_on, has_fix};
     use crate::rules::calico::test_support::{installation, installation_spec, on_calico, on_helm_values, only};
 
     #[test]
@@ -242,6 +242,15 @@ mod tests {
         assert_eq!(
             (f[0].line, f[0].field.as_deref()),
             (4, Some("installation.calicoNetwork.linuxDataplane"))
+        );
+    }
+
+    #[test]
+    fn fix_applies_inside_helm_values() {
+        let values = "# tigera-operator chart values\ninstallation:\n  enabled: true\n  calicoNetwork:\n    linuxDataplane: nftables # moving off iptables\n    bgp: Disabled\napiServer:\n  enabled: true\n";
+        assert_eq!(
+            fixed_helm_values(values, "CA102", "3.32"),
+            "# tigera-operator chart values\ninstallation:\n  enabled: true\n  calicoNetwork:\n    linuxDataplane: Nftables # moving off iptables\n    bgp: Disabled\napiServer:\n  enabled: true\n"
         );
     }
 
