@@ -31,7 +31,9 @@ pub use finding::{Finding, Severity};
 pub use fix::{
     Applicability, AppliedFixes, Edit, Fix, FixAvailability, SkipReason, SkippedFix, apply_fixes, unified_diff,
 };
-pub use fixer::{AppliedFix, FixInput, FixNotice, FixOptions, FixOutcome, FixedFile, fix_inputs, still_reads};
+pub use fixer::{
+    AppliedFix, FixInput, FixNotice, FixOptions, FixOutcome, FixedFile, ReadBaseline, fix_inputs, still_reads,
+};
 pub use input::source::{SourceFile, SourceRole, is_relevant, read_source};
 pub use input::yaml::Limits;
 pub use k8s::duration::Duration as GoDuration;

@@ -239,7 +239,8 @@ export interface FixResult {
  * Applies fixes and checks the fixed texts. `which`: `"safe"` (as `dplint check --fix`), `"all"`
  * (safe and unsafe, as `--fix --unsafe-fixes`), both in rounds until nothing more applies; or
  * findings as `check` returned them, whose fixes are applied once (findings without a fix are
- * passed over). A fix is applied only if the file still reads after it. Options as for `check`.
+ * passed over; a finding whose code names no rule throws). A fix is applied only if the file
+ * still reads after it. Options as for `check`.
  */
 export function applyFixes(files: InputFile[], which: 'safe' | 'all' | Finding[], options?: CheckOptions): FixResult;
 /** The rule catalog. */

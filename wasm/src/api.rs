@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use dplint_core::{
-    Applicability, CheckOptions, FailOn, Fix, FixInput, FixOptions, Format, InputError, Limits, Origin, Os, RawOptions,
-    RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes, fix_inputs, read_source, render,
-    still_reads, unified_diff,
+    AppliedFix, CheckOptions, FailOn, Fix, FixInput, FixNotice, FixOptions, Format, InputError, Limits, Origin, Os,
+    RawOptions, ReadBaseline, RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes,
+    fix_inputs, read_source, render, unified_diff,
 };
 use serde::{Deserialize, Serialize};
 
@@ -332,8 +332,21 @@ pub enum Which {
 pub struct ChosenFinding {
     pub file: String,
     pub line: u32,
-    pub code: String,
+    pub code: RuleCode,
     pub fix: Option<Fix>,
+}
+
+/// A rule's code, as the catalog spells it; read from a code or name of a rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleCode(pub &'static str);
+
+impl<'de> Deserialize<'de> for RuleCode {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(de)?;
+        dplint_core::catalog::find(&code)
+            .map(|rule| RuleCode(rule.meta().code))
+            .ok_or_else(|| serde::de::Error::custom(format!("no rule {code:?}")))
+    }
 }
 
 /// Reads `which`: `"safe"`, `"all"` or an array of findings.
@@ -367,29 +380,12 @@ pub struct FixedText {
     pub diff: String,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Applied {
-    pub file: String,
-    pub code: String,
-    pub title: String,
-    pub applicability: Applicability,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Notice {
-    pub file: String,
-    pub line: u32,
-    pub code: String,
-    pub title: String,
-    pub reason: String,
-}
-
 /// What `applyFixes` returns; `report` is the check of the fixed texts.
 #[derive(Debug, Serialize)]
 pub struct FixResult {
     pub files: Vec<FixedText>,
-    pub applied: Vec<Applied>,
-    pub notices: Vec<Notice>,
+    pub applied: Vec<AppliedFix>,
+    pub notices: Vec<FixNotice>,
     pub report: serde_json::Value,
 }
 
@@ -425,28 +421,7 @@ pub fn apply(files_json: &str, data: &[u8], which_json: &str, options_json: &str
                     texts[index] = fixed.fixed;
                 }
             }
-            let applied = outcome
-                .applied
-                .into_iter()
-                .map(|a| Applied {
-                    file: a.file,
-                    code: a.code.to_string(),
-                    title: a.title,
-                    applicability: a.applicability,
-                })
-                .collect();
-            let notices = outcome
-                .notices
-                .into_iter()
-                .map(|n| Notice {
-                    file: n.file,
-                    line: n.line,
-                    code: n.code.to_string(),
-                    title: n.title,
-                    reason: n.reason,
-                })
-                .collect();
-            (texts, applied, notices, outcome.report)
+            (texts, outcome.applied, outcome.notices, outcome.report)
         }
         Which::Findings(chosen) => {
             let (texts, applied, notices) = apply_chosen(&inputs, &chosen, &check_options);
@@ -485,11 +460,11 @@ fn apply_chosen(
     inputs: &[FixInput],
     chosen: &[ChosenFinding],
     options: &CheckOptions,
-) -> (Vec<String>, Vec<Applied>, Vec<Notice>) {
-    let notice = |finding: &ChosenFinding, reason: String| Notice {
+) -> (Vec<String>, Vec<AppliedFix>, Vec<FixNotice>) {
+    let notice = |finding: &ChosenFinding, reason: String| FixNotice {
         file: finding.file.clone(),
         line: finding.line,
-        code: finding.code.clone(),
+        code: finding.code.0,
         title: finding.fix.as_ref().map(|f| f.title.clone()).unwrap_or_default(),
         reason,
     };
@@ -497,12 +472,13 @@ fn apply_chosen(
     let with_fix: Vec<&ChosenFinding> = chosen.iter().filter(|f| f.fix.is_some()).collect();
     let fixes: Vec<&Fix> = with_fix.iter().filter_map(|f| f.fix.as_ref()).collect();
     let named: Vec<(&str, &str)> = inputs.iter().map(|i| (i.name.as_str(), i.text.as_str())).collect();
+    let baselines: Vec<ReadBaseline> = inputs.iter().map(|i| ReadBaseline::of(i, &i.text, options)).collect();
     let outcome = apply_fixes(&named, &fixes, |name, new| {
-        let input = inputs
+        let index = inputs
             .iter()
-            .find(|i| i.name == name)
+            .position(|i| i.name == name)
             .ok_or_else(|| format!("no input {name:?}"))?;
-        still_reads(input, &input.text, new, options)
+        baselines[index].still_reads(&inputs[index], new, options)
     });
     let applied = outcome
         .applied
@@ -510,9 +486,9 @@ fn apply_chosen(
         .map(|&index| {
             let finding = with_fix[index];
             let fix = &fixes[index];
-            Applied {
+            AppliedFix {
                 file: finding.file.clone(),
-                code: finding.code.clone(),
+                code: finding.code.0,
                 title: fix.title.clone(),
                 applicability: fix.applicability,
             }
@@ -719,6 +695,8 @@ mod tests {
         );
         assert_eq!(all["applied"][0]["code"], "KP201");
         assert_eq!(all["applied"][0]["applicability"], "unsafe");
+        let keys: Vec<&String> = all["applied"][0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["applicability", "code", "file", "title"]);
         let codes: Vec<&str> = all["report"]["findings"]
             .as_array()
             .unwrap()
@@ -761,6 +739,8 @@ mod tests {
                 .starts_with("it does not fit the file"),
             "{out}"
         );
+        let keys: Vec<&String> = out["notices"][0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["code", "file", "line", "reason", "title"]);
     }
 
     #[test]
@@ -774,7 +754,15 @@ mod tests {
         assert!(err("3", "{}").starts_with("invalid which: expected"));
         assert!(err(r#"[{"file":"cm.yaml","line":1}]"#, "{}").contains("invalid which[0]"));
         assert!(
-            err(r#"[{"file":"cm.yaml","line":1,"code":"X","fix":{"title":1}}]"#, "{}").contains("which[0].fix.title")
+            err(
+                r#"[{"file":"cm.yaml","line":1,"code":"KP201","fix":{"title":1}}]"#,
+                "{}"
+            )
+            .contains("which[0].fix.title")
+        );
+        assert!(
+            err(r#"[{"file":"cm.yaml","line":1,"code":"X","fix":null}]"#, "{}")
+                .starts_with("invalid which[0].code: no rule \"X\"")
         );
         assert!(err("\"all\"", r#"{"os":"plan9"}"#).contains("os"));
         let (list, data) = (r#"[{"name":"b.yaml","length":2}]"#, [0xffu8, 0x0a]);

@@ -8,7 +8,10 @@
 //! whole, so it is only a candidate when no list changes: a changed container argument becomes
 //! a JSON patch of that one array element, not a copy of every container.
 
-use dplint_core::{Applicability, CheckOptions, Finding, Severity, SourceFile, apply_fixes, read_source};
+use dplint_core::{
+    Applicability, CheckOptions, Finding, FixInput, ReadBaseline, Severity, SourceFile, SourceRole, apply_fixes,
+    read_source,
+};
 use serde_json::{Map, Value};
 
 use crate::object::ObjectKey;
@@ -98,9 +101,18 @@ pub fn for_fix(key: &ObjectKey, text: &str, finding: &Finding, options: &CheckOp
     if fix.edits.is_empty() || fix.edits.iter().any(|e| e.file != name) {
         return None;
     }
-    let before = read_source(&name, text.as_bytes(), &options.limits);
-    let applied = apply_fixes(&[(name.as_str(), text)], &[fix], |_, new| reads(&before, new, options));
+    let input = FixInput {
+        name: name.clone(),
+        text: text.to_string(),
+        role: SourceRole::Manifest,
+    };
+    let baseline = ReadBaseline::of(&input, text, options);
+    let applied = apply_fixes(&[(name.as_str(), text)], &[fix], |_, new| {
+        is_json_object(new)?;
+        baseline.still_reads(&input, new, options)
+    });
     let fixed = applied.texts.get(&name)?;
+    let before = read_source(&name, text.as_bytes(), &options.limits);
     let after = read_source(&name, fixed.as_bytes(), &options.limits);
     if !improves(&before, &after, finding, options) {
         tracing::debug!(code = finding.code, object = %name, "the fix of a finding does not check clean; no patch shown");
@@ -115,15 +127,12 @@ pub fn for_fix(key: &ObjectKey, text: &str, finding: &Finding, options: &CheckOp
     })
 }
 
-/// Whether the fixed text is still a JSON object and reads without new errors.
-fn reads(before: &SourceFile, new: &str, options: &CheckOptions) -> Result<(), String> {
+/// Whether the fixed text is still a JSON object, as a patch needs it (that it reads as well
+/// as before is core's check).
+fn is_json_object(new: &str) -> Result<(), String> {
     let value: Value = serde_json::from_str(new).map_err(|e| format!("not JSON: {e}"))?;
     if !value.is_object() {
         return Err("not a JSON object".to_string());
-    }
-    let after = read_source(&before.name, new.as_bytes(), &options.limits);
-    if after.errors.len() > before.errors.len() {
-        return Err(after.errors[after.errors.len() - 1].message.clone());
     }
     Ok(())
 }

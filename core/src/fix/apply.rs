@@ -176,26 +176,10 @@ fn splice(text: &str, edits: &[&Edit]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fix::model::Applicability;
+    use crate::fix::test_support::fix_of;
 
     fn fix(edits: &[(usize, usize, &str)]) -> Fix {
-        Fix {
-            title: "t".into(),
-            applicability: Applicability::Safe,
-            edits: edits
-                .iter()
-                .map(|&(start, end, content)| Edit {
-                    file: "f".into(),
-                    start,
-                    end,
-                    line: 1,
-                    column: 1,
-                    end_line: 1,
-                    end_column: 1,
-                    content: content.into(),
-                })
-                .collect(),
-        }
+        fix_of("f", edits)
     }
 
     #[test]

@@ -12,6 +12,8 @@ mod diff;
 mod editor;
 mod model;
 mod render;
+#[cfg(test)]
+pub(crate) mod test_support;
 mod view;
 
 pub use apply::{AppliedFixes, SkipReason, SkippedFix, apply_fixes};

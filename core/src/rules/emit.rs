@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::meta::RuleMeta;
 use crate::finding::{Finding, Severity};
-use crate::fix::{Applicability, Editor, Fix, LineIndexes};
+use crate::fix::{Applicability, Editor, LineIndexes};
 use crate::input::location::Span;
 use crate::input::path::{FieldPath, locate};
 use crate::input::source::SourceFile;
@@ -59,7 +59,7 @@ impl<'a> Emitter<'a> {
 
     /// Starts a finding of `rule`, with the rule's severity; place it with one of the `on_*`
     /// methods, then [`FindingBuilder::emit`] it.
-    pub fn finding<'e>(&'e mut self, rule: &'static RuleMeta) -> FindingBuilder<'e, 'a> {
+    pub fn finding<'e, 'c>(&'e mut self, rule: &'static RuleMeta) -> FindingBuilder<'e, 'a, 'c> {
         FindingBuilder {
             emitter: self,
             rule,
@@ -79,9 +79,17 @@ impl<'a> Emitter<'a> {
     }
 }
 
+/// A fix described but not yet built: the editor runs only for a finding that is kept.
+struct PendingFix<'c> {
+    title: String,
+    applicability: Applicability,
+    build: Box<dyn FnOnce(&mut Editor<'_>) + 'c>,
+}
+
 /// One finding being placed and described; nothing is recorded until [`FindingBuilder::emit`].
+/// `'c` is what the fix's closure borrows.
 #[must_use = "a finding is recorded only by `emit`"]
-pub struct FindingBuilder<'e, 'a> {
+pub struct FindingBuilder<'e, 'a, 'c> {
     emitter: &'e mut Emitter<'a>,
     rule: &'static RuleMeta,
     severity: Severity,
@@ -96,10 +104,10 @@ pub struct FindingBuilder<'e, 'a> {
     container: Option<String>,
     message: String,
     help: String,
-    fix: Option<Fix>,
+    fix: Option<PendingFix<'c>>,
 }
 
-impl FindingBuilder<'_, '_> {
+impl<'c> FindingBuilder<'_, '_, 'c> {
     /// A span of a file, outside any object (unreadable YAML).
     pub fn in_file(mut self, file: usize, span: Span, exact: bool) -> Self {
         self.file = file;
@@ -223,16 +231,20 @@ impl FindingBuilder<'_, '_> {
     }
 
     /// Attaches the fix that `build` describes with an [`Editor`]; when an operation cannot
-    /// be done exactly, the finding has no fix (its help still says what to change).
+    /// be done exactly, the finding has no fix (its help still says what to change). `build`
+    /// runs in [`FindingBuilder::emit`], and only when the finding is kept: a rule that is off
+    /// or ignored costs no edits.
     pub fn fix(
         mut self,
         title: impl Into<String>,
         applicability: Applicability,
-        build: impl FnOnce(&mut Editor<'_>),
+        build: impl FnOnce(&mut Editor<'_>) + 'c,
     ) -> Self {
-        let mut editor = Editor::new(self.emitter.files, &self.emitter.line_indexes);
-        build(&mut editor);
-        self.fix = editor.finish(title.into(), applicability);
+        self.fix = Some(PendingFix {
+            title: title.into(),
+            applicability,
+            build: Box::new(build),
+        });
         self
     }
 
@@ -243,6 +255,11 @@ impl FindingBuilder<'_, '_> {
         if emitter.selection.disabled.contains(rule.code) || self.ignored {
             return;
         }
+        let fix = self.fix.and_then(|pending| {
+            let mut editor = Editor::new(emitter.files, &emitter.line_indexes);
+            (pending.build)(&mut editor);
+            editor.finish(pending.title, pending.applicability)
+        });
         let severity = emitter
             .selection
             .severity
@@ -266,7 +283,59 @@ impl FindingBuilder<'_, '_> {
             container: self.container,
             exact: self.exact,
             url: rule.url(),
-            fix: self.fix,
+            fix,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+    use crate::input::source::read_source;
+    use crate::model::discover::all_objects;
+
+    /// Two kube-proxy ConfigMaps (documents dplint reads), the second ignoring KP201.
+    const YAML: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\ndata:\n  a: b\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy-old\n  annotations:\n    dplint.io/ignore: KP201\ndata:\n  a: b\n";
+
+    /// Emits a KP201 finding with a fix on each object; returns the findings kept and how
+    /// many times a fix was built.
+    fn emit_with_fixes(selection: &RuleSelection) -> (Vec<Finding>, usize) {
+        let files = [read_source("test.yaml", YAML.as_bytes(), &Default::default())];
+        let objects = all_objects(&files);
+        let meta = crate::rules::find("KP201").unwrap().meta();
+        let built = Cell::new(0);
+        let mut out = Emitter::new(&files, selection);
+        for object in &objects {
+            let value = object.node.path("data.a").unwrap();
+            out.finding(meta)
+                .on(object, value.span(), true)
+                .fix("Write c", Applicability::Safe, |e| {
+                    built.set(built.get() + 1);
+                    e.replace_scalar(object.file, value, crate::fix::Value::Str("c"));
+                })
+                .emit();
+        }
+        (out.into_findings(), built.get())
+    }
+
+    #[test]
+    fn fixes_are_built_only_for_findings_that_are_kept() {
+        let (findings, built) = emit_with_fixes(&RuleSelection::default());
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].object.as_ref().and_then(|o| o.name.as_deref()),
+            Some("kube-proxy")
+        );
+        let edit = &findings[0].fix.as_ref().expect("fix").edits[0];
+        assert_eq!((edit.line, edit.column, edit.content.as_str()), (6, 6, "c"));
+        assert_eq!(built, 1, "the ignored object's fix was built");
+
+        let off = RuleSelection {
+            disabled: HashSet::from(["KP201"]),
+            ..RuleSelection::default()
+        };
+        assert_eq!(emit_with_fixes(&off), (Vec::new(), 0));
     }
 }

@@ -1,10 +1,11 @@
-//! Running the whole engine on YAML text in rule tests.
+//! Running the whole engine on YAML text in rule tests, and the objects those tests are
+//! written with.
 
 use crate::check::{CheckOptions, Input, check, check_inputs};
 use crate::finding::{Finding, Severity};
 use crate::fix::apply_fixes;
 use crate::fixer::{FixInput, FixOptions, fix_inputs};
-use crate::input::source::SourceRole;
+use crate::input::source::{SourceRole, read_source};
 use crate::k8s::version::KubeVersion;
 
 /// Checks one file named `test.yaml` with default options.
@@ -45,6 +46,16 @@ pub fn fixed(yaml: &str, code: &str) -> String {
 }
 
 pub fn fixed_with(yaml: &str, code: &str, options: &CheckOptions) -> String {
+    fixed_as(yaml, SourceRole::Manifest, code, options)
+}
+
+/// [`fixed_with`] for a file of another role (tigera-operator Helm values).
+pub fn fixed_as(yaml: &str, role: SourceRole, code: &str, options: &CheckOptions) -> String {
+    let check_with = |yaml: &str, options: &CheckOptions| {
+        let mut file = read_source("test.yaml", yaml.as_bytes(), &options.limits);
+        file.role = role;
+        check(std::slice::from_ref(&file), options).findings
+    };
     let before = check_with(yaml, options);
     let finding = before
         .iter()
@@ -105,4 +116,32 @@ pub fn fix_all(yaml: &str, unsafe_fixes: bool) -> String {
         .files
         .first()
         .map_or_else(|| yaml.to_string(), |f| f.fixed.clone())
+}
+
+/// The Installation `default` with the given (indented) spec lines.
+pub fn installation_spec(spec: &str) -> String {
+    format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{spec}")
+}
+
+/// A FelixConfiguration of an API version with the given (indented) spec lines.
+pub fn felix_configuration(api_version: &str, name: &str, spec: &str) -> String {
+    format!("apiVersion: {api_version}\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
+}
+
+/// The manifest install's calico-node DaemonSet with literal environment variables.
+pub fn calico_node(env: &[(&str, &str)]) -> String {
+    let env: String = env
+        .iter()
+        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
+        .collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
+    )
+}
+
+/// ConfigMap `kubernetes-services-endpoint` in a namespace.
+pub fn endpoint_cm(namespace: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: \"10.0.0.10\"\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
+    )
 }

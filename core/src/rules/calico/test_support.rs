@@ -5,7 +5,7 @@ use crate::finding::Finding;
 use crate::input::source::{SourceRole, read_source};
 use crate::model::calico::version::CalicoVersion;
 
-pub use crate::rules::test_support::only;
+pub use crate::rules::test_support::{calico_node, endpoint_cm, felix_configuration as felix, installation_spec, only};
 
 pub(crate) fn options(version: &str) -> CheckOptions {
     CheckOptions {
@@ -40,31 +40,18 @@ pub fn on_helm_layers(layers: &[&str], version: &str) -> Vec<Finding> {
 
 /// An Installation `default` with `calicoNetwork` set to the given (indented) lines.
 pub fn installation(calico_network: &str) -> String {
-    format!(
-        "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n{calico_network}"
-    )
-}
-
-/// A FelixConfiguration of an API version with the given (indented) spec lines.
-pub fn felix(api_version: &str, name: &str, spec: &str) -> String {
-    format!("apiVersion: {api_version}\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
-}
-
-/// A calico-node DaemonSet with literal environment variables.
-pub fn calico_node(env: &[(&str, &str)]) -> String {
-    let env: String = env
-        .iter()
-        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
-        .collect();
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n{env}"
-    )
+    installation_spec(&format!("  calicoNetwork:\n{calico_network}"))
 }
 
 /// `yaml` after the fix of the first `code` finding for a Calico version (see
 /// [`crate::rules::test_support::fixed`]).
 pub fn fixed_on(yaml: &str, code: &str, version: &str) -> String {
     crate::rules::test_support::fixed_with(yaml, code, &options(version))
+}
+
+/// Helm values (`values.yaml`) after the fix of the first `code` finding for a Calico version.
+pub fn fixed_helm_values(values: &str, code: &str, version: &str) -> String {
+    crate::rules::test_support::fixed_as(values, SourceRole::HelmValues, code, &options(version))
 }
 
 /// Whether the first `code` finding has a fix.

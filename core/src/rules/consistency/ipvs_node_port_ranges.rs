@@ -1,4 +1,6 @@
 use super::facts::{calico_and_running_site, felix_setting};
+use crate::fix::{Applicability, Editor, Value};
+use crate::input::path::FieldPath;
 use crate::input::yaml::NodeRef;
 use crate::k8s::object::Object;
 use crate::model::calico::model::Dataplane;
@@ -40,6 +42,12 @@ declare_rule! {
     /// spec:
     ///   kubeNodePortRanges: ["20000:22767"]
     /// ```
+    /// `dplint check --fix --unsafe-fixes` writes the API server's range where Felix reads the
+    /// setting: the `FELIX_KUBENODEPORTRANGES` value, the first entry of `kubeNodePortRanges`
+    /// (the others go), or a new `kubeNodePortRanges` in FelixConfiguration `default`'s spec.
+    /// It is unsafe because Felix's host endpoint policy then treats other ports as NodePorts.
+    /// Without a FelixConfiguration `default` in the input there is no fix (the new object
+    /// belongs with the others).
     ///
     /// ## References
     /// - tigera/docs `calico/networking/configuring/use-ipvs.mdx:30-55`
@@ -50,6 +58,7 @@ declare_rule! {
         name: "ipvs-node-port-ranges",
         severity: Warning,
         summary: "kube-proxy ipvs: Felix's kubeNodePortRanges do not cover the API server's NodePort range",
+        fix: Sometimes,
     }
 }
 
@@ -110,6 +119,23 @@ struct ApiServerRange<'a> {
 }
 
 const FLAG: &str = "service-node-port-range";
+
+/// Records `range` (`20000:32767`) in place of the ranges written at `node`: a string (the
+/// environment variable) is replaced, a list keeps only its first entry, replaced.
+fn replace_ranges(editor: &mut Editor<'_>, file: usize, node: NodeRef<'_>, range: &str) {
+    if !node.is_seq() {
+        editor.replace_scalar(file, node, Value::Str(range));
+        return;
+    }
+    let Some(first) = node.item(0) else {
+        editor.impossible();
+        return;
+    };
+    editor.replace_scalar(file, first, Value::Str(range));
+    for index in 1..node.items().count() {
+        editor.remove_item(file, node, index);
+    }
+}
 
 fn api_server_range<'a>(cx: &Context<'a>) -> Option<ApiServerRange<'a>> {
     for object in cx.objects {
@@ -222,18 +248,35 @@ impl Rule for IpvsNodePortRanges {
             "Set kubeNodePortRanges in FelixConfiguration default to the API server's range (at most 7 entries): `kubectl patch felixconfiguration default --type merge -p '{{\"spec\":{{\"kubeNodePortRanges\":[\"{}:{}\"]}}}}'`. The setting is used only while kube-proxy is in ipvs mode; after the move to nftables it can go.",
             api.range.0, api.range.1
         );
+        let range = format!("{}:{}", api.range.0, api.range.1);
+        let title = format!("Set kubeNodePortRanges to {range}");
         match (&setting, cx.calico.default_felix()) {
             (Some(s), _) => out
                 .finding(&Self::META)
                 .on_node(s.object, s.node, Some(s.field.clone()))
                 .message(message)
                 .help(help)
+                .fix(title, Applicability::Unsafe, |e| {
+                    replace_ranges(e, s.object.file, s.node, &range)
+                })
                 .emit(),
             (None, Some(fc)) => out
                 .finding(&Self::META)
                 .on_node(&fc.object, fc.spec.unwrap_or(fc.object.node), None)
                 .message(message)
                 .help(help)
+                .fix(title, Applicability::Unsafe, |e| match fc.spec {
+                    Some(spec) => {
+                        let list = format!("[\"{range}\"]");
+                        e.set_path(
+                            fc.object.file,
+                            spec,
+                            &FieldPath::parse("kubeNodePortRanges"),
+                            Value::Literal(&list),
+                        );
+                    }
+                    None => e.impossible(),
+                })
                 .emit(),
             (None, None) => out
                 .finding(&Self::META)
@@ -278,6 +321,64 @@ mod tests {
             felix_default("kubeNodePortRanges:\n- \"20000:32767\""),
         ]);
         assert!(only(check(&covered, None), "CX114").is_empty());
+    }
+
+    fn ipvs_cluster(felix: String) -> String {
+        bundle(&[KUBEADM.to_string(), kube_proxy_cm("ipvs"), installation("Iptables"), felix])
+    }
+
+    #[test]
+    fn fix_adds_the_api_server_range_to_felix_configuration_default() {
+        let yaml = ipvs_cluster(felix_default("bpfEnabled: false"));
+        let fixed = fixed_for(&yaml, "CX114", None);
+        assert_eq!(
+            fixed,
+            yaml.replace(
+                "  bpfEnabled: false\n",
+                "  bpfEnabled: false\n  kubeNodePortRanges: [\"20000:32767\"]\n"
+            )
+        );
+        assert!(only(check(&fixed, None), "CX114").is_empty());
+        let fix = fix_of(&yaml, "CX114", None).unwrap();
+        assert_eq!(
+            (fix.title.as_str(), fix.applicability),
+            ("Set kubeNodePortRanges to 20000:32767", crate::fix::Applicability::Unsafe)
+        );
+    }
+
+    #[test]
+    fn fix_replaces_the_written_ranges() {
+        let yaml = ipvs_cluster(felix_default(
+            "kubeNodePortRanges:\n- \"30000:32767\" # the default\n- \"40000:40010\"\nbpfEnabled: false",
+        ));
+        let fixed = fixed_for(&yaml, "CX114", None);
+        assert_eq!(
+            fixed,
+            yaml.replace(
+                "  - \"30000:32767\" # the default\n  - \"40000:40010\"\n",
+                "  - \"20000:32767\" # the default\n"
+            )
+        );
+        assert!(only(check(&fixed, None), "CX114").is_empty());
+    }
+
+    #[test]
+    fn fix_replaces_the_environment_variable() {
+        let yaml = bundle(&[
+            KUBEADM.to_string(),
+            kube_proxy_cm("ipvs"),
+            calico_node_env(&[("FELIX_KUBENODEPORTRANGES", "30000:32767")]),
+        ]);
+        let fixed = fixed_for(&yaml, "CX114", None);
+        assert_eq!(fixed, yaml.replace("\"30000:32767\"", "\"20000:32767\""));
+        assert!(only(check(&fixed, None), "CX114").is_empty());
+    }
+
+    #[test]
+    fn no_fix_without_a_felix_configuration() {
+        let yaml = bundle(&[KUBEADM.to_string(), kube_proxy_cm("ipvs"), installation("Iptables")]);
+        assert_eq!(only(check(&yaml, None), "CX114").len(), 1);
+        assert!(fix_of(&yaml, "CX114", None).is_none());
     }
 
     #[test]

@@ -95,11 +95,13 @@ mod tests {
     use crate::finding::Severity;
     use crate::rules::consistency::test_support::*;
 
-    const OLD_NODE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: worker-3\n  labels:\n    kubernetes.io/os: linux\nstatus:\n  nodeInfo:\n    kernelVersion: 4.18.0-553.el8_10.x86_64\n    operatingSystem: linux\n";
+    fn old_node() -> String {
+        node("worker-3", "linux", "4.18.0-553.el8_10.x86_64")
+    }
 
     #[test]
     fn fires_for_node_objects() {
-        let yaml = bundle(&[installation("Nftables"), OLD_NODE.to_string()]);
+        let yaml = bundle(&[installation("Nftables"), old_node()]);
         let f = only(check(&yaml, Some("3.31")), "CX118");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Error);
@@ -118,11 +120,11 @@ mod tests {
     #[test]
     fn silent_without_old_kernels_or_nftables() {
         assert!(only(check(&installation("Nftables"), None), "CX118").is_empty());
-        let new = OLD_NODE.replace("4.18.0-553.el8_10.x86_64", "6.8.0-45-generic");
+        let new = old_node().replace("4.18.0-553.el8_10.x86_64", "6.8.0-45-generic");
         assert!(only(check(&bundle(&[installation("Nftables"), new]), None), "CX118").is_empty());
         assert!(
             only(
-                check(&bundle(&[installation("Iptables"), OLD_NODE.to_string()]), None),
+                check(&bundle(&[installation("Iptables"), old_node()]), None),
                 "CX118"
             )
             .is_empty()

@@ -118,7 +118,7 @@ mod tests {
             fixed_for(&yaml, "CX102", Some("3.32")),
             yaml.replace("mode: iptables", "mode: nftables")
         );
-        let old = bundle(&[installation("Nftables"), kube_proxy_cm("iptables"), "apiVersion: v1\nkind: Node\nmetadata:\n  name: old-1\nstatus:\n  nodeInfo:\n    operatingSystem: linux\n    kernelVersion: 5.4.0-150-generic\n".to_string()]);
+        let old = bundle(&[installation("Nftables"), kube_proxy_cm("iptables"), node("old-1", "linux", "5.4.0-150-generic")]);
         assert!(fix_of(&old, "CX102", Some("3.32")).is_none());
     }
 }

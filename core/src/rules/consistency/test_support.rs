@@ -1,6 +1,8 @@
 //! Building blocks for the consistency rules' tests: the objects of a cluster as YAML.
 
 pub use crate::rules::test_support::only;
+pub use crate::rules::test_support::endpoint_cm;
+use crate::rules::test_support::{calico_node, felix_configuration, installation_spec};
 
 use crate::check::CheckOptions;
 use crate::finding::Finding;
@@ -71,9 +73,7 @@ pub fn kube_proxy_ds(node_selector: &[(&str, &str)], labels: &[(&str, &str)]) ->
 /// The `default` Installation with a dataplane and extra `calicoNetwork` lines.
 pub fn installation_with(dataplane: &str, extra: &str) -> String {
     let extra: String = extra.lines().map(|l| format!("    {l}\n")).collect();
-    format!(
-        "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: {dataplane}\n{extra}"
-    )
+    installation_spec(&format!("  calicoNetwork:\n    linuxDataplane: {dataplane}\n{extra}"))
 }
 
 pub fn installation(dataplane: &str) -> String {
@@ -83,27 +83,24 @@ pub fn installation(dataplane: &str) -> String {
 /// A FelixConfiguration with spec lines.
 pub fn felix(name: &str, spec: &str) -> String {
     let spec: String = spec.lines().map(|l| format!("  {l}\n")).collect();
-    format!("apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: {name}\nspec:\n{spec}")
+    felix_configuration("projectcalico.org/v3", name, &spec)
 }
 
 pub fn felix_default(spec: &str) -> String {
     felix("default", spec)
 }
 
-/// The manifest install's calico-node DaemonSet with environment variables.
+/// The manifest install's calico-node DaemonSet with `DATASTORE_TYPE` and environment
+/// variables.
 pub fn calico_node_env(env: &[(&str, &str)]) -> String {
-    let env: String = env
-        .iter()
-        .map(|(k, v)| format!("        - name: {k}\n          value: \"{v}\"\n"))
-        .collect();
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: calico-node\n        image: docker.io/calico/node:v3.32.1\n        env:\n        - name: DATASTORE_TYPE\n          value: kubernetes\n{env}"
-    )
+    let mut all = vec![("DATASTORE_TYPE", "kubernetes")];
+    all.extend_from_slice(env);
+    calico_node(&all)
 }
 
-/// ConfigMap `kubernetes-services-endpoint` in a namespace.
-pub fn endpoint_cm(namespace: &str) -> String {
+/// A Node with its OS label and the kernel and OS its status reports.
+pub fn node(name: &str, os: &str, kernel: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: \"10.0.0.10\"\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels:\n    kubernetes.io/os: {os}\nstatus:\n  nodeInfo:\n    kernelVersion: {kernel}\n    operatingSystem: {os}\n"
     )
 }

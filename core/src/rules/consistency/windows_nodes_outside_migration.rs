@@ -89,8 +89,10 @@ mod tests {
 
     #[test]
     fn fires_for_windows_nodes() {
-        let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: win-1\n  labels:\n    kubernetes.io/os: windows\nstatus:\n  nodeInfo:\n    kernelVersion: 10.0.20348.2849\n    operatingSystem: windows\n";
-        let yaml = bundle(&[felix_default("bpfEnabled: true"), node.to_string()]);
+        let yaml = bundle(&[
+            felix_default("bpfEnabled: true"),
+            node("win-1", "windows", "10.0.20348.2849"),
+        ]);
         let f = only(check(&yaml, None), "CX119");
         assert!(f[0].message.contains("Node win-1 (windows)"), "{}", f[0].message);
     }

@@ -413,9 +413,9 @@ mod tests {
 
     #[test]
     fn fix_writes_the_api_spelling_of_a_wrong_case() {
-        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: enabled\n";
+        let yaml = &felix("projectcalico.org/v3", "default", "  nftablesMode: enabled\n");
         assert_eq!(fixed_on(yaml, "CF102", "3.32"), yaml.replace("enabled", "Enabled"));
-        let unknown = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: on\n";
+        let unknown = &felix("projectcalico.org/v3", "default", "  nftablesMode: on\n");
         assert!(!has_fix(&on_calico(unknown, "3.32"), "CF102"));
     }
 }

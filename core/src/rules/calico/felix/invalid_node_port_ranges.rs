@@ -234,9 +234,9 @@ mod tests {
 
     #[test]
     fn fix_removes_a_named_port_but_never_the_last_entry() {
-        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [\"30000:32767\", http]\n";
+        let yaml = &felix("projectcalico.org/v3", "default", "  kubeNodePortRanges: [\"30000:32767\", http]\n");
         assert_eq!(fixed_on(yaml, "CF101", "3.32"), yaml.replace(", http", ""));
-        let alone = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  kubeNodePortRanges: [http]\n";
+        let alone = &felix("projectcalico.org/v3", "default", "  kubeNodePortRanges: [http]\n");
         assert!(!has_fix(&on_calico(alone, "3.32"), "CF101"));
     }
 }

@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn fix_writes_what_felix_runs_without_kube_proxy_on_nftables() {
-        let yaml = "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata:\n  name: default\nspec:\n  nftablesMode: Auto\n";
+        let yaml = &felix("projectcalico.org/v3", "default", "  nftablesMode: Auto\n");
         assert_eq!(fixed_on(yaml, "CF103", "3.31"), yaml.replace("Auto", "Disabled"));
         let env = calico_node(&[("FELIX_NFTABLESMODE", "auto")]);
         assert_eq!(fixed_on(&env, "CF103", "3.31"), env.replace("\"auto\"", "\"Disabled\""));

@@ -116,14 +116,12 @@ impl Rule for BpfBootstrapWithEndpointConfigmap {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::calico::test_support::{installation, on_calico, on_helm_values, only};
+    use crate::rules::calico::test_support::{endpoint_cm, installation, on_calico, on_helm_values, only};
 
     const BPF: &str = "    linuxDataplane: BPF\n    bpfNetworkBootstrap: Enabled\n";
 
     fn configmap(namespace: &str) -> String {
-        format!(
-            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: {namespace}\ndata:\n  KUBERNETES_SERVICE_HOST: 10.0.0.10\n  KUBERNETES_SERVICE_PORT: \"6443\"\n"
-        )
+        format!("---\n{}", endpoint_cm(namespace))
     }
 
     #[test]

@@ -97,13 +97,13 @@ impl Rule for ConflictingBpfInitContainers {
 #[cfg(test)]
 mod tests {
     use crate::rules::calico::test_support::fixed_on;
-    use crate::rules::calico::test_support::{on_calico, only};
+    use crate::rules::calico::test_support::{installation_spec, on_calico, only};
 
     fn overrides(names: &[&str]) -> String {
         let items: String = names.iter().map(|n| format!("          - name: {n}\n")).collect();
-        format!(
-            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n{items}"
-        )
+        installation_spec(&format!(
+            "  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n{items}"
+        ))
     }
 
     #[test]
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn fix_drops_the_old_init_container_name() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n          - name: ebpf-bootstrap\n            resources: {limits: {cpu: 200m}}\n";
+        let yaml = &installation_spec("  calicoNodeDaemonSet:\n    spec:\n      template:\n        spec:\n          initContainers:\n          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n          - name: ebpf-bootstrap\n            resources: {limits: {cpu: 200m}}\n");
         assert_eq!(
             fixed_on(yaml, "CA109", "3.32"),
             yaml.replace("          - name: mount-bpffs\n            resources: {limits: {cpu: 100m}}\n", "")

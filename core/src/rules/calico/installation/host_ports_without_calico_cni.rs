@@ -82,17 +82,13 @@ impl Rule for HostPortsWithoutCalicoCni {
 #[cfg(test)]
 mod tests {
     use crate::rules::calico::test_support::fixed_on;
-    use crate::rules::calico::test_support::{on_calico, only};
-
-    fn spec(lines: &str) -> String {
-        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{lines}")
-    }
+    use crate::rules::calico::test_support::{installation_spec, on_calico, only};
 
     #[test]
     fn fires_with_another_cni() {
         let f = only(
             on_calico(
-                &spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    hostPorts: Enabled\n"),
+                &installation_spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    hostPorts: Enabled\n"),
                 "3.32",
             ),
             "CA106",
@@ -103,7 +99,7 @@ mod tests {
         );
         let aks = only(
             on_calico(
-                &spec("  kubernetesProvider: AKS\n  calicoNetwork:\n    hostPorts: Enabled\n"),
+                &installation_spec("  kubernetesProvider: AKS\n  calicoNetwork:\n    hostPorts: Enabled\n"),
                 "3.32",
             ),
             "CA106",
@@ -115,7 +111,7 @@ mod tests {
     fn silent_with_calico_cni_or_disabled() {
         assert!(
             only(
-                on_calico(&spec("  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"),
+                on_calico(&installation_spec("  calicoNetwork:\n    hostPorts: Enabled\n"), "3.32"),
                 "CA106"
             )
             .is_empty()
@@ -123,7 +119,7 @@ mod tests {
         assert!(
             only(
                 on_calico(
-                    &spec("  cni:\n    type: GKE\n  calicoNetwork:\n    hostPorts: Disabled\n"),
+                    &installation_spec("  cni:\n    type: GKE\n  calicoNetwork:\n    hostPorts: Disabled\n"),
                     "3.32"
                 ),
                 "CA106"
@@ -134,10 +130,10 @@ mod tests {
 
     #[test]
     fn fix_removes_host_ports() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n    hostPorts: Enabled\n";
+        let yaml = &installation_spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n    hostPorts: Enabled\n");
         assert_eq!(
             fixed_on(yaml, "CA106", "3.32"),
-            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
+            installation_spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: Iptables\n")
         );
     }
 }

@@ -111,7 +111,7 @@ impl Rule for InvalidInstallationName {
 mod tests {
     use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
-    use crate::rules::calico::test_support::{on_calico, only};
+    use crate::rules::calico::test_support::{installation_spec, on_calico, only};
 
     fn named(name: &str) -> String {
         format!(
@@ -158,7 +158,7 @@ mod tests {
     fn fix_renames_to_default_unless_there_is_one() {
         let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: calico\nspec:\n  calicoNetwork:\n    linuxDataplane: Nftables\n";
         assert_eq!(fixed_on(yaml, "CA101", "3.32"), yaml.replace("name: calico", "name: default"));
-        let both = format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n---\n{yaml}");
+        let both = format!("{}---\n{yaml}", installation_spec("  calicoNetwork:\n    linuxDataplane: Iptables\n"));
         assert!(!has_fix(&on_calico(&both, "3.32"), "CA101"));
     }
 }

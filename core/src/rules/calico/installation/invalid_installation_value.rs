@@ -183,8 +183,8 @@ impl Rule for InvalidInstallationValue {
 
 #[cfg(test)]
 mod tests {
-    use crate::rules::calico::test_support::{fixed_on, has_fix};
-    use crate::rules::calico::test_support::{installation, on_calico, on_helm_values, only};
+    use crate::rules::calico::test_support::{fixed_helm_values, fixed_on, has_fix};
+    use crate::rules::calico::test_support::{installation, installation_spec, on_calico, on_helm_values, only};
 
     #[test]
     fn wrong_case_is_rejected_with_the_right_spelling() {
@@ -246,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn fix_applies_inside_helm_values() {
+        let values = "# tigera-operator chart values\ninstallation:\n  enabled: true\n  calicoNetwork:\n    linuxDataplane: nftables # moving off iptables\n    bgp: Disabled\napiServer:\n  enabled: true\n";
+        assert_eq!(
+            fixed_helm_values(values, "CA102", "3.32"),
+            "# tigera-operator chart values\ninstallation:\n  enabled: true\n  calicoNetwork:\n    linuxDataplane: Nftables # moving off iptables\n    bgp: Disabled\napiServer:\n  enabled: true\n"
+        );
+    }
+
+    #[test]
     fn valid_values_are_silent() {
         let yaml = installation(
             "    linuxDataplane: BPF\n    windowsDataplane: Disabled\n    bpfNetworkBootstrap: Enabled\n    kubeProxyManagement: Enabled\n    hostPorts: Enabled\n    bgp: Disabled\n    linuxPodInterfaceType: Netkit\n",
@@ -255,9 +264,9 @@ mod tests {
 
     #[test]
     fn fix_writes_the_crd_spelling_of_a_wrong_case() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: \"nftables\"\n";
+        let yaml = &installation_spec("  calicoNetwork:\n    linuxDataplane: \"nftables\"\n");
         assert_eq!(fixed_on(yaml, "CA102", "3.32"), yaml.replace("\"nftables\"", "\"Nftables\""));
-        let unknown = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: ebpf\n";
+        let unknown = &installation_spec("  calicoNetwork:\n    linuxDataplane: ebpf\n");
         assert!(!has_fix(&on_calico(unknown, "3.32"), "CA102"));
     }
 }

@@ -166,7 +166,7 @@ impl Rule for PolicySetupTimeoutRejected {
 mod tests {
     use crate::rules::calico::test_support::{fixed_on, has_fix};
     use crate::finding::Severity;
-    use crate::rules::calico::test_support::{installation, on_calico, only};
+    use crate::rules::calico::test_support::{installation, installation_spec, on_calico, only};
 
     const NFT_WITH_TIMEOUT: &str = "    linuxDataplane: Nftables\n    linuxPolicySetupTimeoutSeconds: 0\n";
 
@@ -243,12 +243,12 @@ mod tests {
 
     #[test]
     fn fix_removes_a_written_timeout_but_not_a_negative_one() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n    linuxPolicySetupTimeoutSeconds: 10\n";
+        let yaml = &installation_spec("  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n    linuxPolicySetupTimeoutSeconds: 10\n");
         assert_eq!(
             fixed_on(yaml, "CA107", "3.32"),
             yaml.replace("    linuxPolicySetupTimeoutSeconds: 10\n", "")
         );
-        let negative = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n    linuxPolicySetupTimeoutSeconds: -1\n";
+        let negative = &installation_spec("  calicoNetwork:\n    linuxDataplane: Iptables\n    linuxPolicySetupTimeoutSeconds: -1\n");
         assert!(!has_fix(&on_calico(negative, "3.32"), "CA107"));
     }
 }

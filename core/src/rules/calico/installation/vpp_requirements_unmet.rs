@@ -172,15 +172,11 @@ impl Rule for VppRequirementsUnmet {
 #[cfg(test)]
 mod tests {
     use crate::rules::calico::test_support::{fixed_on, has_fix};
-    use crate::rules::calico::test_support::{on_calico, only};
-
-    fn vpp(spec: &str) -> String {
-        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{spec}")
-    }
+    use crate::rules::calico::test_support::{installation_spec, on_calico, only};
 
     #[test]
     fn eks_defaults_break_vpp_twice() {
-        let yaml = vpp("  kubernetesProvider: EKS\n  calicoNetwork:\n    linuxDataplane: VPP\n");
+        let yaml = installation_spec("  kubernetesProvider: EKS\n  calicoNetwork:\n    linuxDataplane: VPP\n");
         let f = only(on_calico(&yaml, "3.32"), "CA105");
         assert_eq!(f.len(), 2, "{f:#?}");
         assert!(f.iter().any(|f| {
@@ -193,7 +189,7 @@ mod tests {
 
     #[test]
     fn explicit_settings_are_located() {
-        let yaml = vpp(
+        let yaml = installation_spec(
             "  variant: TigeraSecure\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n",
         );
         let f = only(on_calico(&yaml, "3.32"), "CA105");
@@ -208,13 +204,13 @@ mod tests {
 
     #[test]
     fn the_vpp_project_installations_are_valid() {
-        let eks = vpp(
+        let eks = installation_spec(
             "  kubernetesProvider: EKS\n  cni:\n    type: Calico\n  calicoNetwork:\n    bgp: Enabled\n    linuxDataplane: VPP\n",
         );
         assert!(only(on_calico(&eks, "3.32"), "CA105").is_empty());
         assert!(
             only(
-                on_calico(&vpp("  calicoNetwork:\n    linuxDataplane: VPP\n"), "3.32"),
+                on_calico(&installation_spec("  calicoNetwork:\n    linuxDataplane: VPP\n"), "3.32"),
                 "CA105"
             )
             .is_empty()
@@ -223,12 +219,12 @@ mod tests {
 
     #[test]
     fn fix_enables_bgp_and_keeps_host_ports_but_not_the_cni() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n";
+        let yaml = &installation_spec("  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Disabled\n    hostPorts: Disabled\n");
         assert_eq!(
             fixed_on(yaml, "CA105", "3.32"),
             yaml.replace("bgp: Disabled", "bgp: Enabled")
         );
-        let cni = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n";
+        let cni = &installation_spec("  cni:\n    type: AmazonVPC\n  calicoNetwork:\n    linuxDataplane: VPP\n    bgp: Enabled\n");
         assert!(!has_fix(&on_calico(cni, "3.32"), "CA105"));
     }
 }

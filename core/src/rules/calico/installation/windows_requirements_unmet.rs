@@ -169,15 +169,11 @@ impl Rule for WindowsRequirementsUnmet {
 #[cfg(test)]
 mod tests {
     use crate::rules::calico::test_support::{fixed_on, has_fix};
-    use crate::rules::calico::test_support::{on_calico, only};
-
-    fn spec(lines: &str) -> String {
-        format!("apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n{lines}")
-    }
+    use crate::rules::calico::test_support::{installation_spec, on_calico, only};
 
     #[test]
     fn hns_needs_service_cidrs_and_vxlan() {
-        let yaml = spec(
+        let yaml = installation_spec(
             "  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n",
         );
         let f = only(on_calico(&yaml, "3.32"), "CA108");
@@ -198,7 +194,7 @@ mod tests {
         let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubernetes-services-endpoint\n  namespace: tigera-operator\ndata:\n  KUBERNETES_SERVICE_HOST: api.example.com\n";
         let yaml = format!(
             "{}---\n{cm}",
-            spec("  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n")
+            installation_spec("  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n")
         );
         let f = only(on_calico(&yaml, "3.32"), "CA108");
         assert_eq!(f.len(), 1, "{f:#?}");
@@ -212,7 +208,7 @@ mod tests {
     #[test]
     fn windows_nodes_without_windows() {
         let f = only(
-            on_calico(&spec("  windowsNodes:\n    cniBinDir: /opt/cni/bin\n"), "3.32"),
+            on_calico(&installation_spec("  windowsNodes:\n    cniBinDir: /opt/cni/bin\n"), "3.32"),
             "CA108",
         );
         assert_eq!((f.len(), f[0].line), (1, 6));
@@ -220,13 +216,13 @@ mod tests {
 
     #[test]
     fn valid_windows_is_silent() {
-        let yaml = spec(
+        let yaml = installation_spec(
             "  serviceCIDRs: [10.96.0.0/12]\n  calicoNetwork:\n    windowsDataplane: HNS\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: VXLAN\n",
         );
         assert!(only(on_calico(&yaml, "3.32"), "CA108").is_empty());
         assert!(
             only(
-                on_calico(&spec("  calicoNetwork:\n    windowsDataplane: Disabled\n"), "3.32"),
+                on_calico(&installation_spec("  calicoNetwork:\n    windowsDataplane: Disabled\n"), "3.32"),
                 "CA108"
             )
             .is_empty()
@@ -235,12 +231,12 @@ mod tests {
 
     #[test]
     fn fix_removes_windows_nodes_only_while_windows_is_off() {
-        let yaml = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  windowsNodes:\n    cniBinDir: /opt/cni/bin\n  calicoNetwork:\n    linuxDataplane: Iptables\n";
+        let yaml = &installation_spec("  windowsNodes:\n    cniBinDir: /opt/cni/bin\n  calicoNetwork:\n    linuxDataplane: Iptables\n");
         assert_eq!(
             fixed_on(yaml, "CA108", "3.32"),
-            "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n"
+            installation_spec("  calicoNetwork:\n    linuxDataplane: Iptables\n")
         );
-        let hns = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    windowsDataplane: HNS\n";
+        let hns = &installation_spec("  calicoNetwork:\n    windowsDataplane: HNS\n");
         assert!(!has_fix(&on_calico(hns, "3.32"), "CA108"));
     }
 }
