@@ -327,6 +327,7 @@ mod tests {
             name: "test.yaml".to_string(),
             text: text.to_string(),
             role: SourceRole::Manifest,
+            locked: None,
         };
         let options = FixOptions {
             max_rounds,
@@ -404,6 +405,7 @@ mod tests {
             name: "test.yaml".to_string(),
             text: String::new(),
             role: SourceRole::Manifest,
+            locked: None,
         };
         let options = CheckOptions::default();
         let old = "a: [\n---\nb: c\n";

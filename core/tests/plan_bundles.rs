@@ -224,7 +224,10 @@ fn the_operator_timeout_trap_is_cleared_in_the_same_patch_as_the_dataplane() {
     let calico = &planned.steps[1];
     assert_eq!(
         calico.fixes,
-        ["Remove linuxPolicySetupTimeoutSeconds", "Set linuxDataplane to Nftables"]
+        [
+            "Remove linuxPolicySetupTimeoutSeconds",
+            "Set linuxDataplane to Nftables"
+        ]
     );
     assert_eq!(
         calico.apply[0].command,

@@ -9,7 +9,9 @@ data:
     apiVersion: kubeproxy.config.k8s.io/v1alpha1
     kind: KubeProxyConfiguration
     mode: ipvs
+    nodePortAddresses: [primary]
 `;
+// (nodePortAddresses is written, so KP208's unsafe fix does not join KP201's.)
 // IPVS_CONFIGMAP after KP201's fix (unsafe: it changes the mode), and the diff of the fix.
 export const NFTABLES_CONFIGMAP = `apiVersion: v1
 kind: ConfigMap
@@ -21,13 +23,15 @@ data:
     apiVersion: kubeproxy.config.k8s.io/v1alpha1
     kind: KubeProxyConfiguration
     mode: nftables
+    nodePortAddresses: [primary]
 `;
 export const NFTABLES_DIFF = `--- a/cm.yaml
 +++ b/cm.yaml
-@@ -7,4 +7,4 @@
+@@ -7,5 +7,5 @@
    config.conf: |
      apiVersion: kubeproxy.config.k8s.io/v1alpha1
      kind: KubeProxyConfiguration
 -    mode: ipvs
 +    mode: nftables
+     nodePortAddresses: [primary]
 `;

@@ -105,6 +105,7 @@ pub fn for_fix(key: &ObjectKey, text: &str, finding: &Finding, options: &CheckOp
         name: name.clone(),
         text: text.to_string(),
         role: SourceRole::Manifest,
+        locked: None,
     };
     let baseline = ReadBaseline::of(&input, text, options);
     let applied = apply_fixes(&[(name.as_str(), text)], &[fix], |_, new| {
