@@ -213,7 +213,8 @@ pub struct PlanArgs {
     /// standard input.
     pub paths: Vec<PathBuf>,
 
-    /// The proxy mode to move to.
+    /// Where to move: kube-proxy (and Calico) to nftables, kube-proxy to iptables, or Calico's
+    /// eBPF dataplane with kube-proxy off (operator installs, Calico 3.31+).
     #[arg(long, value_enum)]
     pub to: PlanTo,
 
@@ -238,6 +239,7 @@ pub struct PlanArgs {
 pub enum PlanTo {
     Nftables,
     Iptables,
+    Ebpf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -37,6 +37,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
     let to = match args.to {
         PlanTo::Nftables => PlanTarget::Nftables,
         PlanTo::Iptables => PlanTarget::Iptables,
+        PlanTo::Ebpf => PlanTarget::Ebpf,
     };
     let planned = plan(&inputs, &options, to);
 

@@ -152,6 +152,87 @@ fn every_nftables_path_is_planned_through_its_documented_states() {
     }
 }
 
+const EBPF_PATHS: &[Path_] = &[
+    // IPVS must go through iptables and node restarts (Calico's eBPF guide; calico#12476).
+    Path_ {
+        start: "ipvs-to-ebpf/1-start",
+        states: &[
+            "ipvs-to-ebpf/2-kube-proxy-iptables",
+            "ipvs-to-ebpf/3-nodes-restarted",
+            "ipvs-to-ebpf/4-ebpf-patched",
+        ],
+        calico: Some("3.31"),
+    },
+    // From nftables, the operator's bootstrap turns kube-proxy off: the bundle's hand-made
+    // endpoint ConfigMap and nodeSelector (states 2 and 3) are not needed on 3.31+.
+    Path_ {
+        start: "nftables-to-ebpf/1-start",
+        states: &["nftables-to-ebpf/4-ebpf"],
+        calico: Some("3.32"),
+    },
+];
+
+#[test]
+fn every_ebpf_path_is_planned_through_its_documented_states() {
+    let expected_titles: &[&[&str]] = &[
+        &[
+            "Switch kube-proxy to iptables mode",
+            "Remove the ipvs settings and restart every node",
+            "Switch Calico to eBPF",
+        ],
+        &["Switch Calico to eBPF"],
+    ];
+    for (path, titles) in EBPF_PATHS.iter().zip(expected_titles) {
+        let inputs = bundle(path.start);
+        let options = options(path.calico);
+        let planned = plan(&inputs, &options, PlanTarget::Ebpf);
+        assert!(planned.blockers.is_empty(), "{}: {:?}", path.start, planned.blockers);
+        assert!(planned.reachable, "{}: {:?}", path.start, planned.remaining);
+        let got: Vec<&str> = planned.steps.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(got, *titles, "{}", path.start);
+        for (step, documented) in planned.steps.iter().zip(path.states) {
+            assert!(step.check.errors.is_empty(), "{}: {:?}", path.start, step.check.errors);
+            let reached = state(&read(&inputs, &step.texts, &options), &options);
+            let next = bundle(documented);
+            let texts: Vec<String> = next.iter().map(|i| i.text.clone()).collect();
+            assert_eq!(
+                reached,
+                state(&read(&next, &texts, &options), &options),
+                "{} → {documented}",
+                path.start
+            );
+        }
+    }
+}
+
+#[test]
+fn ebpf_needs_an_operator_install_with_the_bootstrap_and_recent_kernels() {
+    let blockers = |dir: &str, calico: Option<&str>, kernel: Option<&str>| -> Vec<String> {
+        let mut options = options(calico);
+        options.node_kernels = kernel
+            .into_iter()
+            .map(|k| dplint_core::KernelVersion::parse(k).unwrap())
+            .collect();
+        plan(&bundle(dir), &options, PlanTarget::Ebpf)
+            .blockers
+            .into_iter()
+            .map(|b| b.what)
+            .collect()
+    };
+    assert_eq!(
+        blockers("ipvs-to-ebpf/1-start", Some("3.30"), Some("5.4.0")),
+        [
+            "Calico 3.30 has no eBPF bootstrap (bpfNetworkBootstrap, kubeProxyManagement came with Calico 3.31)",
+            "node kernel 5.4.0 is older than 5.10, which Calico's eBPF dataplane needs",
+        ]
+    );
+    assert_eq!(
+        blockers("manifest-nftables-env/1-start", None, None),
+        ["Calico is installed from manifests; dplint plans eBPF for operator installs only"]
+    );
+    assert!(blockers("ipvs-to-ebpf/1-start", Some("3.31"), Some("5.15.0")).is_empty());
+}
+
 #[test]
 fn the_kube_proxy_step_edits_only_the_mode_and_rolls_kube_proxy() {
     let (_, _, planned) = plan_of(&NFTABLES_PATHS[0]);

@@ -159,3 +159,39 @@ fn unreadable_input_is_not_planned() {
     );
     assert_eq!(out.stdout, "");
 }
+
+#[test]
+fn ebpf_from_ipvs_goes_through_iptables_and_node_restarts() {
+    let dir = bundle("plan-ebpf", "ipvs-to-ebpf/1-start");
+    let out = run(
+        dir.path(),
+        &[
+            "plan",
+            "--no-config",
+            "--to",
+            "ebpf",
+            "--calico-version",
+            "3.31",
+            "--format",
+            "json",
+            ".",
+        ],
+    );
+    out.expect_code(0);
+    let plan = out.json();
+    let titles: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Switch kube-proxy to iptables mode",
+            "Remove the ipvs settings and restart every node",
+            "Switch Calico to eBPF"
+        ]
+    );
+    assert_eq!(plan["reachable"], true);
+}

@@ -31,14 +31,37 @@ pub enum PlanTarget {
     Nftables,
     /// kube-proxy `iptables` (the way off ipvs for nodes older than 5.13).
     Iptables,
+    /// Calico's eBPF dataplane serving Services, kube-proxy off on Calico's nodes (operator
+    /// installs, Calico 3.31+: `bpfNetworkBootstrap` and `kubeProxyManagement`).
+    Ebpf,
 }
 
 impl PlanTarget {
-    /// kube-proxy's name of the mode.
-    pub fn mode(self) -> &'static str {
+    /// Every target, as `--to` spells it.
+    pub const ALL: [PlanTarget; 3] = [PlanTarget::Nftables, PlanTarget::Iptables, PlanTarget::Ebpf];
+
+    /// The target as `--to` spells it.
+    pub fn name(self) -> &'static str {
         match self {
             PlanTarget::Nftables => "nftables",
             PlanTarget::Iptables => "iptables",
+            PlanTarget::Ebpf => "ebpf",
+        }
+    }
+
+    /// The target named `name` (`nftables`, `iptables`, `ebpf`).
+    pub fn parse(name: &str) -> Option<PlanTarget> {
+        PlanTarget::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The mode kube-proxy moves to from `current`: the target's own for nftables and
+    /// iptables; for eBPF, iptables when kube-proxy runs ipvs (ipvs must not go straight to
+    /// eBPF), else kube-proxy stays until the operator turns it off.
+    pub fn kube_proxy_mode(self, current: &str) -> Option<&'static str> {
+        match self {
+            PlanTarget::Nftables => Some("nftables"),
+            PlanTarget::Iptables => Some("iptables"),
+            PlanTarget::Ebpf => (current == "ipvs").then_some("iptables"),
         }
     }
 }
@@ -117,9 +140,13 @@ pub fn plan(inputs: &[FixInput], options: &CheckOptions, to: PlanTarget) -> Plan
     let start = start_report.cluster.line();
     let blockers = moves::blockers(&state.files(), options, to);
     let mut steps = Vec::new();
+    let goal = moves::Goal {
+        to,
+        start_mode: start_report.cluster.kube_proxy.mode.clone().unwrap_or_default(),
+    };
     if blockers.is_empty() {
-        for step in moves::STEPS {
-            if let Some(done) = state.step(step, to) {
+        for step in moves::STEPS.iter().filter(|step| (step.applies)(&goal)) {
+            if let Some(done) = state.step(step, &goal) {
                 steps.push(done);
             }
         }
@@ -149,18 +176,22 @@ pub fn plan(inputs: &[FixInput], options: &CheckOptions, to: PlanTarget) -> Plan
 fn not_moved(end: &Report, to: PlanTarget) -> Vec<String> {
     let mut out = Vec::new();
     let mode = end.cluster.kube_proxy.mode.as_deref().unwrap_or_default();
-    if end.cluster.kube_proxy.status == "running" && mode != to.mode() {
+    let running = end.cluster.kube_proxy.status == "running";
+    if let Some(wanted) = to.kube_proxy_mode(mode).filter(|wanted| running && mode != *wanted) {
         out.push(format!(
-            "kube-proxy still runs {mode} mode: dplint cannot write that change here; set mode: {} by hand",
-            to.mode()
+            "kube-proxy still runs {mode} mode: dplint cannot write that change here; set mode: {wanted} by hand"
         ));
     }
-    if to == PlanTarget::Nftables
-        && let Some(calico) = &end.cluster.calico
-        && calico.dataplane != "Nftables"
+    let dataplane = match to {
+        PlanTarget::Nftables => Some("Nftables"),
+        PlanTarget::Ebpf => Some("BPF"),
+        PlanTarget::Iptables => None,
+    };
+    if let (Some(wanted), Some(calico)) = (dataplane, &end.cluster.calico)
+        && calico.dataplane != wanted
     {
         out.push(format!(
-            "Calico still runs {} ({}): set it to Nftables by hand",
+            "Calico still runs {} ({}): set it to {wanted} by hand",
             calico.dataplane, calico.source
         ));
     }
@@ -238,14 +269,15 @@ impl<'i> State<'i> {
         titles
     }
 
-    /// Runs one step; `None` when it has nothing to change in this cluster.
-    fn step(&mut self, step: &moves::Step, to: PlanTarget) -> Option<PlanStep> {
+    /// Runs one step; `None` when it has nothing to change in this cluster and is not a
+    /// `manual` one (a node restart changes no file).
+    fn step(&mut self, step: &moves::Step, goal: &moves::Goal) -> Option<PlanStep> {
         let before = self.texts.clone();
         let mut fixes = Vec::new();
-        if let Some(own) = (step.own_edit)(&self.files(), self.options, to) {
+        if let Some(own) = (step.own_edit)(&self.files(), self.options, goal) {
             fixes.extend(self.apply(&[&own]));
         }
-        for round in step.rule_rounds(to) {
+        for round in step.rule_rounds(goal) {
             let report = self.report();
             let chosen: Vec<&Fix> = report
                 .findings
@@ -255,10 +287,10 @@ impl<'i> State<'i> {
                 .collect();
             fixes.extend(self.apply(&chosen));
         }
-        if let Some(finish) = (step.finish)(&self.files(), self.options, to) {
+        if let Some(finish) = (step.finish)(&self.files(), self.options, goal) {
             fixes.extend(self.apply(&[&finish]));
         }
-        if self.texts == before {
+        if self.texts == before && !(step.manual)(goal) {
             return None;
         }
         let changes = self
@@ -282,16 +314,19 @@ impl<'i> State<'i> {
             .map(describe)
             .collect();
         let files: Vec<&str> = changes.iter().map(|c| c.file.as_str()).collect();
-        let apply = (step.apply)(&moves::Done {
-            files: &files,
-            fixes: &fixes,
-        });
+        let apply = (step.apply)(
+            goal,
+            &moves::Done {
+                files: &files,
+                fixes: &fixes,
+            },
+        );
         Some(PlanStep {
-            title: (step.title)(to),
-            why: (step.why)(to),
+            title: (step.title)(goal),
+            why: (step.why)(goal),
             fixes,
             apply,
-            verify: (step.verify)(to, &files),
+            verify: (step.verify)(goal, &files),
             rollback: (step.rollback)(&files),
             changes,
             check: StepCheck {

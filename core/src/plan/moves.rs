@@ -47,24 +47,46 @@ impl Round {
     }
 }
 
-type OwnEdit = fn(&[SourceFile], &CheckOptions, PlanTarget) -> Option<Fix>;
+/// What a plan is for: the target and the mode kube-proxy starts from.
+pub struct Goal {
+    pub to: PlanTarget,
+    pub start_mode: String,
+}
 
-/// One kind of step; what it says is filled in for the files and the target.
+impl Goal {
+    /// The mode kube-proxy's step sets, if it has one.
+    pub fn kube_proxy_mode(&self) -> Option<&'static str> {
+        self.to.kube_proxy_mode(&self.start_mode)
+    }
+
+    fn kube_proxy_mode_or_current(&self) -> String {
+        self.kube_proxy_mode()
+            .map_or_else(|| self.start_mode.clone(), str::to_string)
+    }
+}
+
+type OwnEdit = fn(&[SourceFile], &CheckOptions, &Goal) -> Option<Fix>;
+
+/// One kind of step; what it says is filled in for the files and the goal.
 pub struct Step {
-    pub title: fn(PlanTarget) -> String,
-    pub why: fn(PlanTarget) -> String,
+    /// Whether the step belongs to the way to this goal at all.
+    pub applies: fn(&Goal) -> bool,
+    /// Whether it is a step even when it changes no file (restarting nodes).
+    pub manual: fn(&Goal) -> bool,
+    pub title: fn(&Goal) -> String,
+    pub why: fn(&Goal) -> String,
     pub own_edit: OwnEdit,
-    rounds: fn(PlanTarget) -> Vec<Round>,
+    rounds: fn(&Goal) -> Vec<Round>,
     /// The planner's edit after the rounds, for what they leave undone.
     pub finish: OwnEdit,
-    pub apply: fn(&Done<'_>) -> Vec<Command>,
-    pub verify: fn(PlanTarget, &[&str]) -> Vec<Command>,
+    pub apply: fn(&Goal, &Done<'_>) -> Vec<Command>,
+    pub verify: fn(&Goal, &[&str]) -> Vec<Command>,
     pub rollback: fn(&[&str]) -> String,
 }
 
 impl Step {
-    pub fn rule_rounds(&self, to: PlanTarget) -> Vec<Round> {
-        (self.rounds)(to)
+    pub fn rule_rounds(&self, goal: &Goal) -> Vec<Round> {
+        (self.rounds)(goal)
     }
 }
 
@@ -78,35 +100,39 @@ pub struct Done<'a> {
 /// The title of CX117's fix: with it, the dataplane and the timeout change in one patch.
 const REMOVE_TIMEOUT: &str = "Remove linuxPolicySetupTimeoutSeconds";
 
-/// kube-proxy first, then Calico, then the clean-up.
+const RESTART_KUBE_PROXY: &str = "kubectl -n kube-system rollout restart daemonset/kube-proxy";
+
+/// kube-proxy first, then (from ipvs to eBPF) the node restarts, then Calico, then the clean-up.
 pub const STEPS: &[Step] = &[
     Step {
-        title: |to| format!("Switch kube-proxy to {} mode", to.mode()),
-        why: |to| {
-            format!(
+        applies: |goal| goal.kube_proxy_mode().is_some(),
+        manual: |_| false,
+        title: |goal| format!("Switch kube-proxy to {} mode", goal.kube_proxy_mode_or_current()),
+        why: |goal| {
+            match goal.to {
+            PlanTarget::Ebpf => "kube-proxy in ipvs mode must not go straight to eBPF: it leaves kube-ipvs0 and IPVS virtual servers behind, and nodes lost connectivity that way (projectcalico/calico#12476). iptables first, as Calico's eBPF guide says.".to_string(),
+            _ => format!(
                 "kube-proxy moves first: Calico follows the mode kube-proxy runs, and a Calico dataplane ahead of kube-proxy leaves two sets of Service rules on every node. Settings tuned for the old mode move to the {} section so Service programming keeps its timing.",
-                to.mode()
-            )
+                goal.kube_proxy_mode_or_current()
+            ),
+        }
         },
         own_edit: kube_proxy_to,
         rounds: |_| vec![Round::Rules(&["KP204", "CX115"])],
         finish: |_, _, _| None,
-        apply: |done| {
+        apply: |_, done| {
             let mut commands = apply_files(done.files);
-            commands.push(command(
-                "kubectl -n kube-system rollout restart daemonset/kube-proxy",
-                "",
-            ));
+            commands.push(command(RESTART_KUBE_PROXY, ""));
             commands.push(command(
                 "kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=10m",
                 "daemon set \"kube-proxy\" successfully rolled out",
             ));
             commands
         },
-        verify: |to, _| {
+        verify: |goal, _| {
             vec![command(
                 "kubectl -n kube-system logs daemonset/kube-proxy | grep Proxier",
-                &format!("Using {} Proxier", to.mode()),
+                &format!("Using {} Proxier", goal.kube_proxy_mode_or_current()),
             )]
         },
         rollback: |files| {
@@ -117,17 +143,58 @@ pub const STEPS: &[Step] = &[
         },
     },
     Step {
-        title: |_| "Switch Calico's dataplane to Nftables".to_string(),
+        applies: |goal| goal.to == PlanTarget::Ebpf && goal.start_mode == "ipvs",
+        manual: |_| true,
+        title: |_| "Remove the ipvs settings and restart every node".to_string(),
         why: |_| {
-            "With kube-proxy on nftables, Calico moves next: on iptables it keeps programming rules kube-proxy no longer reads beside. Operator v1.36-v1.38 refuse Nftables while linuxPolicySetupTimeoutSeconds is set, so that goes first.".to_string()
+            "kube-proxy in iptables mode does not clean up what ipvs left (kube-ipvs0, IPVS virtual servers), and Felix keeps its IPVS support while kube-ipvs0 exists; restarting each node clears them before eBPF takes over.".to_string()
         },
         own_edit: |_, _, _| None,
-        rounds: |to| match to {
-            PlanTarget::Nftables => vec![Round::Rules(&["CX117"]), Round::Rules(&["CX103"])],
-            PlanTarget::Iptables => Vec::new(),
+        rounds: |_| vec![Round::SafeCleanup, Round::SafeCleanup],
+        finish: |_, _, _| None,
+        apply: |_, done| {
+            let mut commands = apply_files(done.files);
+            commands.push(command(
+                "kubectl drain <node> --ignore-daemonsets --delete-emptydir-data   # one node at a time",
+                "",
+            ));
+            commands.push(command("ssh <node> sudo systemctl reboot", ""));
+            commands.push(command("kubectl uncordon <node>", "node/<node> uncordoned"));
+            commands
         },
-        finish: calico_to_nftables,
-        apply: |done| {
+        verify: |_, _| {
+            vec![command(
+                "ssh <node> ip link show kube-ipvs0",
+                "Device \"kube-ipvs0\" does not exist.",
+            )]
+        },
+        rollback: |_| {
+            "Nothing to roll back on the nodes; restore the previous files to bring the ipvs settings back.".to_string()
+        },
+    },
+    Step {
+        applies: |goal| goal.to != PlanTarget::Iptables,
+        manual: |_| false,
+        title: |goal| match goal.to {
+            PlanTarget::Ebpf => "Switch Calico to eBPF".to_string(),
+            _ => "Switch Calico's dataplane to Nftables".to_string(),
+        },
+        why: |goal| {
+            match goal.to {
+            PlanTarget::Ebpf => "With the operator's eBPF bootstrap (Calico 3.31+), calico-node reaches the API server without kube-proxy (bpfNetworkBootstrap) and the operator turns kube-proxy off on Calico's nodes (kubeProxyManagement), so Services move from kube-proxy to Calico in one rollout.".to_string(),
+            _ => "With kube-proxy on nftables, Calico moves next: on iptables it keeps programming rules beside kube-proxy's nftables ones. Operator v1.36-v1.38 refuse Nftables while linuxPolicySetupTimeoutSeconds is set, so that goes in the same patch.".to_string(),
+        }
+        },
+        own_edit: |_, _, _| None,
+        rounds: |goal| match goal.to {
+            PlanTarget::Nftables => vec![Round::Rules(&["CX117"]), Round::Rules(&["CX103"])],
+            _ => Vec::new(),
+        },
+        finish: |files, options, goal| match goal.to {
+            PlanTarget::Nftables => installation_dataplane(files, options, Dataplane::Nftables),
+            _ => installation_dataplane(files, options, Dataplane::Bpf),
+        },
+        apply: |_, done| {
             let mut commands = if done.fixes.iter().any(|f| f == REMOVE_TIMEOUT) {
                 // The operator writes the timeout back into the live object, where `kubectl
                 // apply` of a file without it leaves it: one merge patch sets both.
@@ -144,42 +211,48 @@ pub const STEPS: &[Step] = &[
             ));
             commands
         },
-        verify: |_, _| {
-            vec![
+        verify: |goal, _| {
+            let mut commands = vec![
                 command(
                     "kubectl get installation default -o jsonpath='{.spec.calicoNetwork.linuxDataplane}'",
-                    "Nftables",
+                    if goal.to == PlanTarget::Ebpf { "BPF" } else { "Nftables" },
                 ),
                 command(
                     "kubectl get tigerastatus calico -o jsonpath='{.status.conditions[?(@.type==\"Available\")].status}'",
                     "True",
                 ),
-            ]
+            ];
+            if goal.to == PlanTarget::Ebpf {
+                commands.push(command(
+                    "kubectl -n kube-system get daemonset kube-proxy -o jsonpath='{.spec.template.spec.nodeSelector}'",
+                    "\"operator.tigera.io/disable-kube-proxy\":\"true\"",
+                ));
+            }
+            commands
         },
         rollback: |files| {
             format!(
-                "Restore the previous {} and apply it; the operator rolls calico-node back to iptables.",
+                "Restore the previous {} and apply it; the operator rolls calico-node back (and, from eBPF, lets kube-proxy run on its nodes again).",
                 files.join(", ")
             )
         },
     },
     Step {
+        applies: |_| true,
+        manual: |_| false,
         title: |_| "Remove the settings only the old mode read".to_string(),
-        why: |to| {
+        why: |goal| {
             format!(
                 "kube-proxy in {} mode ignores them; removed last, once the move is done, they cannot mislead the next reader or a rollback.",
-                to.mode()
+                goal.kube_proxy_mode_or_current()
             )
         },
         own_edit: |_, _, _| None,
         rounds: |_| vec![Round::SafeCleanup, Round::SafeCleanup],
         finish: |_, _, _| None,
-        apply: |done| {
+        apply: |_, done| {
             let mut commands = apply_files(done.files);
-            commands.push(command(
-                "kubectl -n kube-system rollout restart daemonset/kube-proxy",
-                "",
-            ));
+            commands.push(command(RESTART_KUBE_PROXY, ""));
             commands
         },
         verify: |_, files| {
@@ -207,47 +280,56 @@ fn apply_files(files: &[&str]) -> Vec<Command> {
 }
 
 /// The edit that sets kube-proxy's mode wherever a running kube-proxy reads it.
-fn kube_proxy_to(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) -> Option<Fix> {
+fn kube_proxy_to(files: &[SourceFile], options: &CheckOptions, goal: &Goal) -> Option<Fix> {
+    let mode = goal.kube_proxy_mode()?;
     with_context(files, options, |cx| {
         let indexes = LineIndexes::new(files.len());
         let mut editor = Editor::new(files, &indexes);
         let mut moving = false;
         for site in cx
             .active_sites()
-            .filter(|s| s.os == Os::Linux && s.effective.mode != to.mode())
+            .filter(|s| s.os == Os::Linux && s.effective.mode != mode)
         {
-            edit_set(&mut editor, site, "mode", Value::Str(to.mode()));
+            edit_set(&mut editor, site, "mode", Value::Str(mode));
             moving = true;
         }
         if !moving {
             return None;
         }
-        editor.finish(format!("Set kube-proxy's mode to {}", to.mode()), Applicability::Unsafe)
+        editor.finish(format!("Set kube-proxy's mode to {mode}"), Applicability::Unsafe)
     })
 }
 
-/// The operator install's dataplane to Nftables where CX103 offers no fix because the
-/// operator v1.36-v1.38 timeout trap was in the way: its fix (CX117) ran in this step's first
-/// round, and the step's patch sets both.
-fn calico_to_nftables(files: &[SourceFile], options: &CheckOptions, _: PlanTarget) -> Option<Fix> {
+/// The operator install's dataplane, where no rule's fix set it: for Nftables when CX103
+/// offers none because of the operator v1.36-v1.38 timeout trap (CX117's fix ran in this
+/// step's first round, and the step's patch sets both); for BPF with the operator's eBPF
+/// bootstrap and kube-proxy management.
+fn installation_dataplane(files: &[SourceFile], options: &CheckOptions, wanted: Dataplane) -> Option<Fix> {
     with_context(files, options, |cx| {
         let calico = cx.cluster.calico.as_ref()?;
-        if !calico.operator
-            || !cx.target.calico.has(Feature::NftablesDataplane)
-            || calico.default.requested == Dataplane::Nftables
-        {
+        if !calico.operator || calico.default.requested == wanted {
             return None;
         }
         let install = cx.calico.default_installation()?;
+        let spec = install.spec?;
         let indexes = LineIndexes::new(files.len());
         let mut editor = Editor::new(files, &indexes);
-        editor.set_path(
-            install.object.file,
-            install.spec?,
-            &FieldPath::parse("calicoNetwork.linuxDataplane"),
-            Value::Str("Nftables"),
-        );
-        editor.finish("Set linuxDataplane to Nftables".to_string(), Applicability::Unsafe)
+        let fields: &[(&str, &str)] = match wanted {
+            Dataplane::Bpf => &[
+                ("calicoNetwork.linuxDataplane", "BPF"),
+                ("calicoNetwork.bpfNetworkBootstrap", "Enabled"),
+                ("calicoNetwork.kubeProxyManagement", "Enabled"),
+            ],
+            _ => &[("calicoNetwork.linuxDataplane", "Nftables")],
+        };
+        for (path, value) in fields {
+            editor.set_path(install.object.file, spec, &FieldPath::parse(path), Value::Str(value));
+        }
+        let title = match wanted {
+            Dataplane::Bpf => "Set linuxDataplane to BPF with bpfNetworkBootstrap and kubeProxyManagement",
+            _ => "Set linuxDataplane to Nftables",
+        };
+        editor.finish(title.to_string(), Applicability::Unsafe)
     })
 }
 
@@ -255,7 +337,8 @@ fn calico_to_nftables(files: &[SourceFile], options: &CheckOptions, _: PlanTarge
 pub fn blockers(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) -> Vec<Blocker> {
     with_context(files, options, |cx| {
         let mut out = Vec::new();
-        if cx.active_sites().next().is_none() {
+        // Without kube-proxy, eBPF has nothing to take over from: that is for Calico to judge.
+        if cx.active_sites().next().is_none() && to != PlanTarget::Ebpf {
             out.push(match &cx.cluster.kube_proxy.off {
                 Some(_) => Blocker {
                     what: "kube-proxy is switched off in these files, so there is no kube-proxy mode to move".to_string(),
@@ -286,6 +369,9 @@ pub fn blockers(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) ->
                 });
             }
         }
+        if to == PlanTarget::Ebpf {
+            out.extend(ebpf_blockers(cx));
+        }
         if cx.target.os == Os::Windows || cx.active_sites().any(|s| s.os == Os::Windows) {
             out.push(Blocker {
                 what: "kube-proxy on Windows nodes runs kernelspace mode, which no Linux mode replaces".to_string(),
@@ -295,3 +381,46 @@ pub fn blockers(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) ->
         out
     })
 }
+
+/// What the eBPF path this planner writes needs: an operator install of Calico 3.31 or later
+/// (the eBPF bootstrap), and node kernels of 5.10 or later (Calico's eBPF requirements).
+fn ebpf_blockers(cx: &crate::rules::Context<'_>) -> Vec<Blocker> {
+    let mut out = Vec::new();
+    let Some(calico) = cx.cluster.calico.as_ref() else {
+        out.push(Blocker {
+            what: "no Calico configuration is in the input, and eBPF is Calico's dataplane".to_string(),
+            instead: "Add the Installation (`kubectl get installation default -o yaml`) or the calico-node DaemonSet."
+                .to_string(),
+        });
+        return out;
+    };
+    if !calico.operator {
+        out.push(Blocker {
+            what: "Calico is installed from manifests; dplint plans eBPF for operator installs only".to_string(),
+            instead: "Follow Calico's manifest eBPF guide: the kubernetes-services-endpoint ConfigMap, kube-proxy off (a nodeSelector), then FELIX_BPFENABLED=true; `dplint check` judges each state.".to_string(),
+        });
+    }
+    let since = Feature::BpfBootstrap.since();
+    if !cx.target.calico.has(Feature::BpfBootstrap) {
+        out.push(Blocker {
+            what: format!(
+                "Calico {} has no eBPF bootstrap (bpfNetworkBootstrap, kubeProxyManagement came with Calico {since})",
+                cx.target.calico
+            ),
+            instead: format!(
+                "Upgrade Calico to {since} or later first, or create the kubernetes-services-endpoint ConfigMap and switch kube-proxy off by hand."
+            ),
+        });
+    }
+    let (major, minor) = EBPF_MIN_KERNEL;
+    for kernel in cx.target.node_kernels.iter().filter(|k| !k.at_least(major, minor)) {
+        out.push(Blocker {
+            what: format!("node kernel {kernel} is older than {major}.{minor}, which Calico's eBPF dataplane needs"),
+            instead: "Upgrade those nodes' kernels first, or plan `--to nftables` or `--to iptables`.".to_string(),
+        });
+    }
+    out
+}
+
+/// Calico's eBPF dataplane needs Linux 5.10 or later (tigera/docs `enabling-ebpf.mdx`).
+const EBPF_MIN_KERNEL: (u32, u32) = (5, 10);

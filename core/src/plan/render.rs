@@ -6,7 +6,7 @@ use super::{Command, Plan, PlanStep};
 
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Plan: move to {}", plan.target.mode());
+    let _ = writeln!(out, "Plan: move to {}", plan.target.name());
     let _ = writeln!(out, "From: {}", plan.start);
     if !plan.blockers.is_empty() {
         let _ = writeln!(out, "\nPreconditions not met:");
@@ -50,7 +50,7 @@ fn text_commands(out: &mut String, heading: &str, commands: &[Command]) {
 
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "# Move to {}\n", plan.target.mode());
+    let _ = writeln!(out, "# Move to {}\n", plan.target.name());
     let _ = writeln!(out, "From: {}\n", plan.start);
     if !plan.blockers.is_empty() {
         let _ = writeln!(out, "## Preconditions not met\n");
@@ -107,9 +107,9 @@ fn result_line(plan: &Plan) -> String {
     if plan.reachable {
         format!(
             "Result: {} is reached cleanly (no warning or error from the migration and consistency rules).",
-            plan.target.mode()
+            plan.target.name()
         )
     } else {
-        format!("Result: {} is not reached cleanly.", plan.target.mode())
+        format!("Result: {} is not reached cleanly.", plan.target.name())
     }
 }
