@@ -35,6 +35,9 @@ pub enum Command {
     /// Run the validating admission webhook (HTTPS) with health and metrics (plain HTTP).
     #[cfg(feature = "serve")]
     Serve(ServeArgs),
+    /// Check what the cluster of the current kubeconfig context really holds (read-only).
+    #[cfg(feature = "serve")]
+    Audit(AuditArgs),
 }
 
 #[cfg(feature = "serve")]
@@ -101,6 +104,37 @@ pub struct ServeArgs {
     /// Seconds SIGTERM waits for requests in flight before closing connections.
     #[arg(long, value_name = "SECONDS", default_value_t = 25.0)]
     pub shutdown_grace: f64,
+}
+
+#[cfg(feature = "serve")]
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config, else in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// kubeconfig context (default: the current one).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+
+    /// Seconds to wait for the API server before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub timeout: f64,
+
+    /// Colour the text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[cfg(feature = "serve")]

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
-use dplint_core::{CheckOptions, FailOn, Format, InputError, RenderOptions, SourceFile, render};
+use dplint_core::{CheckOptions, FailOn, Format, InputError, RenderOptions, Report, Settings, SourceFile, render};
 use rayon::prelude::*;
 
 use crate::args::{CheckArgs, ColorArg, FailOnArg, OutputFormat};
@@ -59,12 +59,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         })
         .collect();
     if let Some(to_stderr) = to_stderr {
-        let color = match args.color {
-            ColorArg::Always => true,
-            ColorArg::Never => false,
-            ColorArg::Auto if to_stderr => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-            ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        };
+        let color = colored(args.color, to_stderr);
         let render_options = RenderOptions {
             color,
             unsafe_fixes: args.unsafe_fixes,
@@ -88,22 +83,41 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     if !report.errors.is_empty() {
         return Ok(EXIT_USAGE);
     }
-    let fail_on = match args.fail_on {
+    // Only fixing was asked for: what remains is for the next `dplint check` to judge.
+    if args.fix_only {
+        return Ok(EXIT_OK);
+    }
+    Ok(exit_status(&report, args.fail_on, &settings))
+}
+
+/// 1 when a finding is at or above the threshold (the flag's, else the settings'), else 0.
+pub fn exit_status(report: &Report, fail_on: Option<FailOnArg>, settings: &Settings) -> u8 {
+    let fail_on = match fail_on {
         Some(FailOnArg::Error) => FailOn::Error,
         Some(FailOnArg::Warning) => FailOn::Warning,
         Some(FailOnArg::Info) => FailOn::Info,
         Some(FailOnArg::Never) => FailOn::Never,
         None => settings.fail_on.unwrap_or(FailOn::Error),
     };
-    // Only fixing was asked for: what remains is for the next `dplint check` to judge.
-    if args.fix_only {
-        return Ok(EXIT_OK);
-    }
     let failed = fail_on.threshold().is_some_and(|t| report.has_findings_at(t));
-    Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+    if failed { EXIT_FINDINGS } else { EXIT_OK }
 }
 
-fn format(format: OutputFormat) -> Format {
+/// Whether the text output is coloured: as asked, else on a terminal without `NO_COLOR`.
+pub fn colored(color: ColorArg, to_stderr: bool) -> bool {
+    let terminal = if to_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    match color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+pub fn format(format: OutputFormat) -> Format {
     match format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,

@@ -1,6 +1,8 @@
 //! The `dplint` command line.
 
 mod args;
+#[cfg(feature = "serve")]
+mod audit;
 mod catalog;
 mod check;
 mod fix;
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
         Command::Schema(args) => catalog::schema(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "serve")]
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,128 +1,15 @@
 //! Cluster state: `dplint serve` with `--kubeconfig` pointing at a Kubernetes API that serves
 //! recorded list responses (and holds watches open) over plain HTTP on loopback.
 
+mod fake_api;
 mod webhook_support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fake_api::*;
 use serde_json::{Value, json};
 use webhook_support::*;
-
-/// A Kubernetes API answering lists from a table and keeping watches open without events.
-struct FakeApi {
-    addr: SocketAddr,
-    /// Paths whose answer waits until released (to observe readiness before the first sync).
-    held: Arc<Mutex<bool>>,
-}
-
-impl FakeApi {
-    fn start(routes: HashMap<&'static str, (u16, Value)>, hold: Option<&'static str>) -> FakeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let held = Arc::new(Mutex::new(hold.is_some()));
-        let routes = Arc::new(routes);
-        let gate = held.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let (routes, gate) = (routes.clone(), gate.clone());
-                std::thread::spawn(move || serve(stream, &routes, hold, &gate));
-            }
-        });
-        FakeApi { addr, held }
-    }
-
-    fn release(&self) {
-        *self.held.lock().unwrap() = false;
-    }
-
-    fn kubeconfig(&self, dir: &TempDir) -> String {
-        let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: http://{}\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\nusers:\n- name: fake\n  user: {{}}\n",
-            self.addr
-        );
-        dir.write("kubeconfig", text).display().to_string()
-    }
-}
-
-fn serve(stream: TcpStream, routes: &HashMap<&'static str, (u16, Value)>, hold: Option<&str>, gate: &Mutex<bool>) {
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut stream = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                break;
-            }
-        }
-        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-        if query.split('&').any(|p| p == "watch=true" || p == "watch=1") {
-            // A watch: headers, then nothing until the client goes away.
-            let _ = stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
-            let _ = stream.flush();
-            let mut sink = [0u8; 1024];
-            while reader.get_mut().read(&mut sink).is_ok_and(|n| n > 0) {}
-            return;
-        }
-        if hold == Some(path) {
-            while *gate.lock().unwrap() {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-        let (status, body) = routes.get(path).cloned().unwrap_or_else(|| {
-            (404, json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("{path} not found")}))
-        });
-        let body = body.to_string();
-        let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        if stream
-            .write_all(head.as_bytes())
-            .and_then(|_| stream.write_all(body.as_bytes()))
-            .is_err()
-        {
-            return;
-        }
-    }
-}
-
-fn list(kind: &str, items: Vec<Value>) -> (u16, Value) {
-    (
-        200,
-        json!({"apiVersion": "v1", "kind": kind, "metadata": {"resourceVersion": "100"}, "items": items}),
-    )
-}
-
-fn object_of(fixture_name: &str, which: &str) -> Option<Value> {
-    let mut object = fixture(fixture_name)?["request"][which].clone();
-    object["metadata"]["resourceVersion"] = "42".into();
-    Some(object)
-}
-
-fn node(name: &str, kernel: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "resourceVersion": "7", "labels": {"kubernetes.io/os": "linux"}},
-        "status": {"nodeInfo": {"kernelVersion": kernel, "operatingSystem": "linux", "osImage": "Ubuntu 24.04",
-            "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "", "kubeProxyVersion": "", "kubeletVersion": "v1.36.2",
-            "machineID": "", "systemUUID": ""}}})
-}
-
-fn version() -> (u16, Value) {
-    (
-        200,
-        json!({"major": "1", "minor": "36", "gitVersion": "v1.36.2", "gitCommit": "", "gitTreeState": "clean",
-        "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.25", "compiler": "gc", "platform": "linux/amd64"}),
-    )
-}
 
 fn ask(rt: &tokio::runtime::Runtime, webhook: &Webhook, ca: &Ca, request: &Value) -> Value {
     rt.block_on(async {

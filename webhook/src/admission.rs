@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dplint_core::{CheckOptions, Finding, Origin, Os, SourceFile};
+use dplint_core::{CheckOptions, Finding, SourceFile};
 use kube_core::DynamicObject;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use serde::Deserialize;
@@ -590,15 +590,7 @@ fn cluster_files(snapshot: &Snapshot, except: &ObjectKey) -> Vec<SourceFile> {
 /// pin one), the kernels of its nodes, whether all nodes run Windows.
 fn options_for(loaded: &Loaded, snapshot: &Snapshot) -> CheckOptions {
     let mut options = loaded.options.clone();
-    if !loaded.pins_kubernetes
-        && let Some(version) = snapshot.server_version
-    {
-        options.kubernetes_version = Some((version, Origin::Cluster.to_string()));
-    }
-    options.node_kernels.extend(snapshot.kernels.iter().cloned());
-    if snapshot.all_windows {
-        options.os = Os::Windows;
-    }
+    crate::cluster::list::complete_options(&mut options, snapshot, loaded.pins_kubernetes);
     options
 }
 

@@ -2,6 +2,7 @@
 //! the watch delivers them, plus node facts and the server version. Requests read an immutable
 //! [`Snapshot`]; watch events build the next one.
 
+pub mod list;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -25,63 +25,99 @@ use crate::object::{ObjectKey, Prepared};
 
 /// A client from `--kubeconfig`, else the in-cluster service account or `KUBECONFIG`.
 pub async fn client(kubeconfig: Option<&Path>) -> Result<Client, Error> {
+    client_for(kubeconfig, None).await
+}
+
+/// A client as [`client`] makes it, for a kubeconfig context other than the current one.
+pub async fn client_for(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Client, Error> {
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
     let config = match kubeconfig {
         Some(path) => {
             let kubeconfig = kube::config::Kubeconfig::read_from(path).map_err(|e| Error::Kube(e.to_string()))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &kube::config::KubeConfigOptions::default())
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                 .await
                 .map_err(|e| Error::Kube(e.to_string()))?
         }
+        None if context.is_some() => kube::Config::from_kubeconfig(&options)
+            .await
+            .map_err(|e| Error::Kube(e.to_string()))?,
         None => kube::Config::infer().await.map_err(|e| Error::Kube(e.to_string()))?,
     };
     Client::try_from(config).map_err(|e| Error::Kube(e.to_string()))
 }
 
+/// The APIs of what the cache holds, shared by the watches and the one-shot reads of
+/// `dplint audit` ([`super::list`]), so both see the same objects.
+pub struct Apis {
+    pub kube_system: Api<ConfigMap>,
+    /// `tigera-operator`, for the one ConfigMap [`ENDPOINT_FIELDS`] selects.
+    pub endpoint: Api<ConfigMap>,
+    pub daemonsets: Api<DaemonSet>,
+    pub installations: Api<DynamicObject>,
+    pub felix: Api<DynamicObject>,
+    pub nodes: Api<Node>,
+}
+
+/// The field selector of `kubernetes-services-endpoint` (operator installs).
+pub const ENDPOINT_FIELDS: &str = "metadata.name=kubernetes-services-endpoint";
+
+impl Apis {
+    pub fn new(client: &Client) -> Apis {
+        Apis {
+            kube_system: Api::namespaced(client.clone(), "kube-system"),
+            endpoint: Api::namespaced(client.clone(), "tigera-operator"),
+            daemonsets: Api::all(client.clone()),
+            installations: custom(client, "operator.tigera.io", "Installation", "installations"),
+            // Calico's API server (projectcalico.org/v3) stores FelixConfigurations in this CRD.
+            felix: custom(
+                client,
+                "crd.projectcalico.org",
+                "FelixConfiguration",
+                "felixconfigurations",
+            ),
+            nodes: Api::all(client.clone()),
+        }
+    }
+}
+
 /// Starts every watch.
 pub fn spawn(client: Client, cache: Arc<ClusterCache>) {
-    let kube_system: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-system");
+    let apis = Apis::new(&client);
+    let all = watcher::Config::default;
     tokio::spawn(watch_objects(
-        kube_system,
-        watcher::Config::default(),
+        apis.kube_system,
+        all(),
         Resource::KubeSystemConfigMaps,
         cache.clone(),
     ));
-    let endpoint: Api<ConfigMap> = Api::namespaced(client.clone(), "tigera-operator");
-    let only_endpoint = watcher::Config::default().fields("metadata.name=kubernetes-services-endpoint");
     tokio::spawn(watch_objects(
-        endpoint,
-        only_endpoint,
+        apis.endpoint,
+        all().fields(ENDPOINT_FIELDS),
         Resource::ServicesEndpoint,
         cache.clone(),
     ));
-    let daemonsets: Api<DaemonSet> = Api::all(client.clone());
     tokio::spawn(watch_objects(
-        daemonsets,
-        watcher::Config::default(),
+        apis.daemonsets,
+        all(),
         Resource::DaemonSets,
         cache.clone(),
     ));
-    let installations = custom(&client, "operator.tigera.io", "Installation", "installations");
     tokio::spawn(watch_objects(
-        installations,
-        watcher::Config::default(),
+        apis.installations,
+        all(),
         Resource::Installations,
         cache.clone(),
     ));
-    // Calico's API server (projectcalico.org/v3) stores FelixConfigurations in this CRD.
-    let felix = custom(
-        &client,
-        "crd.projectcalico.org",
-        "FelixConfiguration",
-        "felixconfigurations",
-    );
     tokio::spawn(watch_objects(
-        felix,
-        watcher::Config::default(),
+        apis.felix,
+        all(),
         Resource::FelixConfigurations,
         cache.clone(),
     ));
-    tokio::spawn(watch_nodes(Api::all(client.clone()), cache.clone()));
+    tokio::spawn(watch_nodes(apis.nodes, cache.clone()));
     tokio::spawn(watch_version(client, cache));
 }
 
@@ -90,7 +126,7 @@ fn custom(client: &Client, group: &str, kind: &str, plural: &str) -> Api<Dynamic
     Api::all_with(client.clone(), &resource)
 }
 
-fn prepared<K: Serialize>(object: &K) -> Option<Prepared> {
+pub(super) fn prepared<K: Serialize>(object: &K) -> Option<Prepared> {
     let value = serde_json::to_value(object).ok()?;
     Prepared::from_value(value, None)
 }
@@ -145,7 +181,7 @@ fn not_served_or_retry(cache: &ClusterCache, resource: Resource, err: &watcher::
     }
 }
 
-fn node_facts(node: &Node) -> (String, NodeFacts) {
+pub(super) fn node_facts(node: &Node) -> (String, NodeFacts) {
     let name = node.metadata.name.clone().unwrap_or_default();
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
     let label_os = node

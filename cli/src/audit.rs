@@ -1,0 +1,83 @@
+//! `dplint audit`: the rules on what the cluster of a kubeconfig context holds, read once with
+//! the webhook's object set (kube-system ConfigMaps, `kubernetes-services-endpoint`,
+//! DaemonSets, Installations, FelixConfigurations, Nodes, the server version). Read-only.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use dplint_core::{InputError, RenderOptions, check, render};
+use dplint_webhook::cluster::ClusterCache;
+use dplint_webhook::cluster::list::{complete_options, read_once};
+use dplint_webhook::cluster::watch::client_for;
+use dplint_webhook::metrics::Metrics;
+
+use crate::args::AuditArgs;
+use crate::check::{colored, exit_status, format};
+use crate::{EXIT_USAGE, load};
+
+pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
+    let (settings, mut options) = load::settings_and_options(&args.target)?;
+    if !args.target.helm_values.is_empty() || !args.target.node_kernels.is_empty() || args.target.os.is_some() {
+        bail!("--helm-values, --node-kernel and --os are for files; audit reads them from the cluster");
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        bail!("--timeout {}: expected a positive number of seconds", args.timeout);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let cache = ClusterCache::new(options.limits.clone(), Arc::new(Metrics::default()));
+    let read = runtime.block_on(async {
+        let client = client_for(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
+        tokio::time::timeout(Duration::from_secs_f64(args.timeout), read_once(&client, &cache))
+            .await
+            .map_err(|_| {
+                dplint_webhook::Error::Kube(format!(
+                    "no complete answer from the API server within {} s",
+                    args.timeout
+                ))
+            })
+    });
+    let unread = match read {
+        Ok(unread) => unread,
+        Err(err) => {
+            eprintln!("dplint: could not audit: {err}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    // Nothing read at all: the cluster was not reached (or the credentials hold no rights).
+    if unread.len() == dplint_webhook::cluster::Resource::ALL.len() {
+        eprintln!("dplint: could not audit: {}", unread[0].message);
+        return Ok(EXIT_USAGE);
+    }
+    let snapshot = cache.snapshot();
+    let pinned = options.kubernetes_version.is_some();
+    complete_options(&mut options, &snapshot, pinned);
+    let files: Vec<_> = snapshot.objects.values().map(|o| o.file.clone()).collect();
+    let mut report = check(&files, &options);
+    report.errors = unread
+        .into_iter()
+        .map(|u| InputError {
+            file: format!("cluster {}", u.resource),
+            message: u.message,
+        })
+        .collect();
+    let render_options = RenderOptions {
+        color: colored(args.color, false),
+        ..RenderOptions::default()
+    };
+    let output = render(format(args.format), &report, &files, render_options);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(output.as_bytes()).context("cannot write the report")?;
+    stdout.flush().ok();
+    for error in &report.errors {
+        eprintln!("dplint: {}", error.describe());
+    }
+    if !report.errors.is_empty() {
+        return Ok(EXIT_USAGE);
+    }
+    Ok(exit_status(&report, args.fail_on, &settings))
+}
