@@ -304,10 +304,10 @@ mod tests {
 #[cfg(test)]
 mod fix_tests {
     use crate::fix::Applicability;
-    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
-
-    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\n";
-    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    nodePortAddresses: [primary]\n";
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+        only,
+    };
 
     fn applicability(yaml: &str) -> Vec<Option<Applicability>> {
         only(check_yaml(yaml), "KP111")
@@ -318,19 +318,19 @@ mod fix_tests {
 
     #[test]
     fn a_missing_port_gets_the_default_port() {
-        let yaml = format!("{HEAD}healthzBindAddress: \"0.0.0.0:\"\n");
+        let yaml = kube_proxy_config("healthzBindAddress: \"0.0.0.0:\"\n");
         assert_eq!(fixed(&yaml, "KP111"), yaml.replace("\"0.0.0.0:\"", "\"0.0.0.0:10256\""));
-        let yaml = format!("{HEAD}metricsBindAddress: \"[::1]\"\n");
+        let yaml = kube_proxy_config("metricsBindAddress: \"[::1]\"\n");
         assert_eq!(applicability(&yaml), [Some(Applicability::Safe)]);
         assert_eq!(fix_all(&yaml, false), yaml.replace("\"[::1]\"", "\"[::1]:10249\""));
-        let cm = format!("{CM}    healthzBindAddress: \"[fd00::10]:\"\n");
+        let cm = kube_proxy_config_map("healthzBindAddress: \"[fd00::10]:\"\n");
         assert_eq!(fix_all(&cm, false), cm.replace("[fd00::10]:", "[fd00::10]:10256"));
     }
 
     #[test]
     fn a_command_line_gets_the_port_of_its_port_flag() {
-        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n        - --healthz-port=10300\n        - --healthz-bind-address=[::1]\n";
-        assert_eq!(fixed(ds, "KP111"), ds.replace("=[::1]\n", "=[::1]:10300\n"));
+        let ds = kube_proxy_command(&["--healthz-port=10300", "--healthz-bind-address=[::1]"]);
+        assert_eq!(fixed(&ds, "KP111"), ds.replace("=[::1]\n", "=[::1]:10300\n"));
         let ds = ds.replace("=[::1]\n", "=localhost\n");
         assert_eq!(applicability(&ds), [Some(Applicability::Unsafe)]);
         assert_eq!(fix_all(&ds, false), ds);
@@ -339,11 +339,11 @@ mod fix_tests {
 
     #[test]
     fn localhost_becomes_the_loopback_of_the_bind_address_family_unsafely() {
-        let cm = format!("{CM}    metricsBindAddress: localhost:10249\n");
+        let cm = kube_proxy_config_map("metricsBindAddress: localhost:10249\n");
         assert_eq!(applicability(&cm), [Some(Applicability::Unsafe)]);
         assert_eq!(fix_all(&cm, false), cm);
         assert_eq!(fix_all(&cm, true), cm.replace("localhost:10249", "127.0.0.1:10249"));
-        let yaml = format!("{HEAD}bindAddress: \"::\"\nmetricsBindAddress: localhost:10249\n");
+        let yaml = kube_proxy_config("bindAddress: \"::\"\nmetricsBindAddress: localhost:10249\n");
         assert_eq!(
             fixed(&yaml, "KP111"),
             yaml.replace("localhost:10249", "\"[::1]:10249\"")
@@ -352,10 +352,10 @@ mod fix_tests {
 
     #[test]
     fn bind_address_loses_brackets_safely_and_its_port_unsafely() {
-        let yaml = format!("{HEAD}bindAddress: \"[::]\"\n");
+        let yaml = kube_proxy_config("bindAddress: \"[::]\"\n");
         assert_eq!(applicability(&yaml), [Some(Applicability::Safe)]);
         assert_eq!(fix_all(&yaml, false), yaml.replace("\"[::]\"", "\"::\""));
-        let cm = format!("{CM}    bindAddress: 10.10.12.11:2000\n");
+        let cm = kube_proxy_config_map("bindAddress: 10.10.12.11:2000\n");
         assert_eq!(applicability(&cm), [Some(Applicability::Unsafe)]);
         assert_eq!(fix_all(&cm, false), cm);
         assert_eq!(fixed(&cm, "KP111"), cm.replace("10.10.12.11:2000", "10.10.12.11"));
@@ -372,7 +372,7 @@ mod fix_tests {
             "metricsBindAddress: \"[::1\"\n",
             "bindAddress: node1\n",
         ] {
-            assert_eq!(applicability(&format!("{HEAD}{body}")), [None], "{body}");
+            assert_one_unfixed(check_yaml(&kube_proxy_config(body)), "KP111", body);
         }
     }
 }

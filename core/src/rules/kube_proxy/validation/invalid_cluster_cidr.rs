@@ -213,25 +213,25 @@ mod tests {
 
 #[cfg(test)]
 mod fix_tests {
-    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
-
-    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [primary]\n";
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+    };
 
     #[test]
     fn spaces_and_empty_entries_go() {
-        let yaml = format!("{HEAD}clusterCIDR: \"10.244.0.0/16, fd00:10:244::/56\"\n");
+        let yaml = kube_proxy_config("clusterCIDR: \"10.244.0.0/16, fd00:10:244::/56\"\n");
         assert_eq!(
             fixed(&yaml, "KP116"),
             yaml.replace("\"10.244.0.0/16, fd00:10:244::/56\"", "\"10.244.0.0/16,fd00:10:244::/56\"")
         );
-        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    nodePortAddresses: [primary]\n    clusterCIDR: 10.244.0.0/16,\n";
-        assert_eq!(fix_all(cm, false), cm.replace("10.244.0.0/16,\n", "10.244.0.0/16\n"));
+        let cm = kube_proxy_config_map("clusterCIDR: 10.244.0.0/16,\n");
+        assert_eq!(fix_all(&cm, false), cm.replace("10.244.0.0/16,\n", "10.244.0.0/16\n"));
     }
 
     #[test]
     fn a_command_line_flag_is_cleaned_too() {
-        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n        - --cluster-cidr=,10.244.0.0/16\n";
-        assert_eq!(fixed(ds, "KP116"), ds.replace("=,10.244.0.0/16", "=10.244.0.0/16"));
+        let ds = kube_proxy_command(&["--cluster-cidr=,10.244.0.0/16"]);
+        assert_eq!(fixed(&ds, "KP116"), ds.replace("=,10.244.0.0/16", "=10.244.0.0/16"));
     }
 
     #[test]
@@ -243,9 +243,8 @@ mod fix_tests {
             "\"10.244.0.0/16, invalid\"",
             "\",\"",
         ] {
-            let found = only(check_yaml(&format!("{HEAD}clusterCIDR: {value}\n")), "KP116");
-            assert_eq!(found.len(), 1, "{value}");
-            assert!(found[0].fix.is_none(), "{value}");
+            let yaml = kube_proxy_config(&format!("clusterCIDR: {value}\n"));
+            assert_one_unfixed(check_yaml(&yaml), "KP116", value);
         }
     }
 }

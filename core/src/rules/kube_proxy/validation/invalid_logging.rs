@@ -332,16 +332,24 @@ mod tests {
 
 #[cfg(test)]
 mod fix_tests {
-    use crate::rules::test_support::{check_yaml, fix_all, fixed, only};
-
-    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [primary]\n";
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+        only,
+    };
 
     #[test]
     fn a_format_in_the_wrong_case_is_corrected() {
-        let yaml = format!("{HEAD}logging:\n  format: JSON\n");
+        let yaml = kube_proxy_config("logging:\n  format: JSON\n");
         assert_eq!(fixed(&yaml, "KP117"), yaml.replace("JSON", "json"));
-        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    nodePortAddresses: [primary]\n    logging:\n      format: \"Text \"\n";
-        assert_eq!(fix_all(cm, false), cm.replace("\"Text \"", "\"text\""));
+        let cm = kube_proxy_config_map("logging:\n  format: \"Text \"\n");
+        assert_eq!(fix_all(&cm, false), cm.replace("\"Text \"", "\"text\""));
+    }
+
+    #[test]
+    fn logging_flags_are_not_read_into_the_configuration() {
+        // kube-proxy applies logging flags itself; the flag-built configuration has no logging.
+        let ds = kube_proxy_command(&["--logging-format=Json"]);
+        assert!(only(check_yaml(&ds), "KP117").is_empty());
     }
 
     #[test]
@@ -353,9 +361,7 @@ mod fix_tests {
             "logging:\n  vmodule:\n  - filePattern: \"proxier*=4\"\n",
             "logging:\n  options:\n    text:\n      splitStream: true\n",
         ] {
-            let found = only(check_yaml(&format!("{HEAD}{body}")), "KP117");
-            assert_eq!(found.len(), 1, "{body}");
-            assert!(found[0].fix.is_none(), "{body}");
+            assert_one_unfixed(check_yaml(&kube_proxy_config(body)), "KP117", body);
         }
     }
 }

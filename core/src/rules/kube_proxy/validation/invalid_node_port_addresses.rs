@@ -250,26 +250,30 @@ mod tests {
 
 #[cfg(test)]
 mod fix_tests {
-    use crate::rules::test_support::{check_for_version, check_yaml, fix_all, fixed, only};
-
-    const HEAD: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\n";
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_for_version, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config,
+        kube_proxy_config_map,
+    };
 
     #[test]
     fn a_bare_address_becomes_its_one_address_cidr() {
-        let yaml = format!("{HEAD}nodePortAddresses: [\"192.168.0.0/16\", \"10.20.30.40\"]\n");
+        let yaml = kube_proxy_config("").replace("[primary]", "[\"192.168.0.0/16\", \"10.20.30.40\"]");
         assert_eq!(fixed(&yaml, "KP113"), yaml.replace("\"10.20.30.40\"", "\"10.20.30.40/32\""));
-        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n    apiVersion: kubeproxy.config.k8s.io/v1alpha1\n    kind: KubeProxyConfiguration\n    mode: iptables\n    nodePortAddresses:\n    - fd00::1\n    - \" 10.0.0.0/8\"\n";
+        let cm = kube_proxy_config_map("").replace(
+            "nodePortAddresses: [primary]\n",
+            "nodePortAddresses:\n    - fd00::1\n    - \" 10.0.0.0/8\"\n",
+        );
         let want = cm.replace("fd00::1", "fd00::1/128").replace("\" 10.0.0.0/8\"", "\"10.0.0.0/8\"");
-        assert_eq!(fix_all(cm, false), want);
+        assert_eq!(fix_all(&cm, false), want);
     }
 
     #[test]
     fn a_command_line_gets_the_whole_list_rewritten() {
-        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n        - --nodeport-addresses=10.0.0.0/8,192.168.1.10\n";
-        assert_eq!(fixed(ds, "KP113"), ds.replace(",192.168.1.10\n", ",192.168.1.10/32\n"));
+        let ds = kube_proxy_command(&["--nodeport-addresses=10.0.0.0/8,192.168.1.10"]);
+        assert_eq!(fixed(&ds, "KP113"), ds.replace(",192.168.1.10\n", ",192.168.1.10/32\n"));
         // An empty item the model drops: the list written is not the list read.
         let gap = ds.replace("=10.0.0.0/8,", "=10.0.0.0/8,,");
-        assert!(only(check_yaml(&gap), "KP113")[0].fix.is_none());
+        assert_one_unfixed(check_yaml(&gap), "KP113", "an empty item");
     }
 
     #[test]
@@ -280,10 +284,8 @@ mod fix_tests {
             ("[primary, 10.0.0.0/8]", 35),
             ("[nodes]", 37),
         ] {
-            let yaml = format!("{HEAD}nodePortAddresses: {list}\n");
-            let found = only(check_for_version(&yaml, 1, minor), "KP113");
-            assert_eq!(found.len(), 1, "{list}");
-            assert!(found[0].fix.is_none(), "{list}");
+            let yaml = kube_proxy_config("").replace("[primary]", list);
+            assert_one_unfixed(check_for_version(&yaml, 1, minor), "KP113", list);
         }
     }
 }
