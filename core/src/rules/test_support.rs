@@ -38,6 +38,18 @@ pub fn only(findings: Vec<Finding>, code: &str) -> Vec<Finding> {
     findings.into_iter().filter(|f| f.code == code).collect()
 }
 
+/// Asserts that `findings` hold exactly one finding of `code`, and that it has no fix (`case`
+/// names the input in the failure message).
+pub fn assert_one_unfixed(findings: Vec<Finding>, code: &str, case: &str) {
+    let found = only(findings, code);
+    assert_eq!(found.len(), 1, "{code} findings for {case}: {found:#?}");
+    assert!(
+        found[0].fix.is_none(),
+        "{code} has a fix for {case}: {:?}",
+        found[0].fix
+    );
+}
+
 /// The text of `test.yaml` after applying the fix of the first finding of `code` (alone), with
 /// the checks every fix must pass: the finding had a fix, the result reads, the re-check no
 /// longer reports the finding, and nothing new is reported at warning or above.
@@ -116,6 +128,30 @@ pub fn fix_all(yaml: &str, unsafe_fixes: bool) -> String {
         .files
         .first()
         .map_or_else(|| yaml.to_string(), |f| f.fixed.clone())
+}
+
+/// A KubeProxyConfiguration in iptables mode with `nodePortAddresses: [primary]` (so that
+/// other rules' fixes stay out of a fix test), then `body`'s top-level lines.
+pub fn kube_proxy_config(body: &str) -> String {
+    format!(
+        "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nnodePortAddresses: [primary]\n{body}"
+    )
+}
+
+/// [`kube_proxy_config`] as key `config.conf: |` of kubeadm's ConfigMap kube-system/kube-proxy.
+pub fn kube_proxy_config_map(body: &str) -> String {
+    let block: String = kube_proxy_config(body).lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\ndata:\n  config.conf: |\n{block}"
+    )
+}
+
+/// A kube-proxy DaemonSet configured by flags alone: `--proxy-mode=iptables`, then `flags`.
+pub fn kube_proxy_command(flags: &[&str]) -> String {
+    let flags: String = flags.iter().map(|f| format!("        - {f}\n")).collect();
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: kube-proxy\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n      - name: kube-proxy\n        command:\n        - kube-proxy\n        - --proxy-mode=iptables\n{flags}"
+    )
 }
 
 /// The Installation `default` with the given (indented) spec lines.

@@ -1,4 +1,5 @@
 use super::support;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::net::{self, HostPortProblem};
 use crate::model::kube_proxy::effective::{DEFAULT_HEALTHZ_PORT, DEFAULT_METRICS_PORT};
@@ -36,6 +37,16 @@ declare_rule! {
     /// bindAddress: 10.10.12.11
     /// metricsBindAddress: 127.0.0.1:10249
     /// ```
+    /// `dplint check --fix` completes an address kube-proxy would have defaulted had it been
+    /// written bare: an empty port (`0.0.0.0:`) or a bracketed IPv6 address without port
+    /// (`[::1]`) gets the server's default port (`10256` / `10249`, or `--healthz-port` /
+    /// `--metrics-port`), and a bracketed `bindAddress` (`[::]`) loses its brackets.
+    /// `--fix --unsafe-fixes` also writes the host name `localhost` as the loopback address
+    /// (`127.0.0.1`, or `::1` when `bindAddress` is IPv6), unsafe because `localhost` may
+    /// have meant either family, and drops the port of a `bindAddress` (`10.10.12.11:2000` →
+    /// `10.10.12.11`), unsafe because the port may have been meant for a server. Other
+    /// values (no IP before the port, a port out of range, another host name) need your
+    /// choice of address or port.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L74-81,
@@ -47,6 +58,7 @@ declare_rule! {
         name: "invalid-bind-address",
         severity: Error,
         summary: "A bind address kube-proxy rejects (not an IP, or not IP:port)",
+        fix: Sometimes,
     }
 }
 
@@ -64,13 +76,10 @@ fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
     let message = format!(
         "bindAddress {address:?} is not an IP address: kube-proxy exits at start-up (\"failed validate: … not a valid textual representation of an IP address\") and programs no Services"
     );
-    let ip_part = net::split_host_port(address)
-        .ok()
-        .map(|(h, _)| h)
-        .filter(|h| net::parse_ip_sloppy(h).is_some());
-    let help = match ip_part {
-        Some(ip) => format!(
-            "bindAddress takes an IP without port (ports belong in healthzBindAddress and metricsBindAddress):{}",
+    let correction = bind_address_correction(address);
+    let help = match &correction {
+        Some((ip, _)) => format!(
+            "bindAddress takes an IP without port or brackets (ports belong in healthzBindAddress and metricsBindAddress):{}",
             fix::set(site, "bindAddress", &crate::input::snippet::yaml_string(ip))
         ),
         None => format!(
@@ -78,11 +87,33 @@ fn check_bind_address(out: &mut Emitter<'_>, site: &KubeProxySite<'_>) {
             fix::set(site, "bindAddress", "0.0.0.0")
         ),
     };
-    out.finding(&InvalidBindAddress::META)
+    let finding = out
+        .finding(&InvalidBindAddress::META)
         .on_site_field(site, &FieldPath::parse("bindAddress"))
         .message(message)
-        .help(help)
-        .emit();
+        .help(help);
+    match correction {
+        Some((ip, applicability)) => finding
+            .fix(format!("Write bindAddress {ip}"), applicability, move |e| {
+                fix::edit_set(e, site, "bindAddress", Value::Str(ip))
+            })
+            .emit(),
+        None => finding.emit(),
+    }
+}
+
+/// The IP a `bindAddress` that is not one stands for: the address inside brackets (safe), or
+/// the IP of `IP:port` (unsafe: the port is dropped, and it may have been meant for a server).
+fn bind_address_correction(address: &str) -> Option<(&str, Applicability)> {
+    let bracketed = address.strip_prefix('[').and_then(|a| a.strip_suffix(']'));
+    if let Some(ip) = bracketed.filter(|ip| net::parse_ip_sloppy(ip).is_some()) {
+        return Some((ip, Applicability::Safe));
+    }
+    net::split_host_port(address)
+        .ok()
+        .map(|(host, _)| host)
+        .filter(|host| net::parse_ip_sloppy(host).is_some())
+        .map(|ip| (ip, Applicability::Unsafe))
 }
 
 /// The port a bare IP gets, or `None` when the server is disabled (`--healthz-port=0`).
@@ -134,15 +165,55 @@ fn check_host_port(
         what.join(", "),
         errors.join("; ")
     );
+    let bind_v6 = net::parse_ip_sloppy(&site.effective.bind_address).is_some_and(|ip| ip.is_ipv6());
+    let loopback = if bind_v6 { "::1" } else { "127.0.0.1" };
+    let correction = host_port_correction(value, port, loopback);
+    let shown = correction.as_ref().map_or(example, |(fixed, _)| fixed.as_str());
     let help = format!(
         "Write an IP address, optionally with a port in 1–65535 (a bare IP gets port {port}); host names such as localhost are not accepted:{}",
-        fix::set(site, field, &crate::input::snippet::yaml_string(example))
+        fix::set(site, field, &crate::input::snippet::yaml_string(shown))
     );
-    out.finding(&InvalidBindAddress::META)
+    let finding = out
+        .finding(&InvalidBindAddress::META)
         .on_site_field(site, &FieldPath::parse(field))
         .message(message)
-        .help(help)
-        .emit();
+        .help(help);
+    match correction {
+        Some((fixed, applicability)) => finding
+            .fix(format!("Write {field} {fixed}"), applicability, move |e| {
+                fix::edit_set(e, site, field, Value::Str(&fixed))
+            })
+            .emit(),
+        None => finding.emit(),
+    }
+}
+
+/// The `IP:port` a rejected value stands for, when only one reading is possible: an empty
+/// port or a bracketed IPv6 address without port gets the port kube-proxy appends to a bare
+/// IP (safe); `localhost` becomes the loopback address of `bindAddress`'s family (unsafe: the
+/// host name may have meant the other family). The result must pass kube-proxy's check.
+fn host_port_correction(value: &str, port: u16, loopback: &str) -> Option<(String, Applicability)> {
+    let default_port = port.to_string();
+    let bracketed = value.strip_prefix('[').and_then(|v| v.strip_suffix(']'));
+    let (candidate, applicability) = match net::split_host_port(value) {
+        Ok((host, "")) => (join_host_port(host, &default_port)?, Applicability::Safe),
+        Ok((host, written)) if host.eq_ignore_ascii_case("localhost") => {
+            (join_host_port(loopback, written)?, Applicability::Unsafe)
+        }
+        Err(_) if value.eq_ignore_ascii_case("localhost") => (loopback.to_string(), Applicability::Unsafe),
+        Err(_) => (join_host_port(bracketed?, &default_port)?, Applicability::Safe),
+        Ok(_) => return None,
+    };
+    let valid = net::host_port_problems(&net::append_port_if_needed(&candidate, port)).is_empty();
+    valid.then_some((candidate, applicability))
+}
+
+/// `IP:port`, with an IPv6 address in brackets; `None` when `host` is not an IP.
+fn join_host_port(host: &str, port: &str) -> Option<String> {
+    match net::parse_ip_sloppy(host)? {
+        std::net::IpAddr::V6(_) => Some(format!("[{host}]:{port}")),
+        std::net::IpAddr::V4(_) => Some(format!("{host}:{port}")),
+    }
 }
 
 impl Rule for InvalidBindAddress {
@@ -227,5 +298,81 @@ mod tests {
         assert!(only(check_yaml(ds), "KP111").is_empty());
         let bad = ds.replace("--healthz-port=0, ", "");
         assert_eq!(only(check_yaml(&bad), "KP111").len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod fix_tests {
+    use crate::fix::Applicability;
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+        only,
+    };
+
+    fn applicability(yaml: &str) -> Vec<Option<Applicability>> {
+        only(check_yaml(yaml), "KP111")
+            .into_iter()
+            .map(|f| f.fix.map(|fix| fix.applicability))
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_port_gets_the_default_port() {
+        let yaml = kube_proxy_config("healthzBindAddress: \"0.0.0.0:\"\n");
+        assert_eq!(fixed(&yaml, "KP111"), yaml.replace("\"0.0.0.0:\"", "\"0.0.0.0:10256\""));
+        let yaml = kube_proxy_config("metricsBindAddress: \"[::1]\"\n");
+        assert_eq!(applicability(&yaml), [Some(Applicability::Safe)]);
+        assert_eq!(fix_all(&yaml, false), yaml.replace("\"[::1]\"", "\"[::1]:10249\""));
+        let cm = kube_proxy_config_map("healthzBindAddress: \"[fd00::10]:\"\n");
+        assert_eq!(fix_all(&cm, false), cm.replace("[fd00::10]:", "[fd00::10]:10256"));
+    }
+
+    #[test]
+    fn a_command_line_gets_the_port_of_its_port_flag() {
+        let ds = kube_proxy_command(&["--healthz-port=10300", "--healthz-bind-address=[::1]"]);
+        assert_eq!(fixed(&ds, "KP111"), ds.replace("=[::1]\n", "=[::1]:10300\n"));
+        let ds = ds.replace("=[::1]\n", "=localhost\n");
+        assert_eq!(applicability(&ds), [Some(Applicability::Unsafe)]);
+        assert_eq!(fix_all(&ds, false), ds);
+        assert_eq!(fix_all(&ds, true), ds.replace("=localhost\n", "=127.0.0.1\n"));
+    }
+
+    #[test]
+    fn localhost_becomes_the_loopback_of_the_bind_address_family_unsafely() {
+        let cm = kube_proxy_config_map("metricsBindAddress: localhost:10249\n");
+        assert_eq!(applicability(&cm), [Some(Applicability::Unsafe)]);
+        assert_eq!(fix_all(&cm, false), cm);
+        assert_eq!(fix_all(&cm, true), cm.replace("localhost:10249", "127.0.0.1:10249"));
+        let yaml = kube_proxy_config("bindAddress: \"::\"\nmetricsBindAddress: localhost:10249\n");
+        assert_eq!(
+            fixed(&yaml, "KP111"),
+            yaml.replace("localhost:10249", "\"[::1]:10249\"")
+        );
+    }
+
+    #[test]
+    fn bind_address_loses_brackets_safely_and_its_port_unsafely() {
+        let yaml = kube_proxy_config("bindAddress: \"[::]\"\n");
+        assert_eq!(applicability(&yaml), [Some(Applicability::Safe)]);
+        assert_eq!(fix_all(&yaml, false), yaml.replace("\"[::]\"", "\"::\""));
+        let cm = kube_proxy_config_map("bindAddress: 10.10.12.11:2000\n");
+        assert_eq!(applicability(&cm), [Some(Applicability::Unsafe)]);
+        assert_eq!(fix_all(&cm, false), cm);
+        assert_eq!(fixed(&cm, "KP111"), cm.replace("10.10.12.11:2000", "10.10.12.11"));
+    }
+
+    #[test]
+    fn no_fix_where_the_address_or_port_is_a_choice() {
+        for body in [
+            "healthzBindAddress: \":10256\"\n",
+            "metricsBindAddress: 10.10.10.10:0\n",
+            "metricsBindAddress: 10.10.10.10:foo\n",
+            "metricsBindAddress: localhost:0\n",
+            "healthzBindAddress: node1:10256\n",
+            "metricsBindAddress: \"[::1\"\n",
+            "bindAddress: node1\n",
+        ] {
+            assert_one_unfixed(check_yaml(&kube_proxy_config(body)), "KP111", body);
+        }
     }
 }

@@ -1,4 +1,5 @@
 use super::support;
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::net::{Cidr, is_dual_stack, parse_cidr_sloppy};
 use crate::model::kube_proxy::site::KubeProxySite;
@@ -31,6 +32,11 @@ declare_rule! {
     /// ```yaml
     /// clusterCIDR: 192.168.0.0/16,fd00:10:244::/56
     /// ```
+    /// `dplint check --fix` removes spaces around the entries and empty entries when what is
+    /// left is valid (`"10.244.0.0/16, fd00:10:244::/56"` → `10.244.0.0/16,fd00:10:244::/56`),
+    /// in the file or in `--cluster-cidr`. Other values need the cluster's pod CIDRs: an
+    /// address without prefix length does not say how large the pod range is, and of two
+    /// CIDRs of one family or more than two entries only you know which to keep.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L91,
@@ -43,6 +49,7 @@ declare_rule! {
         name: "invalid-cluster-cidr",
         severity: Error,
         summary: "A clusterCIDR that is not one CIDR or a dual-stack pair",
+        fix: Sometimes,
     }
 }
 
@@ -90,18 +97,22 @@ fn problem(entries: &[String]) -> Option<(String, &'static str)> {
     None
 }
 
-fn help(site: &KubeProxySite<'_>, entries: &[String]) -> String {
-    let cleaned: Vec<String> = entries
+/// The value without spaces around entries and without empty entries, when that is a valid
+/// clusterCIDR: what the user meant, written the way kube-proxy splits it.
+fn cleaned(entries: &[String]) -> Option<String> {
+    let kept: Vec<String> = entries
         .iter()
         .filter(|e| !e.trim().is_empty())
         .map(|e| e.trim().to_string())
         .collect();
-    let value = cleaned.join(",");
-    let valid = cleaned.len() <= 2 && !cleaned.is_empty() && problem(&cleaned).is_none();
-    if valid {
+    (!kept.is_empty() && problem(&kept).is_none()).then(|| kept.join(","))
+}
+
+fn help(site: &KubeProxySite<'_>, cleaned: Option<&str>) -> String {
+    if let Some(value) = cleaned {
         return format!(
             "Write the pod CIDRs without spaces or empty entries:{}",
-            fix::set(site, "clusterCIDR", &crate::input::snippet::yaml_string(&value))
+            fix::set(site, "clusterCIDR", &crate::input::snippet::yaml_string(value))
         );
     }
     format!(
@@ -127,11 +138,20 @@ impl Rule for InvalidClusterCidr {
             let message = format!(
                 "clusterCIDR {written:?} is not one CIDR or a dual-stack pair: {what}; kube-proxy exits at start-up (\"failed validate: … {error}\") and programs no Services"
             );
-            out.finding(&Self::META)
+            let cleaned = cleaned(entries);
+            let finding = out
+                .finding(&Self::META)
                 .on_site_field(site, &FieldPath::parse("clusterCIDR"))
                 .message(message)
-                .help(help(site, entries))
-                .emit();
+                .help(help(site, cleaned.as_deref()));
+            match cleaned {
+                Some(value) => finding
+                    .fix(format!("Write clusterCIDR {value}"), Applicability::Safe, move |e| {
+                        fix::edit_set(e, site, "clusterCIDR", Value::Str(&value))
+                    })
+                    .emit(),
+                None => finding.emit(),
+            }
         }
     }
 }
@@ -188,5 +208,43 @@ mod tests {
         assert!(found("detectLocalMode: NodeCIDR\nclusterCIDR: invalid\n").is_empty());
         // Templates are filled in by their tool; the final value is unknown.
         assert!(found("clusterCIDR: \"${pod_cidr}\"\n").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod fix_tests {
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+    };
+
+    #[test]
+    fn spaces_and_empty_entries_go() {
+        let yaml = kube_proxy_config("clusterCIDR: \"10.244.0.0/16, fd00:10:244::/56\"\n");
+        assert_eq!(
+            fixed(&yaml, "KP116"),
+            yaml.replace("\"10.244.0.0/16, fd00:10:244::/56\"", "\"10.244.0.0/16,fd00:10:244::/56\"")
+        );
+        let cm = kube_proxy_config_map("clusterCIDR: 10.244.0.0/16,\n");
+        assert_eq!(fix_all(&cm, false), cm.replace("10.244.0.0/16,\n", "10.244.0.0/16\n"));
+    }
+
+    #[test]
+    fn a_command_line_flag_is_cleaned_too() {
+        let ds = kube_proxy_command(&["--cluster-cidr=,10.244.0.0/16"]);
+        assert_eq!(fixed(&ds, "KP116"), ds.replace("=,10.244.0.0/16", "=10.244.0.0/16"));
+    }
+
+    #[test]
+    fn no_fix_where_the_pod_cidrs_are_a_choice() {
+        for value in [
+            "192.168.59.0",
+            "192.168.0.0/16,10.0.0.0/8",
+            "10.0.0.0/8,fd00::/64,10.1.0.0/16",
+            "\"10.244.0.0/16, invalid\"",
+            "\",\"",
+        ] {
+            let yaml = kube_proxy_config(&format!("clusterCIDR: {value}\n"));
+            assert_one_unfixed(check_yaml(&yaml), "KP116", value);
+        }
     }
 }

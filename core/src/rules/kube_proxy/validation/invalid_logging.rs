@@ -1,4 +1,5 @@
 use super::support::{self, LOGGING_ALPHA_GATE, LOGGING_BETA_GATE};
+use crate::fix::{Applicability, Value};
 use crate::input::path::FieldPath;
 use crate::k8s::version::KubeVersion;
 use crate::model::kube_proxy::config::{Logging, StreamOptions};
@@ -37,6 +38,10 @@ declare_rule! {
     /// logging:
     ///   format: json
     /// ```
+    /// `dplint check --fix` corrects the case of a format kube-proxy has (`JSON` → `json`).
+    /// The other settings need your choice: whether to drop the setting or switch on the gate
+    /// it needs, which verbosity you meant, or how a `vmodule` pattern with `=` or `,` splits
+    /// into entries.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L92
@@ -48,17 +53,20 @@ declare_rule! {
         name: "invalid-logging",
         severity: Error,
         summary: "A logging setting kube-proxy rejects (unknown format, vmodule, alpha options)",
+        fix: Sometimes,
     }
 }
 
 const MAX_VERBOSITY: u32 = i32::MAX as u32;
 
-/// One rejected setting: where, what is wrong, logsapi's error text, and the fix.
+/// One rejected setting: where, what is wrong, logsapi's error text, the fix, and the value
+/// that keeps the user's meaning when there is one.
 struct Problem {
     field: FieldPath,
     what: String,
     error: String,
     help: String,
+    correction: Option<&'static str>,
 }
 
 fn problem(field: FieldPath, what: String, error: &str, help: String) -> Problem {
@@ -67,6 +75,7 @@ fn problem(field: FieldPath, what: String, error: &str, help: String) -> Problem
         what,
         error: error.to_string(),
         help,
+        correction: None,
     }
 }
 
@@ -97,7 +106,10 @@ fn format_problems(site: &KubeProxySite<'_>, logging: &Logging, version: KubeVer
                 "Use text (the default) or json:{}",
                 fix::set(site, "logging.format", close.unwrap_or("text"))
             );
-            out.push(problem(field, what, "Unsupported log format", help));
+            out.push(Problem {
+                correction: close,
+                ..problem(field, what, "Unsupported log format", help)
+            });
         }
     }
 }
@@ -233,11 +245,22 @@ impl Rule for InvalidLogging {
                     "{}: {}; kube-proxy exits at start-up (\"initialize logging: {}: … {}\") and programs no Services",
                     p.field, p.what, p.field, p.error
                 );
-                out.finding(&Self::META)
+                let finding = out
+                    .finding(&Self::META)
                     .on_site_field(site, &p.field)
                     .message(message)
-                    .help(p.help)
-                    .emit();
+                    .help(p.help);
+                match p.correction {
+                    Some(value) => {
+                        let path = p.field.to_string();
+                        finding
+                            .fix(format!("Write {path} {value}"), Applicability::Safe, move |e| {
+                                fix::edit_set(e, site, &path, Value::Str(value))
+                            })
+                            .emit()
+                    }
+                    None => finding.emit(),
+                }
             }
         }
     }
@@ -304,5 +327,41 @@ mod tests {
         );
         let gated = format!("featureGates:\n  LoggingAlphaOptions: true\n{body}");
         assert!(fields(&gated).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod fix_tests {
+    use crate::rules::test_support::{
+        assert_one_unfixed, check_yaml, fix_all, fixed, kube_proxy_command, kube_proxy_config, kube_proxy_config_map,
+        only,
+    };
+
+    #[test]
+    fn a_format_in_the_wrong_case_is_corrected() {
+        let yaml = kube_proxy_config("logging:\n  format: JSON\n");
+        assert_eq!(fixed(&yaml, "KP117"), yaml.replace("JSON", "json"));
+        let cm = kube_proxy_config_map("logging:\n  format: \"Text \"\n");
+        assert_eq!(fix_all(&cm, false), cm.replace("\"Text \"", "\"text\""));
+    }
+
+    #[test]
+    fn logging_flags_are_not_read_into_the_configuration() {
+        // kube-proxy applies logging flags itself; the flag-built configuration has no logging.
+        let ds = kube_proxy_command(&["--logging-format=Json"]);
+        assert!(only(check_yaml(&ds), "KP117").is_empty());
+    }
+
+    #[test]
+    fn no_fix_where_the_setting_is_a_choice() {
+        for body in [
+            "logging:\n  format: yaml\n",
+            "featureGates:\n  LoggingBetaOptions: false\nlogging:\n  format: json\n",
+            "logging:\n  verbosity: 4294967295\n",
+            "logging:\n  vmodule:\n  - filePattern: \"proxier*=4\"\n",
+            "logging:\n  options:\n    text:\n      splitStream: true\n",
+        ] {
+            assert_one_unfixed(check_yaml(&kube_proxy_config(body)), "KP117", body);
+        }
     }
 }

@@ -30,6 +30,8 @@ declare_rule! {
     /// iptables:
     ///   masqueradeBit: 14
     /// ```
+    /// `dplint check --fix` leaves the bit to you: no value outside 0–31 points at one bit,
+    /// and which bit is free depends on the other components that mark packets on the node.
     ///
     /// ## References
     /// - kubernetes/kubernetes `pkg/proxy/apis/config/validation/validation.go` L50, L97-101
