@@ -117,9 +117,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    /// Output format: those of `check`, or report objects for `kubectl apply` that Policy
+    /// Reporter shows (openreports.io/v1alpha1, wgpolicyk8s.io/v1alpha2).
+    #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
 
     /// Exit with status 1 when a finding is at or above this severity.
     #[arg(long, value_enum)]
@@ -135,6 +136,20 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[cfg(feature = "serve")]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+    /// openreports.io/v1alpha1 `Report` per namespace and `ClusterReport`, as YAML.
+    Openreports,
+    /// wgpolicyk8s.io/v1alpha2 `PolicyReport` per namespace and `ClusterPolicyReport`, as YAML.
+    Policyreport,
 }
 
 #[cfg(feature = "serve")]

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use dplint_core::{InputError, RenderOptions, check, render};
+use dplint_core::{Format, InputError, RenderOptions, ReportApi, check, render, render_policy_reports};
 use dplint_webhook::cluster::ClusterCache;
 use dplint_webhook::cluster::list::{complete_options, read_once};
 use dplint_webhook::cluster::watch::client_for;
 use dplint_webhook::metrics::Metrics;
 
-use crate::args::AuditArgs;
-use crate::check::{colored, exit_status, format};
+use crate::args::{AuditArgs, AuditFormat};
+use crate::check::{colored, exit_status};
 use crate::{EXIT_USAGE, load};
 
 pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
@@ -69,7 +69,15 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         color: colored(args.color, false),
         ..RenderOptions::default()
     };
-    let output = render(format(args.format), &report, &files, render_options);
+    let output = match args.format {
+        AuditFormat::Openreports => render_policy_reports(&report, ReportApi::OpenReports, Some(now())),
+        AuditFormat::Policyreport => render_policy_reports(&report, ReportApi::PolicyReport, Some(now())),
+        AuditFormat::Text => render(Format::Text, &report, &files, render_options),
+        AuditFormat::Json => render(Format::Json, &report, &files, render_options),
+        AuditFormat::Sarif => render(Format::Sarif, &report, &files, render_options),
+        AuditFormat::Junit => render(Format::Junit, &report, &files, render_options),
+        AuditFormat::Github => render(Format::Github, &report, &files, render_options),
+    };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
     stdout.flush().ok();
@@ -80,4 +88,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_USAGE);
     }
     Ok(exit_status(&report, args.fail_on, &settings))
+}
+
+/// Seconds since the epoch: when the results were found.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -30,6 +30,14 @@ fuzz_target!(|data: &[u8]| {
     let color = data.len() % 2 == 1;
     let catalogue: &[Format] = if data.len() % 8 == 0 { &CATALOGUE_FORMATS } else { &[] };
     for &format in CHEAP_FORMATS.iter().chain(catalogue) {
-        std::hint::black_box(render(format, &report, &files, RenderOptions { color, ..RenderOptions::default() }));
+        std::hint::black_box(render(
+            format,
+            &report,
+            &files,
+            RenderOptions {
+                color,
+                ..RenderOptions::default()
+            },
+        ));
     }
 });

@@ -3,6 +3,7 @@
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod policy_report;
 pub mod sarif;
 #[cfg(test)]
 mod test_fixtures;

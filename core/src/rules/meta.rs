@@ -89,6 +89,20 @@ impl Category {
     }
 
     /// The first three characters of the category's codes (`KP2` for `KP201`).
+    /// A short name of the category (report UIs group by it).
+    pub const fn title(self) -> &'static str {
+        match self {
+            Category::Input => "input",
+            Category::KubeProxyDecoding => "kube-proxy decoding",
+            Category::KubeProxyValidation => "kube-proxy validation",
+            Category::KubeProxyMigration => "kube-proxy migration",
+            Category::KubeProxyFlags => "kube-proxy flags",
+            Category::CalicoInstallation => "Calico Installation",
+            Category::CalicoFelix => "Calico Felix",
+            Category::Consistency => "kube-proxy and Calico consistency",
+        }
+    }
+
     pub const fn prefix(self) -> &'static str {
         self.group().prefix
     }
