@@ -130,12 +130,28 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub timeout: f64,
 
+    /// Also write the findings to the cluster as report objects named `dplint` (server-side
+    /// apply; a namespace's report without findings any more is deleted). Needs write rights
+    /// on the report API and its CRDs installed.
+    #[arg(long, value_enum, value_name = "API", num_args = 0..=1, default_missing_value = "openreports")]
+    pub write_reports: Option<ReportApiArg>,
+
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+/// The report API `--write-reports` writes.
+#[cfg(feature = "serve")]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportApiArg {
+    /// openreports.io/v1alpha1 `Report` and `ClusterReport`.
+    Openreports,
+    /// wgpolicyk8s.io/v1alpha2 `PolicyReport` and `ClusterPolicyReport`.
+    Policyreport,
 }
 
 #[cfg(feature = "serve")]

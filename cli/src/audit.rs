@@ -7,13 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use dplint_core::{Format, InputError, RenderOptions, ReportApi, check, render, render_policy_reports};
+use dplint_core::{
+    Format, InputError, RenderOptions, ReportApi, check, policy_report_objects, render, render_policy_reports,
+};
 use dplint_webhook::cluster::ClusterCache;
 use dplint_webhook::cluster::list::{complete_options, read_once};
+use dplint_webhook::cluster::reports::write_reports;
 use dplint_webhook::cluster::watch::client_for;
 use dplint_webhook::metrics::Metrics;
 
-use crate::args::{AuditArgs, AuditFormat};
+use crate::args::{AuditArgs, AuditFormat, ReportApiArg};
 use crate::check::{colored, exit_status};
 use crate::{EXIT_USAGE, load};
 
@@ -29,20 +32,23 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    let cache = ClusterCache::new(options.limits.clone(), Arc::new(Metrics::default()));
+    let cache = ClusterCache::new(options.limits, Arc::new(Metrics::default()));
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let too_slow = || {
+        dplint_webhook::Error::Kube(format!(
+            "no complete answer from the API server within {} s",
+            args.timeout
+        ))
+    };
     let read = runtime.block_on(async {
         let client = client_for(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
-        tokio::time::timeout(Duration::from_secs_f64(args.timeout), read_once(&client, &cache))
+        let unread = tokio::time::timeout(timeout, read_once(&client, &cache))
             .await
-            .map_err(|_| {
-                dplint_webhook::Error::Kube(format!(
-                    "no complete answer from the API server within {} s",
-                    args.timeout
-                ))
-            })
+            .map_err(|_| too_slow())?;
+        Ok::<_, dplint_webhook::Error>((client, unread))
     });
-    let unread = match read {
-        Ok(unread) => unread,
+    let (client, unread) = match read {
+        Ok(read) => read,
         Err(err) => {
             eprintln!("dplint: could not audit: {err}");
             return Ok(EXIT_USAGE);
@@ -69,9 +75,10 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         color: colored(args.color, false),
         ..RenderOptions::default()
     };
+    let found_at = now();
     let output = match args.format {
-        AuditFormat::Openreports => render_policy_reports(&report, ReportApi::OpenReports, Some(now())),
-        AuditFormat::Policyreport => render_policy_reports(&report, ReportApi::PolicyReport, Some(now())),
+        AuditFormat::Openreports => render_policy_reports(&report, ReportApi::OpenReports, Some(found_at)),
+        AuditFormat::Policyreport => render_policy_reports(&report, ReportApi::PolicyReport, Some(found_at)),
         AuditFormat::Text => render(Format::Text, &report, &files, render_options),
         AuditFormat::Json => render(Format::Json, &report, &files, render_options),
         AuditFormat::Sarif => render(Format::Sarif, &report, &files, render_options),
@@ -85,7 +92,38 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
         eprintln!("dplint: {}", error.describe());
     }
     if !report.errors.is_empty() {
+        if args.write_reports.is_some() {
+            // Reports of a partial read would delete the reports of what was not read.
+            eprintln!("dplint: reports not written: part of the cluster could not be read");
+        }
         return Ok(EXIT_USAGE);
+    }
+    if let Some(api) = args.write_reports {
+        let api = match api {
+            ReportApiArg::Openreports => ReportApi::OpenReports,
+            ReportApiArg::Policyreport => ReportApi::PolicyReport,
+        };
+        let objects = policy_report_objects(&report, api, Some(found_at));
+        let written = runtime.block_on(async {
+            match tokio::time::timeout(timeout, write_reports(&client, api, &objects)).await {
+                Ok(written) => written.map_err(|err| err.to_string()),
+                Err(_) => Err(too_slow().to_string()),
+            }
+        });
+        match written {
+            Ok(written) => {
+                for name in &written.applied {
+                    eprintln!("dplint: wrote {name}");
+                }
+                for name in &written.deleted {
+                    eprintln!("dplint: deleted {name} (no findings there any more)");
+                }
+            }
+            Err(err) => {
+                eprintln!("dplint: {err}");
+                return Ok(EXIT_USAGE);
+            }
+        }
     }
     Ok(exit_status(&report, args.fail_on, &settings))
 }

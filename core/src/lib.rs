@@ -47,7 +47,9 @@ pub use plan::{
     render_markdown as render_plan_markdown, render_text as render_plan_text,
 };
 pub use report::json::render as render_json;
-pub use report::policy_report::{REPORT_NAME, ReportApi, render as render_policy_reports};
+pub use report::policy_report::{
+    MANAGED_BY, REPORT_NAME, ReportApi, render as render_policy_reports, report_objects as policy_report_objects,
+};
 pub use report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, VERSION, render};
 pub use rules::RuleSelection;
 pub use settings::{FailOn, Settings, SettingsError};

@@ -184,3 +184,131 @@ fn a_missing_context_is_named() {
     assert!(out.stderr.contains("could not audit"), "{}", out.stderr);
     assert!(out.stderr.contains("production"), "{}", out.stderr);
 }
+
+#[test]
+fn openreports_format_writes_a_report_per_namespace_for_kubectl_apply() {
+    let api = FakeApi::start(ipvs_cluster(), None);
+    let out = audit(&api, &["--format", "openreports"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.starts_with(
+            "apiVersion: openreports.io/v1alpha1\nkind: Report\nmetadata:\n  name: dplint\n  namespace: kube-system\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("rule: KP201\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("kind: ConfigMap\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("name: kube-proxy\n"), "{}", out.stdout);
+    // Nothing cluster-scoped has a finding here: no ClusterReport.
+    assert!(!out.stdout.contains("kind: ClusterReport"), "{}", out.stdout);
+
+    let legacy = audit(&api, &["--format", "policyreport"]);
+    legacy.expect_code(0);
+    assert!(
+        legacy
+            .stdout
+            .starts_with("apiVersion: wgpolicyk8s.io/v1alpha2\nkind: PolicyReport\n"),
+        "{}",
+        legacy.stdout
+    );
+}
+
+const REPORTS: &str = "/apis/openreports.io/v1alpha1";
+
+fn stale_report(namespace: &str) -> Value {
+    json!({"apiVersion": "openreports.io/v1alpha1", "kind": "Report",
+        "metadata": {"name": "dplint", "namespace": namespace, "resourceVersion": "90",
+            "labels": {"app.kubernetes.io/managed-by": "dplint"}},
+        "source": "dplint", "results": []})
+}
+
+#[test]
+fn write_reports_applies_the_report_and_deletes_one_without_findings() {
+    let mut routes = ipvs_cluster();
+    let applied = json!({"apiVersion": "openreports.io/v1alpha1", "kind": "Report",
+        "metadata": {"name": "dplint", "namespace": "kube-system", "resourceVersion": "501"}});
+    routes.insert(
+        "PATCH /apis/openreports.io/v1alpha1/namespaces/kube-system/reports/dplint",
+        (200, applied),
+    );
+    routes.insert(
+        "/apis/openreports.io/v1alpha1/reports",
+        page(
+            "ReportList",
+            vec![stale_report("kube-system"), stale_report("calico-system")],
+            None,
+        ),
+    );
+    routes.insert(
+        "DELETE /apis/openreports.io/v1alpha1/namespaces/calico-system/reports/dplint",
+        (200, json!({"kind": "Status", "apiVersion": "v1", "status": "Success"})),
+    );
+    let api = FakeApi::start(routes, None);
+    let out = audit(&api, &["--write-reports", "--format", "json"]);
+    out.expect_code(0);
+    assert!(
+        out.stderr.contains("dplint: wrote Report kube-system/dplint\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("dplint: deleted Report calico-system/dplint (no findings there any more)\n"),
+        "{}",
+        out.stderr
+    );
+    let requests = api.requests();
+    let patch = requests
+        .iter()
+        .find(|r| r.method == "PATCH")
+        .expect("a server-side apply");
+    assert!(
+        patch
+            .target
+            .starts_with(&format!("{REPORTS}/namespaces/kube-system/reports/dplint?")),
+        "{patch:?}"
+    );
+    assert!(patch.target.contains("fieldManager=dplint"), "{patch:?}");
+    assert!(patch.target.contains("force=true"), "{patch:?}");
+    let body: Value = serde_json::from_str(&patch.body).expect("the applied report is JSON");
+    assert_eq!(body["kind"], "Report");
+    assert_eq!(body["results"][0]["rule"], "KP201");
+    assert_eq!(body["results"][0]["resources"][0]["name"], "kube-proxy");
+    assert_eq!(body["metadata"]["labels"]["app.kubernetes.io/managed-by"], "dplint");
+    // The report of the namespace that still has findings stays; nothing else is deleted.
+    let deletes: Vec<_> = requests.iter().filter(|r| r.method == "DELETE").collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+}
+
+#[test]
+fn write_reports_without_the_crds_says_what_to_install() {
+    let api = FakeApi::start(ipvs_cluster(), None);
+    let out = audit(&api, &["--write-reports"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains(
+            "dplint: cannot write Report kube-system/dplint: the cluster does not serve openreports.io/v1alpha1"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The report itself was still printed.
+    assert!(out.stdout.contains("KP201"), "{}", out.stdout);
+}
+
+#[test]
+fn write_reports_after_a_partial_read_writes_nothing() {
+    let mut routes = ipvs_cluster();
+    routes.insert("/api/v1/nodes", forbidden("nodes"));
+    let api = FakeApi::start(routes, None);
+    let out = audit(&api, &["--write-reports=policyreport"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("dplint: reports not written: part of the cluster could not be read"),
+        "{}",
+        out.stderr
+    );
+    assert!(api.requests().iter().all(|r| r.method == "GET"), "{:?}", api.requests());
+}

@@ -27,14 +27,16 @@ pub enum ReportApi {
 }
 
 impl ReportApi {
-    fn api_version(self) -> &'static str {
+    /// `group/version` of the API.
+    pub fn api_version(self) -> &'static str {
         match self {
             ReportApi::OpenReports => "openreports.io/v1alpha1",
             ReportApi::PolicyReport => "wgpolicyk8s.io/v1alpha2",
         }
     }
 
-    fn kind(self, cluster: bool) -> &'static str {
+    /// The kind of the namespaced report, or of the cluster-scoped one.
+    pub fn kind(self, cluster: bool) -> &'static str {
         match (self, cluster) {
             (ReportApi::OpenReports, false) => "Report",
             (ReportApi::OpenReports, true) => "ClusterReport",
@@ -42,10 +44,23 @@ impl ReportApi {
             (ReportApi::PolicyReport, true) => "ClusterPolicyReport",
         }
     }
+
+    /// The resource name in URLs (`reports`, `clusterpolicyreports`).
+    pub fn plural(self, cluster: bool) -> &'static str {
+        match (self, cluster) {
+            (ReportApi::OpenReports, false) => "reports",
+            (ReportApi::OpenReports, true) => "clusterreports",
+            (ReportApi::PolicyReport, false) => "policyreports",
+            (ReportApi::PolicyReport, true) => "clusterpolicyreports",
+        }
+    }
 }
 
 /// The name every report dplint writes has, so a new audit replaces the last one.
 pub const REPORT_NAME: &str = "dplint";
+
+/// The label on every report dplint writes: how a later audit finds the reports it wrote.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "dplint");
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -108,10 +123,22 @@ struct Timestamp {
     nanos: i32,
 }
 
-/// Renders `report` as report objects; `timestamp` (seconds since the epoch) is when the
-/// results were found. Findings not on a Kubernetes object (an installer file) have no place
-/// in these APIs and are left out.
+/// Renders `report` as report objects, YAML documents for `kubectl apply -f -`; `timestamp`
+/// (seconds since the epoch) is when the results were found. Findings not on a Kubernetes
+/// object (an installer file) have no place in these APIs and are left out.
 pub fn render(report: &Report, api: ReportApi, timestamp: Option<i64>) -> String {
+    serde_saphyr::to_string_multiple(&objects(report, api, timestamp)).unwrap_or_default()
+}
+
+/// The same report objects as [`render`], as JSON values for an API client to apply.
+pub fn report_objects(report: &Report, api: ReportApi, timestamp: Option<i64>) -> Vec<serde_json::Value> {
+    objects(report, api, timestamp)
+        .iter()
+        .filter_map(|object| serde_json::to_value(object).ok())
+        .collect()
+}
+
+fn objects(report: &Report, api: ReportApi, timestamp: Option<i64>) -> Vec<ReportObject> {
     let mut by_namespace: BTreeMap<Option<String>, Vec<ReportResult>> = BTreeMap::new();
     for finding in &report.findings {
         let Some((namespace, resource)) = resource_of(finding) else {
@@ -122,7 +149,7 @@ pub fn render(report: &Report, api: ReportApi, timestamp: Option<i64>) -> String
             .or_default()
             .push(result_of(finding, resource, timestamp));
     }
-    let objects: Vec<ReportObject> = by_namespace
+    by_namespace
         .into_iter()
         .map(|(namespace, results)| {
             let mut summary = ReportSummary::default();
@@ -138,15 +165,14 @@ pub fn render(report: &Report, api: ReportApi, timestamp: Option<i64>) -> String
                 metadata: Metadata {
                     name: REPORT_NAME,
                     namespace,
-                    labels: BTreeMap::from([("app.kubernetes.io/managed-by", "dplint")]),
+                    labels: BTreeMap::from([(MANAGED_BY.0, MANAGED_BY.1)]),
                 },
                 source: "dplint",
                 summary,
                 results,
             }
         })
-        .collect();
-    serde_saphyr::to_string_multiple(&objects).unwrap_or_default()
+        .collect()
 }
 
 fn resource_of(finding: &Finding) -> Option<(Option<String>, Resource)> {

@@ -1,6 +1,8 @@
 //! A Kubernetes API on loopback for the tests: it answers lists (and later pages of a list,
 //! `continue=TOKEN`) from a table of recorded responses, 404 for what the table lacks, and
-//! keeps watches open without events. Plain HTTP; a kubeconfig points clients at it.
+//! keeps watches open without events. A request other than GET is routed by `METHOD path`
+//! (`PATCH /apis/…/reports/dplint`), and every request is recorded with its body. Plain HTTP;
+//! a kubeconfig points clients at it.
 #![allow(dead_code)] // each test binary uses part of it
 
 use std::collections::HashMap;
@@ -18,6 +20,16 @@ pub struct FakeApi {
     addr: SocketAddr,
     /// Paths whose answer waits until released (to observe readiness before the first sync).
     held: Arc<Mutex<bool>>,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+/// A request the API received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    pub body: String,
 }
 
 impl FakeApi {
@@ -27,13 +39,20 @@ impl FakeApi {
         let held = Arc::new(Mutex::new(hold.is_some()));
         let routes = Arc::new(routes);
         let gate = held.clone();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
-                let (routes, gate) = (routes.clone(), gate.clone());
-                std::thread::spawn(move || serve(stream, &routes, hold, &gate));
+                let (routes, gate, log) = (routes.clone(), gate.clone(), log.clone());
+                std::thread::spawn(move || serve(stream, &routes, hold, &gate, &log));
             }
         });
-        FakeApi { addr, held }
+        FakeApi { addr, held, requests }
+    }
+
+    /// The requests received so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
     }
 
     pub fn release(&self) {
@@ -49,7 +68,13 @@ impl FakeApi {
     }
 }
 
-fn serve(stream: TcpStream, routes: &HashMap<&'static str, (u16, Value)>, hold: Option<&str>, gate: &Mutex<bool>) {
+fn serve(
+    stream: TcpStream,
+    routes: &HashMap<&'static str, (u16, Value)>,
+    hold: Option<&str>,
+    gate: &Mutex<bool>,
+    log: &Mutex<Vec<Request>>,
+) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut stream = stream;
     loop {
@@ -57,13 +82,30 @@ fn serve(stream: TcpStream, routes: &HashMap<&'static str, (u16, Value)>, hold: 
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
             return;
         }
-        let target = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let mut words = line.split_whitespace();
+        let method = words.next().unwrap_or("GET").to_string();
+        let target = words.next().unwrap_or("/").to_string();
+        let mut length = 0;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
                 break;
             }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
         }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        log.lock().unwrap().push(Request {
+            method: method.clone(),
+            target: target.clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         if query.split('&').any(|p| p == "watch=true" || p == "watch=1") {
             // A watch: headers, then nothing until the client goes away.
@@ -84,7 +126,11 @@ fn serve(stream: TcpStream, routes: &HashMap<&'static str, (u16, Value)>, hold: 
             .split('&')
             .find_map(|p| p.strip_prefix("continue="))
             .map(|token| format!("{path}?continue={token}"));
-        let routed = page.as_deref().and_then(|p| routes.get(p)).or_else(|| routes.get(path));
+        let routed = if method == "GET" {
+            page.as_deref().and_then(|p| routes.get(p)).or_else(|| routes.get(path))
+        } else {
+            routes.get(format!("{method} {path}").as_str())
+        };
         let (status, body) = routed.cloned().unwrap_or_else(|| {
             (404, json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("{path} not found")}))
         });

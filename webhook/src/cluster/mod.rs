@@ -3,6 +3,7 @@
 //! [`Snapshot`]; watch events build the next one.
 
 pub mod list;
+pub mod reports;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
