@@ -106,9 +106,10 @@ pub struct ServeArgs {
     pub shutdown_grace: f64,
 }
 
+/// Which cluster to read, and how long to wait for it.
 #[cfg(feature = "serve")]
 #[derive(Args, Debug)]
-pub struct AuditArgs {
+pub struct ClusterArgs {
     /// kubeconfig file (default: `KUBECONFIG`, else ~/.kube/config, else in-cluster).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -116,6 +117,17 @@ pub struct AuditArgs {
     /// kubeconfig context (default: the current one).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+
+    /// Seconds to wait for the API server before giving up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub timeout: f64,
+}
+
+#[cfg(feature = "serve")]
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// Output format: those of `check`, or report objects for `kubectl apply` that Policy
     /// Reporter shows (openreports.io/v1alpha1, wgpolicyk8s.io/v1alpha2).
@@ -125,10 +137,6 @@ pub struct AuditArgs {
     /// Exit with status 1 when a finding is at or above this severity.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
-
-    /// Seconds to wait for the API server before giving up.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
-    pub timeout: f64,
 
     /// Also write the findings to the cluster as report objects named `dplint` (server-side
     /// apply; a namespace's report without findings any more is deleted). Needs write rights
@@ -289,8 +297,18 @@ pub struct PlanArgs {
 
     /// Write the files as they are after step N (the steps before it included) instead of
     /// printing the plan.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "live")]
     pub write_step: Option<usize>,
+
+    /// Plan for what the cluster of the kubeconfig context holds (read as `audit` reads it)
+    /// instead of files: changes become `kubectl patch` commands. The cluster is not changed.
+    #[cfg(feature = "serve")]
+    #[arg(long = "cluster", id = "live", conflicts_with = "paths")]
+    pub live: bool,
+
+    #[cfg(feature = "serve")]
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     #[command(flatten)]
     pub target: TargetArgs,

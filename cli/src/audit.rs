@@ -1,76 +1,31 @@
 //! `dplint audit`: the rules on what the cluster of a kubeconfig context holds, read once with
 //! the webhook's object set (kube-system ConfigMaps, `kubernetes-services-endpoint`,
-//! DaemonSets, Installations, FelixConfigurations, Nodes, the server version). Read-only.
+//! DaemonSets, Installations, FelixConfigurations, Nodes, the server version). Read-only but
+//! for `--write-reports`.
 
 use std::io::Write;
-use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
-use dplint_core::{
-    Format, InputError, RenderOptions, ReportApi, check, policy_report_objects, render, render_policy_reports,
-};
-use dplint_webhook::cluster::ClusterCache;
-use dplint_webhook::cluster::list::{complete_options, read_once};
+use anyhow::Context;
+use dplint_core::{Format, RenderOptions, ReportApi, check, policy_report_objects, render, render_policy_reports};
 use dplint_webhook::cluster::reports::write_reports;
-use dplint_webhook::cluster::watch::client_for;
-use dplint_webhook::metrics::Metrics;
 
 use crate::args::{AuditArgs, AuditFormat, ReportApiArg};
 use crate::check::{colored, exit_status};
+use crate::cluster::{self, Live};
 use crate::{EXIT_USAGE, load};
 
 pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let (settings, mut options) = load::settings_and_options(&args.target)?;
-    if !args.target.helm_values.is_empty() || !args.target.node_kernels.is_empty() || args.target.os.is_some() {
-        bail!("--helm-values, --node-kernel and --os are for files; audit reads them from the cluster");
-    }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        bail!("--timeout {}: expected a positive number of seconds", args.timeout);
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
-    let cache = ClusterCache::new(options.limits, Arc::new(Metrics::default()));
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let too_slow = || {
-        dplint_webhook::Error::Kube(format!(
-            "no complete answer from the API server within {} s",
-            args.timeout
-        ))
-    };
-    let read = runtime.block_on(async {
-        let client = client_for(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
-        let unread = tokio::time::timeout(timeout, read_once(&client, &cache))
-            .await
-            .map_err(|_| too_slow())?;
-        Ok::<_, dplint_webhook::Error>((client, unread))
-    });
-    let (client, unread) = match read {
-        Ok(read) => read,
-        Err(err) => {
-            eprintln!("dplint: could not audit: {err}");
+    cluster::refuse_file_options(&args.target)?;
+    let live = match cluster::read(&args.cluster, &mut options)? {
+        Ok(live) => live,
+        Err(reason) => {
+            eprintln!("dplint: could not audit: {reason}");
             return Ok(EXIT_USAGE);
         }
     };
-    // Nothing read at all: the cluster was not reached (or the credentials hold no rights).
-    if unread.len() == dplint_webhook::cluster::Resource::ALL.len() {
-        eprintln!("dplint: could not audit: {}", unread[0].message);
-        return Ok(EXIT_USAGE);
-    }
-    let snapshot = cache.snapshot();
-    let pinned = options.kubernetes_version.is_some();
-    complete_options(&mut options, &snapshot, pinned);
-    let files: Vec<_> = snapshot.objects.values().map(|o| o.file.clone()).collect();
-    let mut report = check(&files, &options);
-    report.errors = unread
-        .into_iter()
-        .map(|u| InputError {
-            file: format!("cluster {}", u.resource),
-            message: u.message,
-        })
-        .collect();
+    let mut report = check(&live.files, &options);
+    report.errors = live.unread.clone();
     let render_options = RenderOptions {
         color: colored(args.color, false),
         ..RenderOptions::default()
@@ -79,11 +34,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let output = match args.format {
         AuditFormat::Openreports => render_policy_reports(&report, ReportApi::OpenReports, Some(found_at)),
         AuditFormat::Policyreport => render_policy_reports(&report, ReportApi::PolicyReport, Some(found_at)),
-        AuditFormat::Text => render(Format::Text, &report, &files, render_options),
-        AuditFormat::Json => render(Format::Json, &report, &files, render_options),
-        AuditFormat::Sarif => render(Format::Sarif, &report, &files, render_options),
-        AuditFormat::Junit => render(Format::Junit, &report, &files, render_options),
-        AuditFormat::Github => render(Format::Github, &report, &files, render_options),
+        AuditFormat::Text => render(Format::Text, &report, &live.files, render_options),
+        AuditFormat::Json => render(Format::Json, &report, &live.files, render_options),
+        AuditFormat::Sarif => render(Format::Sarif, &report, &live.files, render_options),
+        AuditFormat::Junit => render(Format::Junit, &report, &live.files, render_options),
+        AuditFormat::Github => render(Format::Github, &report, &live.files, render_options),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
@@ -104,28 +59,29 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
             ReportApiArg::Policyreport => ReportApi::PolicyReport,
         };
         let objects = policy_report_objects(&report, api, Some(found_at));
-        let written = runtime.block_on(async {
-            match tokio::time::timeout(timeout, write_reports(&client, api, &objects)).await {
-                Ok(written) => written.map_err(|err| err.to_string()),
-                Err(_) => Err(too_slow().to_string()),
-            }
-        });
-        match written {
-            Ok(written) => {
-                for name in &written.applied {
-                    eprintln!("dplint: wrote {name}");
-                }
-                for name in &written.deleted {
-                    eprintln!("dplint: deleted {name} (no findings there any more)");
-                }
-            }
-            Err(err) => {
-                eprintln!("dplint: {err}");
-                return Ok(EXIT_USAGE);
-            }
+        if let Err(err) = write(&live, api, &objects) {
+            eprintln!("dplint: {err}");
+            return Ok(EXIT_USAGE);
         }
     }
     Ok(exit_status(&report, args.fail_on, &settings))
+}
+
+/// Writes the report objects and says on standard error what changed in the cluster.
+fn write(live: &Live, api: ReportApi, objects: &[serde_json::Value]) -> Result<(), String> {
+    let written = live.runtime.block_on(async {
+        match tokio::time::timeout(live.timeout, write_reports(&live.client, api, objects)).await {
+            Ok(written) => written.map_err(|err| err.to_string()),
+            Err(_) => Err(live.too_slow()),
+        }
+    })?;
+    for name in &written.applied {
+        eprintln!("dplint: wrote {name}");
+    }
+    for name in &written.deleted {
+        eprintln!("dplint: deleted {name} (no findings there any more)");
+    }
+    Ok(())
 }
 
 /// Seconds since the epoch: when the results were found.

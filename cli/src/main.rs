@@ -5,6 +5,8 @@ mod args;
 mod audit;
 mod catalog;
 mod check;
+#[cfg(feature = "serve")]
+mod cluster;
 mod fix;
 mod inputs;
 mod load;

@@ -1,16 +1,24 @@
-//! `dplint plan`: the steps to a proxy mode for the cluster in the files, or (`--write-step`)
-//! the files as one step leaves them.
+//! `dplint plan`: the steps to a proxy mode for the cluster in the files (or, `--cluster`, the
+//! one a kubeconfig context reaches), or (`--write-step`) the files as one step leaves them.
 
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use dplint_core::{FixInput, PlanTarget, plan, render_plan_markdown, render_plan_text};
+use dplint_core::{FixInput, Plan, PlanTarget, plan, render_plan_markdown, render_plan_text};
 
 use crate::args::{PlanArgs, PlanFormat, PlanTo};
 use crate::inputs::InputPath;
 use crate::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, fix, load};
 
 pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
+    #[cfg(feature = "serve")]
+    if args.live {
+        return run_on_cluster(args);
+    }
+    #[cfg(feature = "serve")]
+    if args.cluster.kubeconfig.is_some() || args.cluster.context.is_some() {
+        bail!("--kubeconfig and --context choose the cluster of --cluster");
+    }
     let (settings, options) = load::settings_and_options(&args.target)?;
     let load::Inputs {
         files,
@@ -34,12 +42,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
             locked: None,
         })
         .collect();
-    let to = match args.to {
-        PlanTo::Nftables => PlanTarget::Nftables,
-        PlanTo::Iptables => PlanTarget::Iptables,
-        PlanTo::Ebpf => PlanTarget::Ebpf,
-    };
-    let planned = plan(&inputs, &options, to);
+    let planned = plan(&inputs, &options, target(args.to));
 
     if let Some(number) = args.write_step {
         let Some(step) = number.checked_sub(1).and_then(|i| planned.steps.get(i)) else {
@@ -65,12 +68,58 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
 
-    let output = match args.format {
-        PlanFormat::Text => render_plan_text(&planned),
-        PlanFormat::Markdown => render_plan_markdown(&planned),
+    print(&planned, args.format)
+}
+
+/// `--cluster`: the plan for the objects the cluster serves; the changes are patches.
+#[cfg(feature = "serve")]
+fn run_on_cluster(args: PlanArgs) -> anyhow::Result<u8> {
+    let (_, mut options) = load::settings_and_options(&args.target)?;
+    crate::cluster::refuse_file_options(&args.target)?;
+    let live = match crate::cluster::read(&args.cluster, &mut options)? {
+        Ok(live) => live,
+        Err(reason) => {
+            eprintln!("dplint: could not read the cluster: {reason}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    // As for files: a plan made without part of the cluster could order the steps wrongly.
+    if !live.unread.is_empty() {
+        for error in &live.unread {
+            eprintln!("dplint: {}", error.describe());
+        }
+        eprintln!("dplint: no plan: every resource must be readable to plan the cluster's move");
+        return Ok(EXIT_USAGE);
+    }
+    let inputs: Vec<FixInput> = live
+        .files
+        .iter()
+        .map(|file| FixInput {
+            name: file.name.clone(),
+            text: file.text.clone(),
+            role: dplint_core::SourceRole::LiveObject,
+            locked: None,
+        })
+        .collect();
+    print(&plan(&inputs, &options, target(args.to)), args.format)
+}
+
+fn target(to: PlanTo) -> PlanTarget {
+    match to {
+        PlanTo::Nftables => PlanTarget::Nftables,
+        PlanTo::Iptables => PlanTarget::Iptables,
+        PlanTo::Ebpf => PlanTarget::Ebpf,
+    }
+}
+
+/// Prints the plan; status 0 when the target is reached cleanly, else 1.
+fn print(planned: &Plan, format: PlanFormat) -> anyhow::Result<u8> {
+    let output = match format {
+        PlanFormat::Text => render_plan_text(planned),
+        PlanFormat::Markdown => render_plan_markdown(planned),
         PlanFormat::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&planned).context("cannot encode the plan")?
+            serde_json::to_string_pretty(planned).context("cannot encode the plan")?
         ),
     };
     let mut stdout = std::io::stdout().lock();

@@ -318,3 +318,58 @@ fn the_operator_timeout_trap_is_cleared_in_the_same_patch_as_the_dataplane() {
     let (_, _, plain) = plan_of(&NFTABLES_PATHS[0]);
     assert!(plain.steps[1].apply[0].command.starts_with("kubectl apply -f "));
 }
+
+/// Objects as the cluster's API serves them (one line of JSON each, as `dplint plan --cluster`
+/// reads them): every change is a `kubectl patch` of the changed fields, with its undo.
+#[test]
+fn live_objects_are_patched_not_applied() {
+    let configmap = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "kube-proxy", "namespace": "kube-system", "resourceVersion": "311"},
+        "data": {"config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nnodePortAddresses: [primary]\n"}});
+    let installation = serde_json::json!({"apiVersion": "operator.tigera.io/v1", "kind": "Installation",
+        "metadata": {"name": "default", "resourceVersion": "77"},
+        "spec": {"calicoNetwork": {"linuxDataplane": "Iptables"}}});
+    let live = |name: &str, value: &serde_json::Value| FixInput {
+        name: name.to_string(),
+        text: value.to_string(),
+        role: SourceRole::LiveObject,
+        locked: None,
+    };
+    let inputs = [
+        live("ConfigMap kube-system/kube-proxy", &configmap),
+        live("Installation default", &installation),
+    ];
+    let options = CheckOptions {
+        calico_version: Some((CalicoVersion::parse("3.31").unwrap(), "test".into())),
+        ..CheckOptions::default()
+    };
+    let planned = plan(&inputs, &options, PlanTarget::Nftables);
+    assert!(planned.reachable, "{planned:#?}");
+    let kube_proxy = &planned.steps[0];
+    let patch = kube_proxy.changes[0].patch.as_deref().expect("a patch");
+    assert!(
+        patch.starts_with(
+            "kubectl -n kube-system patch configmap kube-proxy --type merge -p '{\"data\":{\"config.conf\":"
+        ),
+        "{patch}"
+    );
+    assert!(patch.contains("mode: nftables"), "{patch}");
+    assert!(!patch.contains("resourceVersion"), "{patch}");
+    assert_eq!(kube_proxy.apply[0].command, patch);
+    let undo = kube_proxy.changes[0].undo.as_deref().expect("an undo");
+    assert!(undo.contains("mode: ipvs"), "{undo}");
+    assert!(kube_proxy.rollback.contains(undo), "{}", kube_proxy.rollback);
+
+    let calico = &planned.steps[1];
+    assert_eq!(
+        calico.apply[0].command,
+        r#"kubectl patch installation.operator.tigera.io default --type merge -p '{"spec":{"calicoNetwork":{"linuxDataplane":"Nftables"}}}'"#
+    );
+    // The re-check of a live plan is an audit, not a check of files.
+    let last = planned.steps.last().unwrap();
+    assert!(
+        last.verify.iter().all(|c| !c.command.starts_with("dplint check")),
+        "{:?}",
+        last.verify
+    );
+}

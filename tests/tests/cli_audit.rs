@@ -312,3 +312,65 @@ fn write_reports_after_a_partial_read_writes_nothing() {
     );
     assert!(api.requests().iter().all(|r| r.method == "GET"), "{:?}", api.requests());
 }
+
+fn plan_cluster(api: &FakeApi, extra: &[&str]) -> dplint_tests::Outcome {
+    let dir = TempDir::new("plan-cluster");
+    let kubeconfig = api.kubeconfig(&dir);
+    let mut args = vec!["plan", "--cluster", "--no-config", "--kubeconfig", &kubeconfig];
+    args.extend(extra);
+    run(dir.path(), &args)
+}
+
+#[test]
+fn plan_on_the_cluster_patches_the_live_objects_and_changes_nothing() {
+    let api = FakeApi::start(ipvs_cluster(), None);
+    let out = plan_cluster(&api, &["--to", "nftables", "--format", "json"]);
+    out.expect_code(0);
+    let plan = out.json();
+    assert_eq!(
+        plan["start"].as_str().map(|s| s.starts_with("kube-proxy: ipvs")),
+        Some(true),
+        "{plan}"
+    );
+    let step = &plan["steps"][0];
+    assert_eq!(step["title"], "Switch kube-proxy to nftables mode");
+    let change = &step["changes"][0];
+    assert_eq!(change["file"], "ConfigMap kube-system/kube-proxy");
+    let patch = change["patch"].as_str().expect("a kubectl patch");
+    assert!(
+        patch.starts_with("kubectl -n kube-system patch configmap kube-proxy --type merge -p '"),
+        "{patch}"
+    );
+    assert!(patch.contains(r"mode: nftables\n"), "{patch}");
+    assert_eq!(step["apply"][0]["command"], patch);
+    assert!(change["undo"].as_str().unwrap().contains(r"mode: ipvs\n"));
+    // A plan reads the cluster; it never writes to it.
+    assert!(api.requests().iter().all(|r| r.method == "GET"), "{:?}", api.requests());
+}
+
+#[test]
+fn plan_on_the_cluster_needs_all_of_it() {
+    let mut routes = ipvs_cluster();
+    routes.insert("/api/v1/nodes", forbidden("nodes"));
+    let api = FakeApi::start(routes, None);
+    let out = plan_cluster(&api, &["--to", "nftables"]);
+    out.expect_code(2);
+    assert!(
+        out.stderr
+            .contains("dplint: cannot read cluster nodes: nodes is forbidden"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("dplint: no plan: every resource must be readable to plan the cluster's move"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    // Files and --cluster do not mix.
+    let dir = TempDir::new("plan-cluster-paths");
+    let out = run(dir.path(), &["plan", "--cluster", "--to", "nftables", "config.yaml"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+}

@@ -33,6 +33,8 @@ pub enum SourceRole {
     Manifest,
     /// tigera-operator Helm chart values (its `installation:` block is an Installation spec).
     HelmValues,
+    /// An object as the cluster's API serves it (JSON): a plan changes it with `kubectl patch`.
+    LiveObject,
 }
 
 /// One input, read.

@@ -9,6 +9,7 @@
 //! are listed instead of steps.
 
 mod moves;
+mod patch;
 mod render;
 
 use serde::Serialize;
@@ -17,7 +18,7 @@ use crate::check::{CheckOptions, check};
 use crate::finding::{Finding, Severity};
 use crate::fix::{Fix, apply_fixes, unified_diff};
 use crate::fixer::{FixInput, still_reads};
-use crate::input::source::{SourceFile, read_source};
+use crate::input::source::{SourceFile, SourceRole, read_source};
 use crate::report::Report;
 use crate::rules::{Category, find};
 
@@ -82,11 +83,16 @@ pub struct Command {
     pub expect: String,
 }
 
-/// A file a step changes, as a unified diff.
+/// A file a step changes, as a unified diff; for an object read from the cluster also the
+/// `kubectl patch` that makes the change and the one that undoes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileChange {
     pub file: String,
     pub diff: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
 }
 
 /// The rules re-run on the state a step leaves.
@@ -298,9 +304,14 @@ impl<'i> State<'i> {
             .iter()
             .zip(before.iter().zip(&self.texts))
             .filter(|(_, (old, new))| old != new)
-            .map(|(input, (old, new))| FileChange {
-                file: input.name.clone(),
-                diff: unified_diff(&input.name, old, new),
+            .map(|(input, (old, new))| {
+                let live = input.role == SourceRole::LiveObject;
+                FileChange {
+                    file: input.name.clone(),
+                    diff: unified_diff(&input.name, old, new),
+                    patch: live.then(|| patch::kubectl_patch(old, new)).flatten(),
+                    undo: live.then(|| patch::kubectl_patch(new, old)).flatten(),
+                }
             })
             .collect::<Vec<_>>();
         let report = self.report();
@@ -314,20 +325,24 @@ impl<'i> State<'i> {
             .map(describe)
             .collect();
         let files: Vec<&str> = changes.iter().map(|c| c.file.as_str()).collect();
-        let apply = (step.apply)(
-            goal,
-            &moves::Done {
-                files: &files,
-                fixes: &fixes,
-            },
+        let done = moves::Done {
+            files: &files,
+            fixes: &fixes,
+            changes: &changes,
+            live: self.inputs.iter().any(|i| i.role == SourceRole::LiveObject),
+        };
+        let (apply, verify, rollback) = (
+            (step.apply)(goal, &done),
+            (step.verify)(goal, &done),
+            (step.rollback)(&done),
         );
         Some(PlanStep {
             title: (step.title)(goal),
             why: (step.why)(goal),
             fixes,
             apply,
-            verify: (step.verify)(goal, &files),
-            rollback: (step.rollback)(&files),
+            verify,
+            rollback,
             changes,
             check: StepCheck {
                 cluster: report.cluster.line(),

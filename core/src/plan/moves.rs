@@ -17,7 +17,7 @@ use crate::model::kube_proxy::lifecycle::NFTABLES_MIN_KERNEL;
 use crate::rules::kube_proxy::fix::edit_set;
 use crate::rules::{Category, find};
 
-use super::{Blocker, Command, PlanTarget};
+use super::{Blocker, Command, FileChange, PlanTarget};
 
 /// Which findings' fixes a round applies.
 pub enum Round {
@@ -80,8 +80,8 @@ pub struct Step {
     /// The planner's edit after the rounds, for what they leave undone.
     pub finish: OwnEdit,
     pub apply: fn(&Goal, &Done<'_>) -> Vec<Command>,
-    pub verify: fn(&Goal, &[&str]) -> Vec<Command>,
-    pub rollback: fn(&[&str]) -> String,
+    pub verify: fn(&Goal, &Done<'_>) -> Vec<Command>,
+    pub rollback: fn(&Done<'_>) -> String,
 }
 
 impl Step {
@@ -95,6 +95,41 @@ pub struct Done<'a> {
     pub files: &'a [&'a str],
     /// Titles of the fixes applied.
     pub fixes: &'a [String],
+    pub changes: &'a [FileChange],
+    /// The inputs are objects read from the cluster, changed with `kubectl patch`.
+    pub live: bool,
+}
+
+impl Done<'_> {
+    /// Rolls the changed inputs out: `kubectl patch` for a live object, else `kubectl apply`.
+    fn apply_changes(&self) -> Vec<Command> {
+        self.changes
+            .iter()
+            .map(|change| match &change.patch {
+                Some(patch) => command(patch, ""),
+                None => command(&format!("kubectl apply -f {}", change.file), ""),
+            })
+            .collect()
+    }
+
+    /// "Restore the previous FILES and apply it", or the patches that undo the change.
+    fn restore(&self) -> String {
+        let undo: Vec<&str> = self.changes.iter().filter_map(|c| c.undo.as_deref()).collect();
+        if undo.is_empty() {
+            format!("Restore the previous {} and apply it", self.files.join(", "))
+        } else {
+            format!("Patch the objects back ({})", undo.join(" ; "))
+        }
+    }
+
+    /// The re-check of the state the step leaves: the files again, or the cluster.
+    fn recheck(&self) -> String {
+        if self.live {
+            "dplint audit".to_string()
+        } else {
+            format!("dplint check {}", self.files.join(" "))
+        }
+    }
 }
 
 /// The title of CX117's fix: with it, the dataplane and the timeout change in one patch.
@@ -121,7 +156,7 @@ pub const STEPS: &[Step] = &[
         rounds: |_| vec![Round::Rules(&["KP204", "CX115"])],
         finish: |_, _, _| None,
         apply: |_, done| {
-            let mut commands = apply_files(done.files);
+            let mut commands = done.apply_changes();
             commands.push(command(RESTART_KUBE_PROXY, ""));
             commands.push(command(
                 "kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=10m",
@@ -135,10 +170,10 @@ pub const STEPS: &[Step] = &[
                 &format!("Using {} Proxier", goal.kube_proxy_mode_or_current()),
             )]
         },
-        rollback: |files| {
+        rollback: |done| {
             format!(
-                "Restore the previous {} (`git checkout -- <file>`), apply it and restart kube-proxy again: kube-proxy cleans up the other mode's rules when it starts.",
-                files.join(", ")
+                "{} and restart kube-proxy again: kube-proxy cleans up the other mode's rules when it starts.",
+                done.restore()
             )
         },
     },
@@ -153,7 +188,7 @@ pub const STEPS: &[Step] = &[
         rounds: |_| vec![Round::SafeCleanup, Round::SafeCleanup],
         finish: |_, _, _| None,
         apply: |_, done| {
-            let mut commands = apply_files(done.files);
+            let mut commands = done.apply_changes();
             commands.push(command(
                 "kubectl drain <node> --ignore-daemonsets --delete-emptydir-data   # one node at a time",
                 "",
@@ -195,7 +230,8 @@ pub const STEPS: &[Step] = &[
             _ => installation_dataplane(files, options, Dataplane::Bpf),
         },
         apply: |_, done| {
-            let mut commands = if done.fixes.iter().any(|f| f == REMOVE_TIMEOUT) {
+            // A live object's own patch already sets both.
+            let mut commands = if !done.live && done.fixes.iter().any(|f| f == REMOVE_TIMEOUT) {
                 // The operator writes the timeout back into the live object, where `kubectl
                 // apply` of a file without it leaves it: one merge patch sets both.
                 vec![command(
@@ -203,7 +239,7 @@ pub const STEPS: &[Step] = &[
                     "installation.operator.tigera.io/default patched",
                 )]
             } else {
-                apply_files(done.files)
+                done.apply_changes()
             };
             commands.push(command(
                 "kubectl wait --for=condition=Available tigerastatus/calico --timeout=10m",
@@ -230,10 +266,10 @@ pub const STEPS: &[Step] = &[
             }
             commands
         },
-        rollback: |files| {
+        rollback: |done| {
             format!(
-                "Restore the previous {} and apply it; the operator rolls calico-node back (and, from eBPF, lets kube-proxy run on its nodes again).",
-                files.join(", ")
+                "{}; the operator rolls calico-node back (and, from eBPF, lets kube-proxy run on its nodes again).",
+                done.restore()
             )
         },
     },
@@ -251,17 +287,12 @@ pub const STEPS: &[Step] = &[
         rounds: |_| vec![Round::SafeCleanup, Round::SafeCleanup],
         finish: |_, _, _| None,
         apply: |_, done| {
-            let mut commands = apply_files(done.files);
+            let mut commands = done.apply_changes();
             commands.push(command(RESTART_KUBE_PROXY, ""));
             commands
         },
-        verify: |_, files| {
-            vec![command(
-                &format!("dplint check {}", files.join(" ")),
-                "0 errors, 0 warnings",
-            )]
-        },
-        rollback: |files| format!("Restore the previous {} and apply it.", files.join(", ")),
+        verify: |_, done| vec![command(&done.recheck(), "0 errors, 0 warnings")],
+        rollback: |done| format!("{}.", done.restore()),
     },
 ];
 
@@ -270,13 +301,6 @@ fn command(command: &str, expect: &str) -> Command {
         command: command.to_string(),
         expect: expect.to_string(),
     }
-}
-
-fn apply_files(files: &[&str]) -> Vec<Command> {
-    files
-        .iter()
-        .map(|file| command(&format!("kubectl apply -f {file}"), ""))
-        .collect()
 }
 
 /// The edit that sets kube-proxy's mode wherever a running kube-proxy reads it.

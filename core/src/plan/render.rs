@@ -18,6 +18,11 @@ pub fn render_text(plan: &Plan) -> String {
         let _ = writeln!(out, "\n{}. {}", number + 1, step.title);
         let _ = writeln!(out, "   why: {}", step.why);
         for change in &step.changes {
+            // A live object is one line of JSON: its patch (under apply) says what changes.
+            if change.patch.is_some() {
+                let _ = writeln!(out, "   change: {} (the patch below)", change.file);
+                continue;
+            }
             let _ = writeln!(out, "   change:");
             for line in change.diff.lines() {
                 let _ = writeln!(out, "     {line}");
@@ -63,6 +68,10 @@ pub fn render_markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "## {}. {}\n", number + 1, step.title);
         let _ = writeln!(out, "{}\n", step.why);
         for change in &step.changes {
+            if change.patch.is_some() {
+                let _ = writeln!(out, "Changes {} (the patch below).\n", change.file);
+                continue;
+            }
             let _ = writeln!(out, "```diff\n{}```\n", change.diff);
         }
         markdown_commands(&mut out, "Apply", &step.apply);
