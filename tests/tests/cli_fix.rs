@@ -71,9 +71,9 @@ fn fix_applies_safe_fixes_in_place_and_reports_what_remains() {
         "{}",
         out.stderr
     );
-    // The report is of the fixed files: KP201 remains, with its fix shown; KP203 on the deleted ipvs section is gone with it.
     // The report is of the fixed files: KP201 remains, with its fix shown; KP203 on the deleted
     // ipvs section is gone with it.
+    assert!(out.stdout.contains("warning[KP201]"), "{}", out.stdout);
     assert!(!out.stdout.contains("[CX107]"), "{}", out.stdout);
     assert!(!out.stdout.contains("[KP203]"), "{}", out.stdout);
     assert!(
