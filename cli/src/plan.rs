@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::{Context, bail};
-use dplint_core::{FixInput, Plan, PlanTarget, plan, render_plan_markdown, render_plan_text};
+use dplint_core::{FixInput, Plan, PlanTarget, plan, render_plan_json, render_plan_markdown, render_plan_text};
 
 use crate::args::{PlanArgs, PlanFormat, PlanTo};
 use crate::inputs::InputPath;
@@ -117,10 +117,7 @@ fn print(planned: &Plan, format: PlanFormat) -> anyhow::Result<u8> {
     let output = match format {
         PlanFormat::Text => render_plan_text(planned),
         PlanFormat::Markdown => render_plan_markdown(planned),
-        PlanFormat::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(planned).context("cannot encode the plan")?
-        ),
+        PlanFormat::Json => render_plan_json(planned),
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes()).context("cannot write the plan")?;

@@ -44,7 +44,7 @@ pub use model::calico::version::CalicoVersion;
 pub use options::{OptionError, Origin, RawOptions, resolve as resolve_options};
 pub use plan::{
     Blocker, Command as PlanCommand, FileChange, Plan, PlanStep, PlanTarget, StepCheck, plan,
-    render_markdown as render_plan_markdown, render_text as render_plan_text,
+    render_json as render_plan_json, render_markdown as render_plan_markdown, render_text as render_plan_text,
 };
 pub use report::json::render as render_json;
 pub use report::policy_report::{

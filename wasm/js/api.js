@@ -91,10 +91,22 @@ export function makeApi(bindings, ready = () => {}) {
     const opts = encodeOptions(options);
     return JSON.parse(guard(() => bindings.applyFixesJson(list, data, chosen, opts)));
   }
+  function planAs(files, target, options, format, name) {
+    ready();
+    if (typeof target !== 'string') {
+      throw new TypeError(`${name}: target must be "nftables", "iptables" or "ebpf" (got ${target === null ? 'null' : typeof target})`);
+    }
+    const { list, data } = encodeFiles(files);
+    const opts = encodeOptions(options);
+    return guard(() => bindings.planFiles(list, data, target, opts, format));
+  }
   return {
     run,
     check: (files, options) => run(files, options).report,
     applyFixes,
+    plan: (files, target, options) => JSON.parse(planAs(files, target, options, 'json', 'plan')),
+    planText: (files, target, options) => planAs(files, target, options, 'text', 'planText'),
+    planMarkdown: (files, target, options) => planAs(files, target, options, 'markdown', 'planMarkdown'),
     rules: () => {
       ready();
       return JSON.parse(guard(() => bindings.rulesJson()));

@@ -243,6 +243,86 @@ export interface FixResult {
  * still reads after it. Options as for `check`.
  */
 export function applyFixes(files: InputFile[], which: 'safe' | 'all' | Finding[], options?: CheckOptions): FixResult;
+// The plan types follow `dplint plan --format json` (the core's `Plan`, serialised once for
+// both): field names and optionality as that JSON writes them.
+
+/** Where `plan` moves the cluster (as `dplint plan --to`). */
+export type PlanTarget = 'nftables' | 'iptables' | 'ebpf';
+
+/** A precondition that keeps the target out of reach, and what to do instead. */
+export interface Blocker {
+  what: string;
+  instead: string;
+}
+
+/** A command to run, and what it prints when the step worked. */
+export interface PlanCommand {
+  command: string;
+  /** Absent when there is nothing to compare. */
+  expect?: string;
+}
+
+/** A file a step changes. */
+export interface FileChange {
+  file: string;
+  /** Unified diff (`--- a/<file>`, `+++ b/<file>`). */
+  diff: string;
+  /** For an object read from the cluster (`plan --cluster`): the `kubectl patch` that makes the change. */
+  patch?: string;
+  /** For an object read from the cluster: the `kubectl patch` that undoes it. */
+  undo?: string;
+}
+
+/** The rules re-run on the state a step leaves. */
+export interface StepCheck {
+  /** The cluster picture after the step. */
+  cluster: string;
+  /** Error-level consistency findings in that state (`CODE file:line message`); none is allowed between steps. */
+  errors: string[];
+}
+
+export interface PlanStep {
+  title: string;
+  why: string;
+  /** The titles of the fixes the step applies. */
+  fixes: string[];
+  changes: FileChange[];
+  /** Commands that roll the change out. */
+  apply: PlanCommand[];
+  /** Commands that show it worked. */
+  verify: PlanCommand[];
+  rollback: string;
+  check: StepCheck;
+}
+
+/** A plan: the JSON `dplint plan --format json` prints. */
+export interface Plan {
+  target: PlanTarget;
+  /** The cluster picture the plan starts from. */
+  start: string;
+  /** When there is one, there are no steps. */
+  blockers: Blocker[];
+  steps: PlanStep[];
+  /** The end state has no warning or error from the migration and consistency rules. */
+  reachable: boolean;
+  /** Migration and consistency findings at warning or above that remain at the end. */
+  remaining: string[];
+}
+
+/** Options of `plan`: those of `check` that choose the target cluster (the report-only ones throw). */
+export type PlanOptions = Omit<CheckOptions, 'failOn' | 'format' | 'perFile' | 'color'>;
+
+/**
+ * The ordered steps that move the files (read together, as one cluster) to `target`, as
+ * `dplint plan --to <target> --format json` gives them. Changes nothing: steps carry diffs.
+ * Throws on an unknown target, a bad option or a bad file list; unmet preconditions (old node
+ * kernels, a Calico without the dataplane, no kube-proxy in the input) are `blockers`.
+ */
+export function plan(files: InputFile[], target: PlanTarget, options?: PlanOptions): Plan;
+/** The plan as `dplint plan` prints it (numbered steps, commands ready to paste). */
+export function planText(files: InputFile[], target: PlanTarget, options?: PlanOptions): string;
+/** The plan as `dplint plan --format markdown` prints it (for a change ticket). */
+export function planMarkdown(files: InputFile[], target: PlanTarget, options?: PlanOptions): string;
 /** The rule catalog. */
 export function rules(): RuleInfo[];
 /** One rule by code (`KP201`, any case) or name (`ipvs-mode-deprecated`); throws if unknown. */

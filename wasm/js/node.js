@@ -7,7 +7,7 @@ bindings.initSync({ module: readFileSync(new URL('./dplint_wasm_bg.wasm', import
 
 const api = makeApi(bindings);
 
-export const { check, run, applyFixes, rules, explain, explainText, version, versions, parseSettings } = api;
+export const { check, run, applyFixes, plan, planText, planMarkdown, rules, explain, explainText, version, versions, parseSettings } = api;
 export { MAX_FILE_BYTES, MAX_TOTAL_BYTES };
 /** Already initialised in Node; kept so code can call `await init()` on both entry points. */
 export async function init() {}

@@ -17,5 +17,5 @@ const api = makeApi(bindings, () => {
   if (!loaded) throw new Error('dplint-wasm: call `await init()` first');
 });
 
-export const { check, run, applyFixes, rules, explain, explainText, version, versions, parseSettings } = api;
+export const { check, run, applyFixes, plan, planText, planMarkdown, rules, explain, explainText, version, versions, parseSettings } = api;
 export { MAX_FILE_BYTES, MAX_TOTAL_BYTES };

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use dplint_core::{
     AppliedFix, CheckOptions, FailOn, Fix, FixInput, FixNotice, FixOptions, Format, InputError, Limits, Origin, Os,
-    RawOptions, ReadBaseline, RenderOptions, Report, Settings, Severity, SourceFile, SourceRole, apply_fixes,
-    fix_inputs, read_source, render, unified_diff,
+    Plan, PlanTarget, RawOptions, ReadBaseline, RenderOptions, Report, Settings, Severity, SourceFile, SourceRole,
+    apply_fixes, fix_inputs, read_source, render, render_plan_json, render_plan_markdown, render_plan_text,
+    unified_diff,
 };
 use serde::{Deserialize, Serialize};
 
@@ -506,6 +507,93 @@ fn apply_chosen(
     (texts, applied, notices)
 }
 
+/// How `plan` renders the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanFormat {
+    /// The text `dplint plan --format json` prints.
+    Json,
+    /// `dplint plan` (numbered steps, commands ready to paste).
+    Text,
+    /// `dplint plan --format markdown` (for a change ticket).
+    Markdown,
+}
+
+impl PlanFormat {
+    pub fn parse(name: &str) -> Result<PlanFormat, String> {
+        match name {
+            "json" => Ok(PlanFormat::Json),
+            "text" => Ok(PlanFormat::Text),
+            "markdown" => Ok(PlanFormat::Markdown),
+            other => Err(format!(
+                "invalid plan format: {other:?} (expected \"json\", \"text\" or \"markdown\")"
+            )),
+        }
+    }
+}
+
+/// The target named as `dplint plan --to` takes it.
+pub fn parse_target(name: &str) -> Result<PlanTarget, String> {
+    PlanTarget::parse(name).ok_or_else(|| {
+        let names: Vec<String> = PlanTarget::ALL.iter().map(|t| format!("{:?}", t.name())).collect();
+        format!("invalid target: {name:?} (expected {})", names.join(", "))
+    })
+}
+
+/// Plans the move of the files (read as one cluster, as `dplint plan` reads them) to `target`,
+/// with the options of `check`. Options that only shape a check's report are refused: a plan has
+/// no exit threshold, colours or per-file mode, and is never made without some of the files.
+pub fn plan(files_json: &str, data: &[u8], target: &str, options_json: &str) -> Result<Plan, String> {
+    let to = parse_target(target)?;
+    let options = parse_options(options_json)?;
+    let check_only = [
+        ("format", options.format.is_some()),
+        ("failOn", options.fail_on.is_some()),
+        ("perFile", options.per_file.is_some()),
+        ("color", options.color.is_some()),
+    ];
+    if let Some((name, _)) = check_only.iter().find(|(_, given)| *given) {
+        return Err(format!(
+            "invalid option {name}: it is an option of check(), not of plan() (planText() and planMarkdown() render the plan)"
+        ));
+    }
+    if let Some(errors) = options.input_errors.as_ref().filter(|e| !e.is_empty()) {
+        let names: Vec<&str> = errors.iter().map(|e| e.file.as_str()).collect();
+        return Err(format!(
+            "no plan: every input must be readable to plan the cluster's move (unreadable: {})",
+            names.join(", ")
+        ));
+    }
+    let (check_options, ..) = resolve(&options)?;
+    // As the CLI: each file as it reads (invalid UTF-8 replaced), in the given order.
+    let inputs: Vec<FixInput> = read_files(files_json, data, &check_options.limits)?
+        .into_iter()
+        .map(|file| FixInput {
+            name: file.name,
+            text: file.text,
+            role: file.role,
+            locked: None,
+        })
+        .collect();
+    Ok(dplint_core::plan(&inputs, &check_options, to))
+}
+
+/// Plans as `plan` does and renders the plan.
+pub fn plan_rendered(
+    files_json: &str,
+    data: &[u8],
+    target: &str,
+    options_json: &str,
+    format: &str,
+) -> Result<String, String> {
+    let format = PlanFormat::parse(format)?;
+    let planned = plan(files_json, data, target, options_json)?;
+    Ok(match format {
+        PlanFormat::Json => render_plan_json(&planned),
+        PlanFormat::Text => render_plan_text(&planned),
+        PlanFormat::Markdown => render_plan_markdown(&planned),
+    })
+}
+
 /// The rule catalog as JSON: the entries `dplint rules --format json` prints.
 pub fn rules() -> Result<String, String> {
     dplint_core::catalog::catalog_json().map_err(|e| e.to_string())
@@ -770,6 +858,104 @@ mod tests {
             apply(list, &data, "\"all\"", "{}").unwrap_err(),
             "file \"b.yaml\" is not UTF-8 text; it cannot be fixed"
         );
+    }
+
+    const CALICO_IPTABLES: &str = "apiVersion: operator.tigera.io/v1\nkind: Installation\nmetadata:\n  name: default\nspec:\n  calicoNetwork:\n    linuxDataplane: Iptables\n";
+
+    fn core_plan(entries: &[(&str, &str)], options: &CheckOptions, to: PlanTarget) -> String {
+        let inputs: Vec<FixInput> = entries
+            .iter()
+            .map(|(name, text)| FixInput {
+                name: name.to_string(),
+                text: text.to_string(),
+                role: SourceRole::Manifest,
+                locked: None,
+            })
+            .collect();
+        render_plan_json(&dplint_core::plan(&inputs, options, to))
+    }
+
+    #[test]
+    fn plan_moves_kube_proxy_then_calico() {
+        let entries = [("cm.yaml", IPVS), ("installation.yaml", CALICO_IPTABLES)];
+        let (list, data) = files(&entries);
+        let json = plan_rendered(&list, &data, "nftables", "{}", "json").unwrap();
+        assert_eq!(
+            json,
+            core_plan(&entries, &CheckOptions::default(), PlanTarget::Nftables)
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["target"], "nftables");
+        assert_eq!(value["blockers"], serde_json::json!([]));
+        let steps = value["steps"].as_array().unwrap();
+        assert_eq!(steps[0]["title"], "Switch kube-proxy to nftables mode");
+        assert_eq!(steps[0]["changes"][0]["file"], "cm.yaml");
+        assert_eq!(steps[1]["title"], "Switch Calico's dataplane to Nftables");
+        assert_eq!(steps[1]["changes"][0]["file"], "installation.yaml");
+        let text = plan_rendered(&list, &data, "nftables", "{}", "text").unwrap();
+        assert!(text.starts_with("Plan: move to nftables\n"), "{text}");
+        let markdown = plan_rendered(&list, &data, "nftables", "{}", "markdown").unwrap();
+        assert!(markdown.starts_with("# Move to nftables\n"), "{markdown}");
+    }
+
+    #[test]
+    fn plan_takes_the_check_options() {
+        let entries = [("cm.yaml", IPVS), ("installation.yaml", CALICO_IPTABLES)];
+        let (list, data) = files(&entries);
+        let planned = plan(&list, &data, "nftables", r#"{"nodeKernels":["5.4.0-150-generic"]}"#).unwrap();
+        assert_eq!(planned.blockers.len(), 1, "{:?}", planned.blockers);
+        assert!(
+            planned.blockers[0]
+                .what
+                .starts_with("node kernel 5.4.0-150-generic is older than 5.13"),
+            "{:?}",
+            planned.blockers
+        );
+        assert!(planned.steps.is_empty());
+        assert!(!planned.reachable);
+        // The same kernels let iptables through.
+        let planned = plan(&list, &data, "iptables", r#"{"nodeKernels":["5.4.0-150-generic"]}"#).unwrap();
+        assert!(planned.blockers.is_empty(), "{:?}", planned.blockers);
+        assert_eq!(planned.steps[0].title, "Switch kube-proxy to iptables mode");
+        let old_calico = plan(&list, &data, "nftables", r#"{"calicoVersion":"3.28"}"#).unwrap();
+        assert!(
+            old_calico.blockers[0].what.contains("has no nftables dataplane"),
+            "{:?}",
+            old_calico.blockers
+        );
+    }
+
+    #[test]
+    fn bad_plan_arguments_are_named() {
+        let (list, data) = files(&[("cm.yaml", IPVS)]);
+        let err = |target: &str, options: &str| plan(&list, &data, target, options).unwrap_err();
+        assert_eq!(
+            err("ipvs", "{}"),
+            "invalid target: \"ipvs\" (expected \"nftables\", \"iptables\", \"ebpf\")"
+        );
+        assert!(err("nftables", r#"{"os":"plan9"}"#).starts_with("invalid option os"));
+        assert!(err("nftables", r#"{"nodeKernels":"5.15"}"#).contains("nodeKernels"));
+        assert!(
+            err("nftables", r#"{"format":"text"}"#).starts_with("invalid option format: it is an option of check()")
+        );
+        assert!(err("nftables", r#"{"perFile":true}"#).starts_with("invalid option perFile"));
+        assert_eq!(
+            err(
+                "nftables",
+                r#"{"inputErrors":[{"file":"gone.yaml","message":"no such file"}]}"#
+            ),
+            "no plan: every input must be readable to plan the cluster's move (unreadable: gone.yaml)"
+        );
+        assert!(plan(r#"[{"name":"a","length":9}]"#, b"abc", "nftables", "{}").is_err());
+        assert!(
+            plan_rendered(&list, &data, "nftables", "{}", "yaml")
+                .unwrap_err()
+                .starts_with("invalid plan format: \"yaml\"")
+        );
+        // Files that do not read are planned as the CLI plans them: no kube-proxy to move.
+        let (list, data) = files(&[("junk.yaml", "{{{ not yaml")]);
+        let planned = plan(&list, &data, "nftables", "{}").unwrap();
+        assert_eq!(planned.blockers[0].what, "no kube-proxy configuration is in the input");
     }
 
     #[test]

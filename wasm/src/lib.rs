@@ -4,7 +4,8 @@
 //! JSON text crosses the boundary: options and the list of files go in as JSON, the report comes
 //! out as the exact text `dplint check --format json` prints, so the package and the CLI agree
 //! byte for byte. The JavaScript wrappers in `wasm/js/` turn this into the typed API
-//! (`check`, `applyFixes`, `rules`, `explain`, `explainText`, `version`). Bad options and bad file lists are thrown as JS
+//! (`check`, `applyFixes`, `plan`, `planText`, `planMarkdown`, `rules`, `explain`, `explainText`,
+//! `version`). Bad options and bad file lists are thrown as JS
 //! `Error`s whose message names the bad option.
 
 pub mod api;
@@ -63,6 +64,20 @@ pub fn apply_fixes_json(
     options_json: &str,
 ) -> Result<String, JsError> {
     api::apply(files_json, data, which_json, options_json).map_err(|e| JsError::new(&e))
+}
+
+/// Plans the move of the files (listed as for `checkFiles`) to `target` (`nftables`,
+/// `iptables`, `ebpf`), with the options of `checkFiles`; `format` is `json` (the text
+/// `dplint plan --format json` prints), `text` or `markdown`.
+#[wasm_bindgen(js_name = planFiles)]
+pub fn plan_files(
+    files_json: &str,
+    data: &[u8],
+    target: &str,
+    options_json: &str,
+    format: &str,
+) -> Result<String, JsError> {
+    api::plan_rendered(files_json, data, target, options_json, format).map_err(|e| JsError::new(&e))
 }
 
 /// The rule catalog as JSON.

@@ -1,12 +1,13 @@
 // The browser checker end to end in Debian's chromium, driven by playwright-core, against wasm/web/
 // served from 127.0.0.1: paste, explanation, dropped files forming an inconsistent cluster, fixes
-// (diff, copy, download), and no request leaving the page after it loaded. Keeps a screenshot in wasm/test-artifacts/.
+// (diff, copy, download), the plan of the move (steps, diffs, commands with copy buttons, blockers),
+// and no request leaving the page after it loaded. Keeps a screenshot in wasm/test-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, WEB, serveStatic } from './helpers.mjs';
-import { IPVS_CONFIGMAP, NFTABLES_CONFIGMAP, NFTABLES_DIFF } from './fixtures.mjs';
+import { CALICO_IPTABLES, IPVS_CONFIGMAP, NFTABLES_CONFIGMAP, NFTABLES_DIFF } from './fixtures.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT = 20_000;
@@ -242,6 +243,88 @@ test('fixes: the finding names its fix; the diff, copy and download give the fix
     await paste(page, NFTABLES_CONFIGMAP);
     await page.locator('[data-testid="fix-diff"][data-changed="false"]').waitFor();
     assert.deepEqual(requests.filter((r) => r.at > loadedAt && !r.url.startsWith('blob:')), [], 'no request after load');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('plan the move: pasted files, a target, numbered steps with diffs, commands to copy and checks; blockers first', { skip }, async () => {
+  const { page, context, requests, errors, loadedAt } = await open();
+  try {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    // Two documents pasted together; a comment with markup must stay text.
+    const kubeProxy = IPVS_CONFIGMAP.replace('    mode: ipvs\n', '    # <b id="injected">not markup</b>\n    mode: ipvs\n');
+    await paste(page, `${kubeProxy}---\n${CALICO_IPTABLES}`);
+    await page.locator('[data-testid="finding"][data-code="KP201"]').waitFor();
+    assert.equal(await page.getByTestId('plan').isVisible(), false, 'no plan until asked');
+    await page.getByLabel('Move to').selectOption('nftables');
+    await page.getByTestId('plan-button').click();
+    const planBox = page.locator('[data-testid="plan"][data-target="nftables"]');
+    await planBox.waitFor();
+    const steps = planBox.getByTestId('plan-step');
+    const count = await steps.count();
+    assert.ok(count >= 2, `${count} steps`);
+    const titles = await steps.locator('h3').allTextContents();
+    assert.equal(titles[0], `Step 1 of ${count}: Switch kube-proxy to nftables mode`);
+    assert.equal(titles[1], `Step 2 of ${count}: Switch Calico's dataplane to Nftables`);
+    assert.equal(await planBox.getByTestId('plan-blockers').count(), 0);
+    assert.match(await planBox.getByTestId('plan-start').textContent(), /^From: kube-proxy: ipvs/);
+    // Step 1: why, the diff of the file (markup shown as text), the commands, the check.
+    const first = steps.nth(0);
+    assert.ok((await first.getByTestId('plan-why').textContent()).length > 0);
+    const diff = first.getByTestId('plan-diff');
+    assert.equal(await diff.locator('.del').allTextContents().then((l) => l.includes('-    mode: ipvs')), true);
+    assert.equal(await diff.locator('.add').allTextContents().then((l) => l.includes('+    mode: nftables')), true);
+    assert.match(await diff.textContent(), /# <b id="injected">not markup<\/b>/);
+    assert.equal(await page.locator('#injected').count(), 0, 'user text is never parsed as HTML');
+    assert.equal(await first.getByTestId('plan-change').getAttribute('data-file'), 'pasted.yaml');
+    const verify = first.locator('[data-testid="plan-command"][data-kind="verify"]');
+    assert.ok((await verify.getByTestId('plan-expect').allTextContents()).includes('Expect: Using nftables Proxier'));
+    assert.ok((await first.getByTestId('plan-rollback').textContent()).startsWith('Roll back'));
+    for (const check of await planBox.getByTestId('plan-check').all()) {
+      assert.equal(await check.getAttribute('data-errors'), '0');
+      assert.match(await check.textContent(), /No error-level consistency finding/);
+    }
+    assert.equal(await planBox.getByTestId('plan-result').getAttribute('data-reachable'), 'true');
+    // Copy a command: the button puts exactly the command on the clipboard, and says so.
+    const restart = 'kubectl -n kube-system rollout restart daemonset/kube-proxy';
+    const apply = first.locator('[data-testid="plan-command"][data-kind="apply"]').filter({ hasText: restart });
+    const button = apply.getByRole('button', { name: `Copy the apply command ${restart}` });
+    await button.click();
+    await page.waitForFunction((cmd) => document.getElementById('status').textContent === `Copied the apply command ${cmd} to the clipboard.`, restart);
+    assert.equal(await button.textContent(), 'Copied');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), restart);
+    // Copy a diff: the unified diff of the step's file.
+    await first.getByRole('button', { name: 'Copy the diff of pasted.yaml in step 1' }).click();
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('Copied the diff of pasted.yaml'));
+    const copiedDiff = await page.evaluate(() => navigator.clipboard.readText());
+    assert.ok(copiedDiff.startsWith('--- a/pasted.yaml\n+++ b/pasted.yaml\n'), copiedDiff);
+    assert.ok(copiedDiff.includes('\n+    mode: nftables\n'), copiedDiff);
+    // The whole plan as Markdown.
+    await page.getByTestId('plan-copy').click();
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'The plan is on the clipboard as Markdown.');
+    assert.ok((await page.evaluate(() => navigator.clipboard.readText())).startsWith('# Move to nftables\n'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'browser-plan.png'), fullPage: true });
+    // Another target re-plans.
+    await page.getByLabel('Move to').selectOption('iptables');
+    await page.locator('[data-testid="plan"][data-target="iptables"]').waitFor();
+    assert.equal(await page.getByTestId('plan-step').first().locator('h3').textContent().then((t) => t.replace(/^Step 1 of \d+: /, '')), 'Switch kube-proxy to iptables mode');
+    // A Calico without the nftables dataplane: the blocker comes first and there are no steps.
+    await page.getByLabel('Calico version').selectOption('3.28');
+    await page.getByLabel('Move to').selectOption('nftables');
+    const blocked = page.locator('[data-testid="plan"][data-target="nftables"][data-blockers="1"]');
+    await blocked.waitFor();
+    assert.match(await blocked.getByTestId('plan-blocker').textContent(), /^Calico 3\.28 has no nftables dataplane.*Instead: Upgrade Calico/);
+    assert.equal(await blocked.getByTestId('plan-step').count(), 0);
+    assert.equal(await blocked.getByTestId('plan-result').getAttribute('data-reachable'), 'false');
+    // Editing the input re-plans: a cluster already on nftables has nothing to do.
+    await page.getByLabel('Calico version').selectOption('');
+    await paste(page, `${NFTABLES_CONFIGMAP}---\n${CALICO_IPTABLES.replace('Iptables', 'Nftables')}`);
+    await page.locator('[data-testid="plan"][data-steps="0"][data-blockers="0"]').waitFor();
+    assert.match(await page.getByTestId('plan-no-steps').textContent(), /already run nftables/);
+    assert.deepEqual(requests.filter((r) => r.at > loadedAt), [], 'no request after load');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

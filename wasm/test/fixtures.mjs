@@ -35,3 +35,13 @@ export const NFTABLES_DIFF = `--- a/cm.yaml
 +    mode: nftables
      nodePortAddresses: [primary]
 `;
+// A Calico operator Installation on the iptables dataplane, and the same on nftables.
+export const CALICO_IPTABLES = `apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata:
+  name: default
+spec:
+  calicoNetwork:
+    linuxDataplane: Iptables
+`;
+export const CALICO_NFTABLES = CALICO_IPTABLES.replace('Iptables', 'Nftables');

@@ -1,12 +1,13 @@
 // Parity: the npm package (in Node) and the native CLI give identical JSON for every file of the
 // shared corpus (../shared/corpus/raw, skipped when absent) and of examples/, file by file and
 // as one run; and the same fixes (title, applicability, edits) in the CLI's JSON, check() and
-// the SARIF of both.
+// the SARIF of both; and the same plans (`dplint plan` and plan(), planText(), planMarkdown()) for
+// every state of the migration bundles (core/tests/bundles) and examples/, to every target.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { CORPUS, ROOT, exists, runBin, runNative } from './helpers.mjs';
-import { run } from '../pkg/node.js';
+import { run, plan, planText, planMarkdown } from '../pkg/node.js';
 
 const EXTENSIONS = ['yaml', 'yml', 'json'];
 
@@ -143,4 +144,49 @@ test('fixes: CLI JSON, check() and the SARIF of both carry the same title, appli
     });
   }
   assert.ok(fixes > 0, 'the inputs produce findings with fixes');
+});
+
+/** Every state of the migration bundles, and examples/: directories of one cluster each. */
+function planDirs() {
+  const bundles = 'core/tests/bundles';
+  const dirs = readdirSync(`${ROOT}/${bundles}`)
+    .sort()
+    .flatMap((group) => readdirSync(`${ROOT}/${bundles}/${group}`).sort().map((state) => `${bundles}/${group}/${state}`));
+  return [...dirs, 'examples'];
+}
+
+const PLAN_CASES = [
+  { args: [], options: {} },
+  { args: ['--calico-version', '3.32'], options: { calicoVersion: '3.32' } },
+  { args: ['--node-kernel', '5.4.0-150-generic', '--kubernetes-version', '1.40'], options: { nodeKernels: ['5.4.0-150-generic'], kubernetesVersion: '1.40' } },
+];
+
+test('plan: native CLI and plan() give the same JSON byte for byte, and the same text and Markdown', () => {
+  const dirs = planDirs();
+  assert.ok(dirs.length > 20, 'found the bundle states');
+  let steps = 0;
+  let blockers = 0;
+  for (const dir of dirs) {
+    const files = walk(dir).map((f) => ({ name: f, content: readFileSync(`${ROOT}/${f}`) }));
+    assert.ok(files.length > 0, dir);
+    for (const to of ['nftables', 'iptables', 'ebpf']) {
+      for (const { args, options } of PLAN_CASES) {
+        const label = `dplint plan --to ${to} ${args.join(' ')} ${dir}`;
+        const cli = runNative(['plan', '--no-config', '--to', to, '--format', 'json', ...args, dir]);
+        assert.ok(cli.status === 0 || cli.status === 1, `${label} exited ${cli.status}: ${cli.stderr}`);
+        const wasm = plan(files, to, { ...options, origin: 'cli' });
+        assert.deepEqual(wasm, JSON.parse(cli.stdout), label);
+        assert.equal(`${JSON.stringify(wasm, null, 2)}\n`, cli.stdout, `${label}: JSON text differs`);
+        assert.equal(cli.status, wasm.reachable ? 0 : 1, `${label}: exit status and reachable disagree`);
+        steps += wasm.steps.length;
+        blockers += wasm.blockers.length;
+      }
+    }
+    // Text and Markdown, once per directory.
+    for (const [format, render] of [['text', planText], ['markdown', planMarkdown]]) {
+      const cli = runNative(['plan', '--no-config', '--to', 'nftables', '--format', format, dir]);
+      assert.equal(render(files, 'nftables', { origin: 'cli' }), cli.stdout, `${dir}: ${format} differs`);
+    }
+  }
+  assert.ok(steps > 0 && blockers > 0, `the cases have steps (${steps}) and blockers (${blockers})`);
 });

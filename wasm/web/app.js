@@ -1,6 +1,6 @@
 // The browser checker: dplint's engine (WebAssembly) over pasted or dropped manifests.
 // Nothing is sent anywhere: the page loads its script, style and module, then works offline.
-import { init, check, applyFixes, explain, version, versions } from './dplint/web.js';
+import { init, check, applyFixes, plan, planMarkdown, explain, version, versions } from './dplint/web.js';
 
 // The versions the selects offer come from the module once it is loaded (`versions()`).
 const known = { kubernetes: [], calico: [] };
@@ -28,6 +28,9 @@ const diffBox = $('fix-diff');
 const diffButton = $('fix-diff-button');
 const unsafeBox = $('fix-unsafe');
 const fixSummary = $('fix-summary');
+const planBox = $('plan');
+const planTarget = $('plan-target');
+const planCopy = $('plan-copy');
 
 const state = {
   files: [{ name: PASTED, text: '' }],
@@ -36,6 +39,7 @@ const state = {
   current: null, // { file, line, endLine } of the finding last jumped to
   ready: false,
   checks: 0,
+  planned: false, // the plan is shown and follows the input
 };
 
 window.__dplintTiming = { start: performance.timeOrigin };
@@ -317,6 +321,7 @@ function runCheck() {
     state.report = null;
     renderReport();
     setStatus('Paste manifests or drop files to check them.');
+    if (state.planned) runPlan();
     document.body.dataset.state = 'empty';
     return;
   }
@@ -334,6 +339,7 @@ function runCheck() {
   const took = performance.now() - started;
   renderReport();
   if (!diffBox.hidden) renderDiff();
+  if (state.planned) runPlan();
   const s = state.report.summary;
   setStatus(`Checked ${plural(s.files, 'file')}, ${plural(s.documents, 'document')} in ${took.toFixed(1)} ms.`);
   state.checks++;
@@ -485,7 +491,17 @@ function summarise(fixed) {
   fixSummary.textContent = parts.join(' ');
 }
 
-/** Renders a unified diff as text, marking added, removed and hunk lines. */
+/** A unified diff as text nodes, with added, removed and hunk lines marked. */
+function diffLines(diff) {
+  const fragment = document.createDocumentFragment();
+  for (const line of diff.replace(/\n$/, '').split('\n')) {
+    const cls = line.startsWith('@@') ? 'hunk' : line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : null;
+    fragment.append(cls ? el('span', { class: cls }, line) : line, '\n');
+  }
+  return fragment;
+}
+
+/** Renders the active file's fixed diff. */
 function renderDiff() {
   let fixed;
   try {
@@ -498,10 +514,7 @@ function renderDiff() {
   if (!fixed || !fixed.file.changed) {
     fragment.append(fixed ? 'The fixes leave this file as it is.' : 'Nothing to fix yet.');
   } else {
-    for (const line of fixed.file.diff.replace(/\n$/, '').split('\n')) {
-      const cls = line.startsWith('@@') ? 'hunk' : line.startsWith('+') && !line.startsWith('+++') ? 'add' : line.startsWith('-') && !line.startsWith('---') ? 'del' : null;
-      fragment.append(cls ? el('span', { class: cls }, line) : line, '\n');
-    }
+    fragment.append(diffLines(fixed.file.diff));
   }
   diffBox.replaceChildren(fragment);
   diffBox.dataset.changed = String(Boolean(fixed?.file.changed));
@@ -551,6 +564,172 @@ async function copyFixed() {
   if (!file) return;
   const ok = await copyText(file.text);
   setStatus(ok ? `Fixed ${file.name} copied to the clipboard.` : 'Could not copy; download the fixed file instead.', !ok);
+}
+
+// ---------------------------------------------------------------- the plan to a proxy mode
+
+/** A button that copies `text` and says so; `what` names it for screen readers and the status line. */
+function copyButton(text, what, testid = 'plan-copy-button') {
+  const button = el('button', { type: 'button', class: 'copy', 'aria-label': `Copy ${what}`, 'data-testid': testid }, 'Copy');
+  button.addEventListener('click', async () => {
+    const ok = await copyText(text);
+    button.textContent = ok ? 'Copied' : 'Copy failed';
+    button.dataset.copied = String(ok);
+    setStatus(ok ? `Copied ${what} to the clipboard.` : `Could not copy ${what}; select it and copy it.`, !ok);
+  });
+  return button;
+}
+
+/** One command with its copy button, and what it should print. */
+function renderCommand(command, kind) {
+  const item = el(
+    'li',
+    { class: 'command', 'data-testid': 'plan-command', 'data-kind': kind },
+    el('div', { class: 'snippet' }, el('pre', {}, el('code', { class: 'language-sh' }, command.command)), copyButton(command.command, `the ${kind} command ${command.command}`)),
+  );
+  if (command.expect) item.append(el('p', { class: 'expect', 'data-testid': 'plan-expect' }, el('strong', {}, 'Expect: '), el('code', {}, command.expect)));
+  return item;
+}
+
+function renderCommands(commands, kind, title, id) {
+  if (commands.length === 0) return null;
+  return el(
+    'div',
+    { class: 'commands', 'data-kind': kind },
+    el('h4', { id }, title),
+    el('ul', { 'aria-labelledby': id }, ...commands.map((c) => renderCommand(c, kind))),
+  );
+}
+
+function renderStep(step, index, count) {
+  const n = index + 1;
+  const id = `plan-step-${n}`;
+  const body = el(
+    'li',
+    { class: 'plan-step', 'data-testid': 'plan-step', 'data-step': n, 'aria-labelledby': id },
+    el('h3', { id }, el('span', { class: 'step-number' }, `Step ${n} of ${count}: `), step.title),
+    inline(step.why, el('p', { class: 'why', 'data-testid': 'plan-why' })),
+  );
+  if (step.fixes.length) body.append(el('p', { class: 'hint' }, el('strong', {}, 'Fixes: '), step.fixes.join('; ')));
+  step.changes.forEach((change, i) => {
+    const label = `diff of ${change.file} in step ${n}`;
+    const diffId = `${id}-diff-${i}`;
+    body.append(
+      el(
+        'div',
+        { class: 'change', 'data-testid': 'plan-change', 'data-file': change.file },
+        el('h4', { id: diffId }, 'Change to ', el('code', {}, change.file)),
+        el(
+          'div',
+          { class: 'snippet' },
+          el('pre', { class: 'diff', tabindex: '0', 'aria-labelledby': diffId, 'data-testid': 'plan-diff' }, diffLines(change.diff)),
+          copyButton(change.diff, `the ${label}`),
+        ),
+      ),
+    );
+  });
+  for (const part of [renderCommands(step.apply, 'apply', 'Apply', `${id}-apply`), renderCommands(step.verify, 'verify', 'Verify', `${id}-verify`)]) {
+    if (part) body.append(part);
+  }
+  const rollbackId = `${id}-rollback`;
+  body.append(
+    el(
+      'div',
+      { class: 'rollback', 'data-testid': 'plan-rollback' },
+      el('h4', { id: rollbackId }, 'Roll back'),
+      el('div', { class: 'snippet' }, inline(step.rollback, el('p', { 'aria-labelledby': rollbackId })), copyButton(step.rollback, `the roll-back of step ${n}`)),
+    ),
+  );
+  const errors = step.check.errors;
+  const check = el(
+    'div',
+    { class: `step-check ${errors.length ? 'failed' : 'passed'}`, 'data-testid': 'plan-check', 'data-errors': errors.length },
+    el('h4', {}, 'Self-check'),
+    el(
+      'p',
+      {},
+      errors.length
+        ? `${plural(errors.length, 'error-level consistency finding')} in the state this step leaves:`
+        : 'No error-level consistency finding in the state this step leaves.',
+    ),
+  );
+  if (errors.length) check.append(el('ul', {}, ...errors.map((e) => el('li', {}, e))));
+  check.append(el('p', { class: 'source' }, `After it: ${step.check.cluster}`));
+  body.append(check);
+  return body;
+}
+
+function renderPlan(result) {
+  const out = document.createDocumentFragment();
+  out.append(el('p', { class: 'plan-start', 'data-testid': 'plan-start' }, el('strong', {}, 'From: '), result.start));
+  if (result.blockers.length) {
+    out.append(
+      el(
+        'section',
+        { class: 'blockers', 'aria-labelledby': 'plan-blockers-heading', 'data-testid': 'plan-blockers' },
+        el('h3', { id: 'plan-blockers-heading' }, `Preconditions not met (${result.blockers.length})`),
+        el(
+          'ul',
+          {},
+          ...result.blockers.map((b) =>
+            el('li', { class: 'blocker', 'data-testid': 'plan-blocker' }, el('p', { class: 'what' }, b.what), inline(b.instead, el('p', { class: 'instead' }, el('strong', {}, 'Instead: ')))),
+          ),
+        ),
+      ),
+    );
+  }
+  if (result.steps.length) {
+    out.append(el('ol', { class: 'plan-steps', 'aria-label': `Steps to ${result.target}` }, ...result.steps.map((s, i) => renderStep(s, i, result.steps.length))));
+  } else if (!result.blockers.length) {
+    out.append(el('p', { class: 'empty', 'data-testid': 'plan-no-steps' }, `Nothing to change: the files already run ${result.target}.`));
+  }
+  const outcome = el(
+    'div',
+    { class: `plan-result ${result.reachable ? 'reached' : 'not-reached'}`, 'data-testid': 'plan-result', 'data-reachable': String(result.reachable) },
+    el('p', {}, result.reachable ? `${result.target} is reached cleanly: no warning or error from the migration and consistency rules.` : `${result.target} is not reached cleanly.`),
+  );
+  if (result.remaining.length) outcome.append(el('ul', {}, ...result.remaining.map((r) => el('li', {}, r))));
+  out.append(outcome);
+  planBox.replaceChildren(out);
+  planBox.dataset.target = result.target;
+  planBox.dataset.steps = String(result.steps.length);
+  planBox.dataset.blockers = String(result.blockers.length);
+}
+
+/** Plans the move of the files to the chosen target and shows it; follows the input once shown. */
+function runPlan() {
+  if (!state.ready) return;
+  state.planned = true;
+  const files = checkedFiles();
+  planCopy.hidden = true;
+  if (files.length === 0) {
+    planBox.replaceChildren(el('p', { class: 'empty' }, 'Paste manifests or drop files to plan their move.'));
+    planBox.dataset.steps = '0';
+    delete planBox.dataset.target;
+    return;
+  }
+  let result;
+  try {
+    result = plan(files, planTarget.value, options());
+  } catch (err) {
+    planBox.replaceChildren(el('p', { class: 'status error', 'data-testid': 'plan-error' }, `Cannot plan: ${err.message}`));
+    delete planBox.dataset.target;
+    return;
+  }
+  renderPlan(result);
+  planCopy.hidden = false;
+}
+
+async function copyPlan() {
+  let text;
+  try {
+    text = planMarkdown(checkedFiles(), planTarget.value, options());
+  } catch (err) {
+    setStatus(`Cannot plan: ${err.message}`, true);
+    return;
+  }
+  const ok = await copyText(text);
+  setStatus(ok ? 'The plan is on the clipboard as Markdown.' : 'Could not copy the plan.', !ok);
 }
 
 // ---------------------------------------------------------------- dropping and choosing files
@@ -674,6 +853,11 @@ function fillSelect(select, versions, autoLabel) {
 }
 
 diffButton.addEventListener('click', toggleDiff);
+$('plan-button').addEventListener('click', runPlan);
+planTarget.addEventListener('change', () => {
+  if (state.planned) runPlan();
+});
+planCopy.addEventListener('click', copyPlan);
 $('fix-copy').addEventListener('click', copyFixed);
 $('fix-download').addEventListener('click', downloadFixed);
 unsafeBox.addEventListener('change', () => {

@@ -22,7 +22,7 @@ use crate::input::source::{SourceFile, SourceRole, read_source};
 use crate::report::Report;
 use crate::rules::{Category, find};
 
-pub use render::{render_markdown, render_text};
+pub use render::{render_json, render_markdown, render_text};
 
 /// The proxy mode a plan moves the cluster to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -1,8 +1,17 @@
-//! A plan as text (numbered, commands ready to paste) and as Markdown (for a change ticket).
+//! A plan as text (numbered, commands ready to paste), as Markdown (for a change ticket) and as
+//! JSON (`dplint plan --format json` and the WASM module's `plan()` print the same text).
 
 use std::fmt::Write;
 
 use super::{Command, Plan, PlanStep};
+
+/// The plan as pretty-printed JSON with a final newline.
+pub fn render_json(plan: &Plan) -> String {
+    // A plan is strings, booleans and lists of them: serialising it cannot fail.
+    let mut out = serde_json::to_string_pretty(plan).unwrap_or_default();
+    out.push('\n');
+    out
+}
 
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
