@@ -144,6 +144,12 @@ pub struct AuditArgs {
     #[arg(long, value_enum, value_name = "API", num_args = 0..=1, default_missing_value = "openreports")]
     pub write_reports: Option<ReportApiArg>,
 
+    /// Read the start of the log of at most this many kube-proxy Pods (the oldest and the
+    /// newest half) for the proxier each really started; 0 reads none. Needs `pods/log`
+    /// rights; without them the audit says what it could not check.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub pod_logs: usize,
+
     /// Colour the text output.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,

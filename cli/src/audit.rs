@@ -11,13 +11,19 @@ use dplint_webhook::cluster::reports::write_reports;
 
 use crate::args::{AuditArgs, AuditFormat, ReportApiArg};
 use crate::check::{colored, exit_status};
-use crate::cluster::{self, Live};
+use crate::cluster::{self, Evidence, Live};
 use crate::{EXIT_USAGE, load};
 
 pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let (settings, mut options) = load::settings_and_options(&args.target)?;
     cluster::refuse_file_options(&args.target)?;
-    let live = match cluster::read(&args.cluster, &mut options)? {
+    let live = match cluster::read(
+        &args.cluster,
+        Evidence::Runtime {
+            pod_logs: args.pod_logs,
+        },
+        &mut options,
+    )? {
         Ok(live) => live,
         Err(reason) => {
             eprintln!("dplint: could not audit: {reason}");
@@ -43,6 +49,9 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
     stdout.flush().ok();
+    for what in &live.unchecked {
+        eprintln!("dplint: not checked: {what}");
+    }
     for error in &report.errors {
         eprintln!("dplint: {}", error.describe());
     }

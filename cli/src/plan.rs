@@ -76,7 +76,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<u8> {
 fn run_on_cluster(args: PlanArgs) -> anyhow::Result<u8> {
     let (_, mut options) = load::settings_and_options(&args.target)?;
     crate::cluster::refuse_file_options(&args.target)?;
-    let live = match crate::cluster::read(&args.cluster, &mut options)? {
+    let live = match crate::cluster::read(&args.cluster, crate::cluster::Evidence::Objects, &mut options)? {
         Ok(live) => live,
         Err(reason) => {
             eprintln!("dplint: could not read the cluster: {reason}");

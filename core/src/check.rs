@@ -9,6 +9,7 @@ use crate::k8s::os::Os;
 use crate::k8s::version::{KernelVersion, KubeVersion};
 use crate::model::calico::version::CalicoVersion;
 use crate::model::discover::{all_objects, discover, embedded_candidates};
+use crate::model::runtime::Observed;
 use crate::report::{Report, Summary, TargetInfo};
 use crate::rules::{Context, Emitter, registry};
 use crate::target::{Requested, Target};
@@ -31,6 +32,8 @@ pub struct CheckOptions {
     pub node_kernels: Vec<KernelVersion>,
     pub limits: Limits,
     pub rules: RuleSelection,
+    /// What a cluster showed outside its objects (`dplint audit`: kube-proxy logs, Node events).
+    pub observed: Observed,
 }
 
 /// One input: a name to report (a path, `<stdin>`) and its bytes.
@@ -107,6 +110,7 @@ pub(crate) fn with_context<R>(
         &calico.stated_versions,
     );
     let cluster = crate::cluster::build(&kube_proxy, &calico, &target);
+    let runtime = crate::model::runtime::discover(&objects);
     let cx = Context {
         files,
         objects: &objects,
@@ -115,6 +119,8 @@ pub(crate) fn with_context<R>(
         calico: &calico,
         cluster: &cluster,
         target: &target,
+        runtime: &runtime,
+        observed: &options.observed,
     };
     run(&cx)
 }

@@ -41,6 +41,7 @@ pub use k8s::object::{IGNORE_ANNOTATION, ObjectRef};
 pub use k8s::os::Os;
 pub use k8s::version::{KernelVersion, KubeVersion};
 pub use model::calico::version::CalicoVersion;
+pub use model::runtime::{NodeEvent, Observed, ProxierLog};
 pub use options::{OptionError, Origin, RawOptions, resolve as resolve_options};
 pub use plan::{
     Blocker, Command as PlanCommand, FileChange, Plan, PlanStep, PlanTarget, StepCheck, plan,

@@ -38,6 +38,7 @@ fn rank(module: &[String]) -> Option<u32> {
         (Some("model"), Some("installers")) => 31,
         (Some("model"), Some("discover")) => 32,
         (Some("model"), Some("calico")) => 33,
+        (Some("model"), Some("runtime")) => 33,
         (Some("model"), None) => 34,
         (Some("target"), _) => 40,
         (Some("cluster"), _) => 50,

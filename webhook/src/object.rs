@@ -20,6 +20,7 @@ pub enum Kind {
     Installation,
     FelixConfiguration,
     Node,
+    TigeraStatus,
 }
 
 impl Kind {
@@ -34,6 +35,7 @@ impl Kind {
             ("apps", "Deployment") => Some(Kind::Deployment),
             ("operator.tigera.io", "Installation") => Some(Kind::Installation),
             ("crd.projectcalico.org" | "projectcalico.org", "FelixConfiguration") => Some(Kind::FelixConfiguration),
+            ("operator.tigera.io", "TigeraStatus") => Some(Kind::TigeraStatus),
             _ => None,
         }
     }
@@ -47,6 +49,7 @@ impl Kind {
             Kind::Installation => "Installation",
             Kind::FelixConfiguration => "FelixConfiguration",
             Kind::Node => "Node",
+            Kind::TigeraStatus => "TigeraStatus",
         }
     }
 }
@@ -88,7 +91,7 @@ impl Prepared {
         let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let kind = Kind::of(group, value.get("kind")?.as_str()?)?;
         let metadata = value.get_mut("metadata")?.as_object_mut()?;
-        metadata.remove("managedFields");
+        trim_managed_fields(metadata);
         let mut exempt = false;
         if let Some(annotations) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
             annotations.remove(LAST_APPLIED);
@@ -125,6 +128,40 @@ impl Prepared {
     }
 }
 
+/// Keeps of `managedFields` only what dates a configuration change: the entries that own
+/// `data` (or `binaryData`) fields, with their manager, operation and time, and of their field
+/// sets only that part. The rest is bookkeeping of every field and would double the text.
+fn trim_managed_fields(metadata: &mut serde_json::Map<String, Value>) {
+    let Some(Value::Array(entries)) = metadata.remove("managedFields") else {
+        return;
+    };
+    let kept: Vec<Value> = entries
+        .into_iter()
+        .filter_map(|entry| {
+            let fields = entry.get("fieldsV1")?.as_object()?;
+            let owned: serde_json::Map<String, Value> = ["f:data", "f:binaryData"]
+                .into_iter()
+                .filter_map(|key| Some((key.to_string(), fields.get(key)?.clone())))
+                .collect();
+            if owned.is_empty() {
+                return None;
+            }
+            let mut trimmed = serde_json::Map::new();
+            for key in ["manager", "operation", "time"] {
+                if let Some(value) = entry.get(key) {
+                    trimmed.insert(key.to_string(), value.clone());
+                }
+            }
+            trimmed.insert("fieldsType".to_string(), Value::from("FieldsV1"));
+            trimmed.insert("fieldsV1".to_string(), Value::Object(owned));
+            Some(Value::Object(trimmed))
+        })
+        .collect();
+    if !kept.is_empty() {
+        metadata.insert("managedFields".to_string(), Value::Array(kept));
+    }
+}
+
 /// `*` or `all` in the ignore annotation turns the webhook off for the object; rule codes and
 /// names are left to the core, which drops those findings.
 fn ignores_everything(list: &str) -> bool {
@@ -152,6 +189,27 @@ mod tests {
         assert_eq!(p.resource_version.as_deref(), Some("7"));
         assert!(p.relevant && !p.exempt);
         assert!(!p.text.contains("managedFields") && !p.text.contains(LAST_APPLIED) && p.text.contains("keep"));
+    }
+
+    #[test]
+    fn keeps_the_managed_fields_entries_that_date_data_changes() {
+        let value = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "managedFields": [
+                {"manager": "kubeadm", "operation": "Update", "time": "2025-01-10T10:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:labels": {}}}},
+                {"manager": "kubectl-edit", "operation": "Update", "time": "2026-12-04T09:00:00Z", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:data": {"f:config.conf": {}}, "f:metadata": {"f:annotations": {}}}},
+            ]},
+            "data": {"config.conf": "kind: KubeProxyConfiguration\nmode: nftables\n"}
+        });
+        let p = Prepared::from_value(value, None).unwrap();
+        let text: Value = serde_json::from_str(&p.text).unwrap();
+        assert_eq!(
+            text["metadata"]["managedFields"],
+            json!([{"manager": "kubectl-edit", "operation": "Update", "time": "2026-12-04T09:00:00Z",
+                    "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:config.conf": {}}}}])
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::k8s::object::Object;
 use crate::model::calico::model::CalicoFindings;
 use crate::model::discover::KubeProxyFindings;
 use crate::model::kube_proxy::site::KubeProxySite;
+use crate::model::runtime::{Observed, RuntimeFindings};
 use crate::target::Target;
 
 pub struct Context<'a> {
@@ -17,6 +18,10 @@ pub struct Context<'a> {
     pub calico: &'a CalicoFindings<'a>,
     pub cluster: &'a ClusterPicture<'a>,
     pub target: &'a Target,
+    /// What the cluster shows of what runs (Pods, rollouts, ConfigMap changes, TigeraStatus).
+    pub runtime: &'a RuntimeFindings<'a>,
+    /// What was observed outside objects (kube-proxy logs, Node events).
+    pub observed: &'a Observed,
 }
 
 impl<'a> Context<'a> {

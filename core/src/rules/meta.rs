@@ -18,6 +18,7 @@ pub enum Category {
     Consistency,
     CalicoInstallation,
     CalicoFelix,
+    Runtime,
 }
 
 /// One category's facts.
@@ -32,7 +33,7 @@ struct Group {
 
 impl Category {
     /// Every category, in the order the README's rule table lists them.
-    pub const ALL: [Category; 8] = [
+    pub const ALL: [Category; 9] = [
         Category::Input,
         Category::KubeProxyDecoding,
         Category::KubeProxyValidation,
@@ -41,6 +42,7 @@ impl Category {
         Category::CalicoInstallation,
         Category::CalicoFelix,
         Category::Consistency,
+        Category::Runtime,
     ];
 
     const fn group(self) -> Group {
@@ -85,6 +87,11 @@ impl Category {
                 module: "consistency",
                 description: "kube-proxy ↔ Calico consistency over the cluster picture: matching dataplanes, migration order (kube-proxy first), eBPF prerequisites, settings that do not carry over",
             },
+            Category::Runtime => Group {
+                prefix: "RT1",
+                module: "runtime",
+                description: "what the cluster shows of what really runs (`dplint audit`): kube-proxy pods still on an old configuration, the proxier their logs name, failing kube-proxy and calico-node pods, unfinished rollouts, the operator's `TigeraStatus`",
+            },
         }
     }
 
@@ -100,6 +107,7 @@ impl Category {
             Category::CalicoInstallation => "Calico Installation",
             Category::CalicoFelix => "Calico Felix",
             Category::Consistency => "kube-proxy and Calico consistency",
+            Category::Runtime => "runtime evidence",
         }
     }
 

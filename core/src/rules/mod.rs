@@ -145,6 +145,18 @@ rules! {
             unknown_flag::UnknownFlag,
         }
     }
+
+    /// RT1xx: [`Category::Runtime`](crate::rules::Category::Runtime).
+    pub mod runtime {
+        #[cfg(test)]
+        pub(crate) mod test_support;
+
+        restart_pending::RestartPending,
+        proxier_differs_from_configuration::ProxierDiffersFromConfiguration,
+        dataplane_pod_not_running::DataplanePodNotRunning,
+        rollout_incomplete::RolloutIncomplete,
+        tigera_status_unhealthy::TigeraStatusUnhealthy,
+    }
 }
 
 /// Looks a rule up by code (`KP201`, any case) or name (`ipvs-mode-deprecated`).

@@ -1,8 +1,8 @@
 //! A Kubernetes API on loopback for the tests: it answers lists (and later pages of a list,
-//! `continue=TOKEN`) from a table of recorded responses, 404 for what the table lacks, and
-//! keeps watches open without events. A request other than GET is routed by `METHOD path`
-//! (`PATCH /apis/…/reports/dplint`), and every request is recorded with its body. Plain HTTP;
-//! a kubeconfig points clients at it.
+//! `continue=TOKEN`) from a table of recorded responses (a string is served as text, as a pod
+//! log is), 404 for what the table lacks (or the answer of route `*`), and keeps watches open without events. A request
+//! other than GET is routed by `METHOD path` (`PATCH /apis/…/reports/dplint`), and every
+//! request is recorded with its body. Plain HTTP; a kubeconfig points clients at it.
 #![allow(dead_code)] // each test binary uses part of it
 
 use std::collections::HashMap;
@@ -131,12 +131,18 @@ fn serve(
         } else {
             routes.get(format!("{method} {path}").as_str())
         };
+        // `*` answers what no route names (a server that refuses every request).
+        let routed = routed.or_else(|| routes.get("*"));
         let (status, body) = routed.cloned().unwrap_or_else(|| {
             (404, json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("{path} not found")}))
         });
-        let body = body.to_string();
+        // A string is served as text (a pod log); anything else as JSON.
+        let (body, content_type) = match body {
+            Value::String(text) => (text, "text/plain"),
+            other => (other.to_string(), "application/json"),
+        };
         let head = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         if stream

@@ -88,6 +88,8 @@ pub struct Webhook {
     pub admission: SocketAddr,
     pub health: SocketAddr,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The thread that reads the server's stderr; it ends at EOF, after the process exits.
+    log_reader: Option<std::thread::JoinHandle<()>>,
     pub dir: TempDir,
     pub cert: PathBuf,
     pub key: PathBuf,
@@ -133,7 +135,7 @@ impl Webhook {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let sink = logs.clone();
-        std::thread::spawn(move || {
+        let log_reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<Value>(&line)
                     && v["message"] == "listening"
@@ -162,6 +164,7 @@ impl Webhook {
             admission,
             health,
             logs,
+            log_reader: Some(log_reader),
             dir,
             cert,
             key,
@@ -183,8 +186,14 @@ impl Webhook {
         assert_eq!(rc, 0, "kill SIGTERM");
     }
 
+    /// Waits for the process to exit, then for its last log lines to be read: the exit can be
+    /// seen before the reader thread has drained the pipe.
     pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        eventually(limit, "dplint serve to exit", || self.child.try_wait().ok().flatten())
+        let status = eventually(limit, "dplint serve to exit", || self.child.try_wait().ok().flatten());
+        if let Some(reader) = self.log_reader.take() {
+            reader.join().expect("the log reader thread");
+        }
+        status
     }
 
     /// Waits for `/readyz` to answer 200.

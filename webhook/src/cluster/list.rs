@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use dplint_core::{CheckOptions, KubeVersion, Origin, Os};
+use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::api::ListParams;
 use kube::{Api, Client};
 use serde::Serialize;
@@ -24,10 +25,18 @@ pub struct Unread {
     pub message: String,
 }
 
+/// What [`read_once`] read besides the cache.
+#[derive(Debug, Default)]
+pub struct ReadOnce {
+    pub unread: Vec<Unread>,
+    /// Every DaemonSet, for the runtime read ([`super::runtime`]) that follows.
+    pub daemonsets: Vec<DaemonSet>,
+}
+
 /// Lists every resource once into `cache`. A resource the cluster does not serve (a CRD that
 /// is not installed: 404) counts as empty; one that cannot be read (403, an unreachable
 /// server) is returned, and the others are still read.
-pub async fn read_once(client: &Client, cache: &ClusterCache) -> Vec<Unread> {
+pub async fn read_once(client: &Client, cache: &ClusterCache) -> ReadOnce {
     let apis = Apis::new(client);
     let mut unread = Vec::new();
     let mut note = |resource: Resource, result: Result<(), kube::Error>| {
@@ -44,23 +53,33 @@ pub async fn read_once(client: &Client, cache: &ClusterCache) -> Vec<Unread> {
     };
     note(
         Resource::KubeSystemConfigMaps,
-        objects(&apis.kube_system, None, Resource::KubeSystemConfigMaps, cache).await,
+        objects(&apis.kube_system, None, Resource::KubeSystemConfigMaps, cache)
+            .await
+            .map(drop),
     );
     note(
         Resource::ServicesEndpoint,
-        objects(&apis.endpoint, Some(ENDPOINT_FIELDS), Resource::ServicesEndpoint, cache).await,
+        objects(&apis.endpoint, Some(ENDPOINT_FIELDS), Resource::ServicesEndpoint, cache)
+            .await
+            .map(drop),
     );
-    note(
-        Resource::DaemonSets,
-        objects(&apis.daemonsets, None, Resource::DaemonSets, cache).await,
-    );
+    let daemonsets = objects(&apis.daemonsets, None, Resource::DaemonSets, cache).await;
+    let (daemonsets, result) = match daemonsets {
+        Ok(listed) => (listed, Ok(())),
+        Err(err) => (Vec::new(), Err(err)),
+    };
+    note(Resource::DaemonSets, result);
     note(
         Resource::Installations,
-        objects(&apis.installations, None, Resource::Installations, cache).await,
+        objects(&apis.installations, None, Resource::Installations, cache)
+            .await
+            .map(drop),
     );
     note(
         Resource::FelixConfigurations,
-        objects(&apis.felix, None, Resource::FelixConfigurations, cache).await,
+        objects(&apis.felix, None, Resource::FelixConfigurations, cache)
+            .await
+            .map(drop),
     );
     note(Resource::Nodes, nodes(&apis.nodes, cache).await);
     match client.apiserver_version().await {
@@ -73,17 +92,20 @@ pub async fn read_once(client: &Client, cache: &ClusterCache) -> Vec<Unread> {
             message: describe(&err),
         }),
     }
-    unread
+    ReadOnce { unread, daemonsets }
 }
 
-/// Every object of an API, page by page.
-async fn list_all<K>(api: &Api<K>, fields: Option<&str>) -> Result<Vec<K>, kube::Error>
+/// Every object of an API, page by page, with optional field and label selectors.
+pub(super) async fn list_all<K>(api: &Api<K>, fields: Option<&str>, labels: Option<&str>) -> Result<Vec<K>, kube::Error>
 where
     K: kube::Resource + Clone + DeserializeOwned + Debug,
 {
     let mut params = ListParams::default().limit(PAGE);
     if let Some(fields) = fields {
         params = params.fields(fields);
+    }
+    if let Some(labels) = labels {
+        params = params.labels(labels);
     }
     let mut all = Vec::new();
     loop {
@@ -96,38 +118,39 @@ where
     }
 }
 
+/// Lists an API into the cache; the listed objects are returned for what else needs them.
 async fn objects<K>(
     api: &Api<K>,
     fields: Option<&str>,
     resource: Resource,
     cache: &ClusterCache,
-) -> Result<(), kube::Error>
+) -> Result<Vec<K>, kube::Error>
 where
     K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug,
 {
-    let listed = list_all(api, fields).await?;
+    let listed = list_all(api, fields, None).await?;
     let prepared = listed
         .iter()
         .filter_map(prepared)
         .filter_map(|p| cache.prepare(p))
         .collect();
     cache.replace(resource, prepared);
-    Ok(())
+    Ok(listed)
 }
 
 async fn nodes(api: &Api<k8s_openapi::api::core::v1::Node>, cache: &ClusterCache) -> Result<(), kube::Error> {
-    let listed = list_all(api, None).await?;
+    let listed = list_all(api, None, None).await?;
     cache.replace_nodes(listed.iter().map(node_facts).collect::<BTreeMap<_, _>>());
     Ok(())
 }
 
-fn is_not_found(err: &kube::Error) -> bool {
+pub(super) fn is_not_found(err: &kube::Error) -> bool {
     matches!(err, kube::Error::Api(status) if status.is_not_found())
 }
 
 /// The API's own words for a refusal (`nodes is forbidden: User … cannot list …`), else the
 /// client's error.
-fn describe(err: &kube::Error) -> String {
+pub(super) fn describe(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => format!("{} ({} {})", status.message, status.code, status.reason),
         other => other.to_string(),

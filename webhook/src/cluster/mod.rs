@@ -4,6 +4,7 @@
 
 pub mod list;
 pub mod reports;
+pub mod runtime;
 pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
