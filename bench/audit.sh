@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `dplint audit` of a large cluster from recorded API responses (bench/audit.py): 5,000 Nodes and
-# 200 ConfigMaps in kube-system by default, listed page by page (limit/continue). Prints dplint's
+# `dplint audit` of a large cluster from recorded API responses (bench/audit.py): 5,000 Nodes, a
+# kube-proxy and a calico-node Pod on each, and 200 ConfigMaps in kube-system by default, listed
+# page by page (limit/continue), with a sample of kube-proxy logs. Prints dplint's
 # CPU time, its ratio to `dplint check` of the same objects in the same run, and the list
 # requests per resource.
 #

@@ -1,7 +1,8 @@
 //! `dplint audit`: the rules on what the cluster of a kubeconfig context holds, read once with
 //! the webhook's object set (kube-system ConfigMaps, `kubernetes-services-endpoint`,
-//! DaemonSets, Installations, FelixConfigurations, Nodes, the server version). Read-only but
-//! for `--write-reports`.
+//! DaemonSets, Installations, FelixConfigurations, Nodes, the server version) and what really
+//! runs (the dataplane Pods, a sample of kube-proxy logs, `IPVSDeprecation` events,
+//! TigeraStatuses). Read-only but for `--write-reports`.
 
 use std::io::Write;
 
@@ -34,6 +35,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     report.errors = live.unread.clone();
     let render_options = RenderOptions {
         color: colored(args.color, false),
+        live: true,
         ..RenderOptions::default()
     };
     let found_at = now();

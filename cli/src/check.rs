@@ -63,6 +63,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         let render_options = RenderOptions {
             color,
             unsafe_fixes: args.unsafe_fixes,
+            live: false,
         };
         let output = render(format(args.format), &report, &files, render_options);
         if to_stderr {

@@ -238,6 +238,16 @@ impl ClusterSummary {
     /// One line: `kube-proxy: nftables (ConfigMap kube-system/kube-proxy) · Calico: Nftables
     /// (Installation default) · Kubernetes 1.35 · Calico 3.31`.
     pub fn line(&self) -> String {
+        self.line_saying("not in input", true)
+    }
+
+    /// The line for a live cluster's objects: `kube-proxy: not found in the cluster`, and no
+    /// Calico version when Calico is not installed.
+    pub fn line_of_cluster(&self) -> String {
+        self.line_saying("not found in the cluster", self.calico.is_some())
+    }
+
+    fn line_saying(&self, absent: &str, calico_version: bool) -> String {
         let kube_proxy = match (
             self.kube_proxy.status.as_str(),
             &self.kube_proxy.mode,
@@ -245,7 +255,7 @@ impl ClusterSummary {
         ) {
             ("running", Some(mode), Some(source)) => format!("kube-proxy: {mode} ({source})"),
             ("disabled", _, Some(source)) => format!("kube-proxy: disabled ({source})"),
-            _ => "kube-proxy: not in input".to_string(),
+            _ => format!("kube-proxy: {absent}"),
         };
         let calico = match &self.calico {
             Some(c) => {
@@ -256,11 +266,12 @@ impl ClusterSummary {
                     .collect();
                 format!("Calico: {} ({}){scopes}", c.dataplane, c.source)
             }
-            None => "Calico: not in input".to_string(),
+            None => format!("Calico: {absent}"),
         };
-        format!(
-            "{kube_proxy} · {calico} · Kubernetes {} · Calico {}",
-            self.kubernetes_version, self.calico_version
-        )
+        let mut line = format!("{kube_proxy} · {calico} · Kubernetes {}", self.kubernetes_version);
+        if calico_version {
+            line.push_str(&format!(" · Calico {}", self.calico_version));
+        }
+        line
     }
 }

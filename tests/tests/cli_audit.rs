@@ -374,3 +374,61 @@ fn plan_on_the_cluster_needs_all_of_it() {
     out.expect_code(2);
     assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
 }
+
+#[test]
+fn a_cluster_without_kube_proxy_or_calico_says_so() {
+    let mut routes = ipvs_cluster();
+    routes.insert(
+        "/api/v1/namespaces/kube-system/configmaps",
+        page("ConfigMapList", vec![coredns_configmap()], None),
+    );
+    let api = FakeApi::start(routes, None);
+    let out = audit(&api, &[]);
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .starts_with("kube-proxy: not found in the cluster · Calico: not found in the cluster · Kubernetes 1.36\n"),
+        "{}",
+        out.stdout
+    );
+    // No Calico version is assumed for a Calico that is not there, and nothing is offered to --fix.
+    assert!(!out.stdout.contains("Calico version"), "{}", out.stdout);
+    assert!(!out.stdout.contains("--fix"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("0 errors, 0 warnings, 0 infos in 0 objects\n"),
+        "{}",
+        out.stdout
+    );
+    let report = audit(&api, &["--format", "json"]).json();
+    assert_eq!(report["cluster"]["kubeProxy"]["status"], "unknown");
+    assert_eq!(report["cluster"]["calico"], Value::Null);
+}
+
+#[test]
+fn windows_only_nodes_judge_kube_proxy_as_windows_runs_it() {
+    let mut routes = ipvs_cluster();
+    let mut windows = node("win-1", "10.0.20348.2762");
+    windows["metadata"]["labels"]["kubernetes.io/os"] = "windows".into();
+    windows["status"]["nodeInfo"]["operatingSystem"] = "windows".into();
+    windows["status"]["nodeInfo"]["osImage"] = "Windows Server 2022 Datacenter".into();
+    routes.insert("/api/v1/nodes", page("NodeList", vec![windows], None));
+    let api = FakeApi::start(routes, None);
+    let out = audit(&api, &["--format", "json"]);
+    out.expect_code(1);
+    let report = out.json();
+    assert_eq!(report["target"]["os"], "windows");
+    let kp107 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KP107")
+        .unwrap_or_else(|| panic!("no KP107: {report}"));
+    assert_eq!(kp107["file"], "ConfigMap kube-system/kube-proxy");
+    assert!(
+        kp107["message"]
+            .as_str()
+            .unwrap()
+            .contains("Windows nodes only have kernelspace"),
+        "{kp107}"
+    );
+}

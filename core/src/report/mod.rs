@@ -53,6 +53,10 @@ pub struct RenderOptions {
     /// Unsafe fixes are applied on request (`--unsafe-fixes`): the text format counts them
     /// with the fixes `--fix` applies instead of as more to enable.
     pub unsafe_fixes: bool,
+    /// The inputs are a live cluster's objects (`dplint audit`): what is absent was not found in
+    /// the cluster (not left out of the files), no version is assumed for a Calico that is not
+    /// installed, and fixes are not offered (the cluster is changed by `dplint plan`'s steps).
+    pub live: bool,
 }
 
 /// Renders a report. `sources` are the inputs it was made from (the text format shows their

@@ -44,7 +44,12 @@ pub fn render(report: &Report, sources: &[SourceFile], options: RenderOptions) -
     // What dplint took the cluster to be, so findings can be read against it. Reports not made
     // by a check have an empty picture and no header.
     if !report.cluster.kubernetes_version.is_empty() {
-        out.push_str(&normalize_untrusted_str(&report.cluster.line()));
+        let line = if options.live {
+            report.cluster.line_of_cluster()
+        } else {
+            report.cluster.line()
+        };
+        out.push_str(&normalize_untrusted_str(&line));
         out.push_str("\n\n");
     }
     for finding in &report.findings {
@@ -259,22 +264,29 @@ fn summary(report: &Report, options: RenderOptions) -> String {
         paint(&count(s.infos, "info"), if s.infos > 0 { BLUE } else { "" }, color),
     ];
     let target = &report.target;
+    // A live cluster's objects are one document each.
+    let checked = if options.live {
+        count(s.documents, "object")
+    } else {
+        format!("{} ({})", count(s.files, "file"), count(s.documents, "document"))
+    };
     let mut out = format!(
-        "{} in {} ({})\nassumed Kubernetes version: {} ({})\n",
+        "{} in {checked}\nassumed Kubernetes version: {} ({})\n",
         counts.join(", "),
-        count(s.files, "file"),
-        count(s.documents, "document"),
         normalize_untrusted_str(&target.kubernetes_version),
         normalize_untrusted_str(&target.kubernetes_version_source),
     );
-    if !target.calico_version.is_empty() {
+    let calico_installed = !options.live || report.cluster.calico.is_some();
+    if !target.calico_version.is_empty() && calico_installed {
         out.push_str(&format!(
             "assumed Calico version: {} ({})\n",
             normalize_untrusted_str(&target.calico_version),
             normalize_untrusted_str(&target.calico_version_source),
         ));
     }
-    out.push_str(&fixable(report, options.unsafe_fixes));
+    if !options.live {
+        out.push_str(&fixable(report, options.unsafe_fixes));
+    }
     // The reasons went to stderr as each input failed; the summary keeps the names with the
     // report, so a saved report does not read as a complete run.
     if !report.errors.is_empty() {
