@@ -12,7 +12,7 @@ use crate::model::discover::{all_objects, discover, embedded_candidates};
 use crate::model::runtime::Observed;
 use crate::report::{Report, Summary, TargetInfo};
 use crate::rules::{Context, Emitter, registry};
-use crate::target::{Requested, Target};
+use crate::target::{KernelNodes, Requested, Target};
 
 pub use crate::rules::RuleSelection;
 
@@ -30,6 +30,8 @@ pub struct CheckOptions {
     pub calico_version_fallback: Option<(CalicoVersion, String)>,
     pub os: Os,
     pub node_kernels: Vec<KernelVersion>,
+    /// Which Nodes run each of `node_kernels`, when a cluster told (`dplint audit`, the webhook).
+    pub kernel_nodes: Vec<KernelNodes>,
     pub limits: Limits,
     pub rules: RuleSelection,
     /// What a cluster showed outside its objects (`dplint audit`: kube-proxy logs, Node events).
@@ -105,6 +107,7 @@ pub(crate) fn with_context<R>(
             calico_fallback: options.calico_version_fallback.as_ref(),
             os: options.os,
             node_kernels: &options.node_kernels,
+            kernel_nodes: &options.kernel_nodes,
         },
         &kube_proxy.stated_versions,
         &calico.stated_versions,

@@ -54,7 +54,7 @@ pub use report::policy_report::{
 pub use report::{Format, InputError, RenderOptions, Report, Summary, TargetInfo, VERSION, render};
 pub use rules::RuleSelection;
 pub use settings::{FailOn, Settings, SettingsError};
-pub use target::{KnownVersions, known_versions};
+pub use target::{KernelNodes, KnownVersions, known_versions};
 
 /// The rule catalog: every rule with its code, name, severity, category and documentation.
 pub mod catalog {

@@ -18,11 +18,25 @@ pub struct Target {
     /// Where the version came from (`--kubernetes-version`, `.dplint.yaml`, an input, default).
     pub kubernetes_source: String,
     pub os: Os,
-    /// Node kernels (`uname -r`) given by the user.
+    /// Node kernels (`uname -r`) given by the user or read from the cluster's Nodes.
     pub node_kernels: Vec<KernelVersion>,
+    /// Which Nodes run each kernel, when a cluster was read.
+    pub kernel_nodes: Vec<KernelNodes>,
     pub calico: CalicoVersion,
     /// Where the Calico version came from.
     pub calico_source: String,
+}
+
+/// The Nodes of a cluster that run one kernel: findings name one and count the rest, so a
+/// finding about 700 old nodes stays one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelNodes {
+    /// The kernel release (`uname -r`).
+    pub release: String,
+    /// The first Node by name that runs it.
+    pub first: String,
+    /// How many Nodes run it.
+    pub count: usize,
 }
 
 /// A version and where it was named (`--kubernetes-version`, `.dplint.yaml`, …).
@@ -37,6 +51,7 @@ pub struct Requested<'a> {
     pub calico_fallback: Option<&'a Named<CalicoVersion>>,
     pub os: Os,
     pub node_kernels: &'a [KernelVersion],
+    pub kernel_nodes: &'a [KernelNodes],
 }
 
 impl Target {
@@ -52,6 +67,7 @@ impl Target {
             calico: pinned_calico,
             os,
             node_kernels,
+            kernel_nodes,
             ..
         } = requested;
         let (kubernetes, kubernetes_source) = match pinned_kubernetes {
@@ -79,8 +95,21 @@ impl Target {
             kubernetes_source,
             os,
             node_kernels: node_kernels.to_vec(),
+            kernel_nodes: kernel_nodes.to_vec(),
             calico,
             calico_source,
+        }
+    }
+
+    /// A node kernel with the Nodes that run it, when known: `5.4.0-150-generic (node
+    /// worker-7 and 713 more)`, else the release alone.
+    pub fn describe_kernel(&self, kernel: &KernelVersion) -> String {
+        match self.kernel_nodes.iter().find(|n| n.release == kernel.release) {
+            Some(KernelNodes { first, count: 1, .. }) => format!("{} (node {first})", kernel.release),
+            Some(KernelNodes { first, count, .. }) => {
+                format!("{} (node {first} and {} more)", kernel.release, count - 1)
+            }
+            None => kernel.release.clone(),
         }
     }
 }

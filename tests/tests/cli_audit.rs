@@ -432,3 +432,40 @@ fn windows_only_nodes_judge_kube_proxy_as_windows_runs_it() {
         "{kp107}"
     );
 }
+
+#[test]
+fn old_kernels_are_named_by_a_node_and_counted() {
+    let mut routes = ipvs_cluster();
+    routes.insert(
+        "/api/v1/namespaces/kube-system/configmaps?continue=page-2",
+        page("ConfigMapList", vec![kube_proxy_configmap("nftables")], None),
+    );
+    let nodes = vec![
+        node("worker-3", "5.4.0-150-generic"),
+        node("worker-1", "5.4.0-150-generic"),
+        node("worker-2", "6.8.0-45-generic"),
+        node("worker-4", "5.4.0-150-generic"),
+    ];
+    routes.insert("/api/v1/nodes", page("NodeList", nodes, None));
+    let api = FakeApi::start(routes, None);
+    let report = audit(&api, &["--format", "json"]).json();
+    let kp205 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "KP205")
+        .unwrap_or_else(|| panic!("no KP205: {report}"));
+    let message = kp205["message"].as_str().unwrap();
+    assert!(
+        message.contains("node kernel 5.4.0-150-generic (node worker-1 and 2 more) is older"),
+        "{message}"
+    );
+    assert!(!message.contains("6.8.0"), "{message}");
+    // The plan's blocker names them the same way.
+    let plan = plan_cluster(&api, &["--to", "nftables", "--format", "json"]).json();
+    assert_eq!(
+        plan["blockers"][0]["what"],
+        "node kernel 5.4.0-150-generic (node worker-1 and 2 more) is older than 5.13, which nftables mode needs",
+        "{plan}"
+    );
+}

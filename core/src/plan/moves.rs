@@ -378,7 +378,10 @@ pub fn blockers(files: &[SourceFile], options: &CheckOptions, to: PlanTarget) ->
             let (major, minor) = NFTABLES_MIN_KERNEL;
             for kernel in cx.target.node_kernels.iter().filter(|k| !k.at_least(major, minor)) {
                 out.push(Blocker {
-                    what: format!("node kernel {kernel} is older than {major}.{minor}, which nftables mode needs"),
+                    what: format!(
+                        "node kernel {} is older than {major}.{minor}, which nftables mode needs",
+                        cx.target.describe_kernel(kernel)
+                    ),
                     instead: "Upgrade those nodes' kernels first, or plan `--to iptables` for them.".to_string(),
                 });
             }
@@ -439,7 +442,10 @@ fn ebpf_blockers(cx: &crate::rules::Context<'_>) -> Vec<Blocker> {
     let (major, minor) = EBPF_MIN_KERNEL;
     for kernel in cx.target.node_kernels.iter().filter(|k| !k.at_least(major, minor)) {
         out.push(Blocker {
-            what: format!("node kernel {kernel} is older than {major}.{minor}, which Calico's eBPF dataplane needs"),
+            what: format!(
+                "node kernel {} is older than {major}.{minor}, which Calico's eBPF dataplane needs",
+                cx.target.describe_kernel(kernel)
+            ),
             instead: "Upgrade those nodes' kernels first, or plan `--to nftables` or `--to iptables`.".to_string(),
         });
     }

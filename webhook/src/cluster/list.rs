@@ -164,6 +164,7 @@ pub fn complete_options(options: &mut CheckOptions, snapshot: &Snapshot, pins_ku
         options.kubernetes_version = Some((version, Origin::Cluster.to_string()));
     }
     options.node_kernels.extend(snapshot.kernels.iter().cloned());
+    options.kernel_nodes.extend(snapshot.kernel_nodes.iter().cloned());
     if snapshot.all_windows {
         options.os = Os::Windows;
     }

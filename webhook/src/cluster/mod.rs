@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use dplint_core::{KernelVersion, KubeVersion, Limits, SourceFile};
+use dplint_core::{KernelNodes, KernelVersion, KubeVersion, Limits, SourceFile};
 
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
@@ -83,6 +83,8 @@ pub struct Snapshot {
     pub objects: BTreeMap<ObjectKey, Arc<CachedObject>>,
     /// Distinct kernels of Linux nodes.
     pub kernels: Vec<KernelVersion>,
+    /// Which Linux nodes run each of `kernels`.
+    pub kernel_nodes: Vec<KernelNodes>,
     /// A Windows node, when there is one (the rules only need to know one exists).
     pub windows_node: Option<String>,
     /// Whether every node runs Windows.
@@ -260,6 +262,19 @@ fn build_snapshot(state: &State, limits: &Limits) -> Snapshot {
         .filter(|n| !n.windows)
         .filter_map(|n| n.kernel.clone())
         .collect();
+    // Nodes are kept by name, so the first one seen of a kernel is the first by name.
+    let mut kernel_nodes: BTreeMap<&str, KernelNodes> = BTreeMap::new();
+    for (name, node) in state.nodes.iter().filter(|(_, n)| !n.windows) {
+        let Some(kernel) = &node.kernel else { continue };
+        kernel_nodes
+            .entry(kernel.release.as_str())
+            .or_insert_with(|| KernelNodes {
+                release: kernel.release.clone(),
+                first: name.clone(),
+                count: 0,
+            })
+            .count += 1;
+    }
     let windows_node = state
         .nodes
         .iter()
@@ -274,6 +289,7 @@ fn build_snapshot(state: &State, limits: &Limits) -> Snapshot {
         generation: state.generation,
         objects,
         kernels: kernels.into_iter().collect(),
+        kernel_nodes: kernel_nodes.into_values().collect(),
         windows_node,
         all_windows,
         server_version: state.server_version,

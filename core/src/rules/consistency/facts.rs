@@ -222,18 +222,18 @@ pub(crate) fn felix_setting<'a>(
 
 pub(crate) use crate::rules::calico::support::{operator_minor, operator_namespace, remove_env};
 
-/// A node kernel named by the user (`--node-kernel`) or by a Node object in the input.
+/// A node kernel named by the user (`--node-kernel`), read from a cluster's Nodes, or found
+/// in a Node object in the input.
 pub(crate) struct NodeKernel {
-    pub node: Option<String>,
+    /// How findings name it: `node worker-1 (kernel 5.4.0)`, `kernel 5.4.0 (node worker-1 and
+    /// 12 more)`, `kernel 5.4.0`.
+    pub label: String,
     pub kernel: KernelVersion,
 }
 
 impl NodeKernel {
     pub fn describe(&self) -> String {
-        match &self.node {
-            Some(node) => format!("node {node} (kernel {})", self.kernel.release),
-            None => format!("kernel {}", self.kernel.release),
-        }
+        self.label.clone()
     }
 }
 
@@ -243,7 +243,7 @@ pub(crate) fn node_kernels(cx: &Context<'_>) -> Vec<NodeKernel> {
         .node_kernels
         .iter()
         .map(|k| NodeKernel {
-            node: None,
+            label: format!("kernel {}", cx.target.describe_kernel(k)),
             kernel: k.clone(),
         })
         .collect();
@@ -259,10 +259,11 @@ pub(crate) fn node_kernels(cx: &Context<'_>) -> Vec<NodeKernel> {
             .and_then(|i| i.get_str("kernelVersion"))
             .and_then(KernelVersion::parse)
         {
-            out.push(NodeKernel {
-                node: node.meta.name.clone(),
-                kernel,
-            });
+            let label = match &node.meta.name {
+                Some(name) => format!("node {name} (kernel {})", kernel.release),
+                None => format!("kernel {}", kernel.release),
+            };
+            out.push(NodeKernel { label, kernel });
         }
     }
     out

@@ -135,7 +135,10 @@ impl Rule for IpvsModeDeprecated {
             };
             let mut help = format!("Switch to {target_mode} mode:{}", fix::set(site, "mode", target_mode));
             if let Some(kernel) = old_kernel {
-                help.push_str(&format!("\nnftables needs kernel 5.13 or later and node kernel {kernel} is older, so iptables is the replacement there."));
+                help.push_str(&format!(
+                    "\nnftables needs kernel 5.13 or later and node kernel {} is older, so iptables is the replacement there.",
+                    cx.target.describe_kernel(kernel)
+                ));
             } else {
                 help.push_str("\nnftables needs kernel 5.13 or later (with nft 1.0.1+) on every node; use iptables on older nodes.");
             }

@@ -52,7 +52,7 @@ impl Rule for NftablesKernelTooOld {
             .node_kernels
             .iter()
             .filter(|k| !k.at_least(major, minor))
-            .map(|k| k.release.clone())
+            .map(|k| cx.target.describe_kernel(k))
             .collect();
         if old.is_empty() {
             return;
