@@ -98,3 +98,33 @@ webhook (the release namespace is always excluded), so that is refused.
 {{- range .Values.webhook.match.configMaps }}{{ $namespaces = append $namespaces (first (splitList "/" .)) }}{{ end }}
 {{- $namespaces | uniq | toJson }}
 {{- end }}
+
+{{/*
+The audit's CronJob name, also the default of its ServiceAccount. Job names add 11 characters to
+it and must stay within 63.
+*/}}
+{{- define "dplint.auditName" -}}
+{{- printf "%s-audit" (include "dplint.fullname" .) | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels of the audit's objects and pods. Their name differs from the webhook's: with the webhook's
+selector labels the Service would send admission requests to the audit's pods.
+*/}}
+{{- define "dplint.auditLabels" -}}
+helm.sh/chart: {{ include "dplint.chart" . }}
+app.kubernetes.io/name: {{ printf "%s-audit" (include "dplint.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: audit
+app.kubernetes.io/part-of: dplint
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "dplint.auditServiceAccountName" -}}
+{{- if .Values.audit.serviceAccount.create }}
+{{- default (include "dplint.auditName" .) .Values.audit.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.audit.serviceAccount.name }}
+{{- end }}
+{{- end }}

@@ -4,7 +4,8 @@ Run with charts/test.sh. What is checked:
 - every values variant renders, passes values.schema.json and `helm lint --strict`;
 - bad values are rejected by Helm;
 - the rendered objects: webhook rules and matchConditions (evaluated with a CEL interpreter
-  against real AdmissionReview requests), TLS wiring, RBAC, the pod's security settings;
+  against real AdmissionReview requests), TLS wiring, RBAC, the pod's security settings, the
+  `dplint audit` CronJob and its RBAC;
 - the rendered manifests pass `dplint check`, the rendered policy passes `dplint check --config`;
 - the Dockerfile (BuildKit's parser, hadolint) and the README's values table.
 """
@@ -79,6 +80,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no-cluster-state": {"clusterState": {"enabled": False}},
     "single-replica": {"replicaCount": 1},
     "ipv6": {"server": {"bindAddress": "::"}},
+    "audit": {"audit": {"enabled": True}},
+    "audit-policyreport-no-logs": {"audit": {"enabled": True, "writeReports": "policyreport", "podLogs": 0}},
+    "audit-log-only": {"audit": {"enabled": True, "writeReports": ""}},
+    "audit-reader-role-only": {"audit": {"rbac": {"readerClusterRole": True}}},
 }
 
 # Values Helm must refuse (values.schema.json or a template `fail`), with a word of the error.
@@ -98,6 +103,11 @@ BAD_VALUES: dict[str, tuple[dict[str, Any], str]] = {
     "digest": ({"image": {"digest": "latest"}}, "digest"),
     "root user": ({"securityContext": {"runAsUser": 0}}, "runAsUser"),
     "policy os": ({"policy": {"os": "plan9"}}, "os"),
+    "report API": ({"audit": {"enabled": True, "writeReports": "kyverno"}}, "writeReports"),
+    "concurrency policy": ({"audit": {"concurrencyPolicy": "forbid"}}, "concurrencyPolicy"),
+    "negative pod logs": ({"audit": {"podLogs": -1}}, "podLogs"),
+    "typo in audit key": ({"audit": {"schedul": "@hourly"}}, "schedul"),
+    "deadline shorter than the audit's waits": ({"audit": {"enabled": True, "timeoutSeconds": 120, "activeDeadlineSeconds": 200}}, "activeDeadlineSeconds"),
 }
 
 
@@ -149,6 +159,14 @@ def container(docs: list[dict]) -> dict:
     pod = one(docs, "Deployment")["spec"]["template"]["spec"]
     assert len(pod["containers"]) == 1
     return pod["containers"][0]
+
+
+def pod_spec(workload: dict) -> dict:
+    if workload["kind"] == "Pod":
+        return workload["spec"]
+    if workload["kind"] == "CronJob":
+        return workload["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return workload["spec"]["template"]["spec"]
 
 
 def args_of(docs: list[dict]) -> list[str]:
@@ -262,7 +280,7 @@ def test_schema_covers_every_value_and_rejects_unknown_keys():
     schema_paths = _schema_paths(values_schema())
     value_paths = _value_paths(default_values())
     # resources.requests.cpu etc. are free-form maps inside a typed object.
-    free_form = ("resources.requests.", "resources.limits.", "nodeSelector.")
+    free_form = ("resources.requests.", "resources.limits.", "audit.resources.requests.", "audit.resources.limits.", "nodeSelector.")
     missing = sorted(p for p in value_paths if p not in schema_paths and not p.startswith(free_form))
     assert not missing, f"values without a schema: {missing}"
     assert not _closed_objects(values_schema()), "objects that accept unknown keys"
@@ -470,18 +488,23 @@ def test_the_security_check_catches_bad_pods():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_pods_meet_the_restricted_standard(variant):
     docs = render(VARIANTS[variant])
-    workloads = [d for d in docs if d["kind"] in ("Deployment", "DaemonSet", "StatefulSet", "Job", "Pod")]
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "DaemonSet", "StatefulSet", "Job", "CronJob", "Pod")]
     assert workloads
     for w in workloads:
-        pod = w["spec"]["template"]["spec"] if w["kind"] != "Pod" else w["spec"]
+        pod = pod_spec(w)
         assert restricted_violations(pod) == [], w["metadata"]["name"]
         psc = pod["securityContext"]
         assert psc["runAsNonRoot"] is True and psc["seccompProfile"] == {"type": "RuntimeDefault"}
         sc = pod["containers"][0]["securityContext"]
         assert sc["runAsUser"] == 65532 and sc["capabilities"] == {"drop": ["ALL"]}
-    # Every grant is read-only.
+    # Every grant is read-only, but the audit's report writer's, which writes reports only.
     for role in of_kind(docs, "ClusterRole") + of_kind(docs, "Role"):
-        _grants(role["rules"])
+        if role["metadata"]["name"] == f"{RELEASE}-audit-report-writer":
+            assert {group for group, *_ in _rule_table(role["rules"])} <= {"openreports.io", "wgpolicyk8s.io"}
+        elif role["metadata"]["labels"]["app.kubernetes.io/component"] == "audit":
+            assert all(set(verbs) <= {"get", "list"} for *_, verbs, _ in _rule_table(role["rules"]))
+        else:
+            _grants(role["rules"])
 
 
 def test_openshift_assigns_the_ids():
@@ -566,6 +589,297 @@ def test_existing_service_account():
     assert not of_kind(docs, "ServiceAccount")
     assert one(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == "platform-dplint"
     assert one(docs, "ClusterRoleBinding")["subjects"][0]["name"] == "platform-dplint"
+
+
+# --------------------------------------------------------------------------------------------
+# `dplint audit` on a schedule
+
+
+AUDIT = f"{RELEASE}-audit"
+AUDIT_ENABLED = {"audit": {"enabled": True}}
+
+
+def _rule_table(rules: list[dict]) -> set[tuple]:
+    """Every grant as (apiGroup, resource or non-resource URL, verbs, resourceNames)."""
+    table = set()
+    for rule in rules:
+        verbs, names = tuple(rule["verbs"]), tuple(rule.get("resourceNames", ()))
+        if "nonResourceURLs" in rule:
+            table |= {("", url, verbs, names) for url in rule["nonResourceURLs"]}
+            continue
+        table |= {(group, resource, verbs, names) for group in rule["apiGroups"] for resource in rule["resources"]}
+    return table
+
+
+def _audit_objects(docs: list[dict]) -> list[dict]:
+    return [d for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "audit"]
+
+
+def cronjob_pod(docs: list[dict]) -> dict:
+    return pod_spec(one(docs, "CronJob", AUDIT))
+
+
+def audit_container(docs: list[dict]) -> dict:
+    containers = cronjob_pod(docs)["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+# What `dplint audit` reads (webhook/src/cluster/list.rs, runtime.rs), and nothing else.
+AUDIT_READER_RULES = {
+    ("", "configmaps", ("get", "list"), ("kubernetes-services-endpoint",)),
+    ("apps", "daemonsets", ("get", "list"), ()),
+    ("", "pods", ("get", "list"), ()),
+    ("", "pods/log", ("get",), ()),
+    ("", "events", ("get", "list"), ()),
+    ("", "nodes", ("get", "list"), ()),
+    ("operator.tigera.io", "installations", ("get", "list"), ()),
+    ("operator.tigera.io", "tigerastatuses", ("get", "list"), ()),
+    ("crd.projectcalico.org", "felixconfigurations", ("get", "list"), ()),
+    ("projectcalico.org", "felixconfigurations", ("get", "list"), ()),
+    ("", "/version", ("get",), ()),
+}
+
+# What `--write-reports` does (webhook/src/cluster/reports.rs): server-side apply (PATCH, and
+# `create` when the report is new) of reports named dplint, a list by label of the namespaced
+# ones in every namespace, a get of the cluster report, deletes of stale ones.
+REPORT_WRITER_RULES = {
+    "openreports": {
+        ("openreports.io", "reports", ("create", "patch", "delete"), ("dplint",)),
+        ("openreports.io", "reports", ("list",), ()),
+        ("openreports.io", "clusterreports", ("get", "create", "patch", "delete"), ("dplint",)),
+    },
+    "policyreport": {
+        ("wgpolicyk8s.io", "policyreports", ("create", "patch", "delete"), ("dplint",)),
+        ("wgpolicyk8s.io", "policyreports", ("list",), ()),
+        ("wgpolicyk8s.io", "clusterpolicyreports", ("get", "create", "patch", "delete"), ("dplint",)),
+    },
+}
+
+
+def test_audit_is_off_by_default():
+    docs = render()
+    assert not of_kind(docs, "CronJob")
+    assert not _audit_objects(docs)
+    assert not [d for d in docs if "audit" in d["metadata"]["name"]]
+    assert "Audit" not in notes()
+
+
+def test_audit_cronjob():
+    docs = render(AUDIT_ENABLED)
+    cronjob = one(docs, "CronJob", AUDIT)
+    assert cronjob["apiVersion"] == "batch/v1"
+    assert cronjob["metadata"]["namespace"] == NS
+    spec = cronjob["spec"]
+    assert spec["schedule"] == "17 * * * *"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert spec["successfulJobsHistoryLimit"] == 3 and spec["failedJobsHistoryLimit"] == 3
+    job = spec["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 1
+    # The Job outlives both of the audit's waits (reading, then writing the reports).
+    assert job["activeDeadlineSeconds"] == 300 > 2 * 60
+    pod = cronjob_pod(docs)
+    assert pod["restartPolicy"] == "Never"
+    assert pod["serviceAccountName"] == AUDIT
+    assert pod["automountServiceAccountToken"] is True
+    assert pod["enableServiceLinks"] is False
+    c = audit_container(docs)
+    assert c["args"] == [
+        "audit",
+        "--config=/etc/dplint/policy/dplint.yaml",
+        "--fail-on=never",
+        "--timeout=60",
+        "--pod-logs=20",
+        "--write-reports=openreports",
+    ]
+    # The webhook's image, and the webhook's policy, mounted as a whole directory.
+    assert c["image"] == container(docs)["image"] and c["imagePullPolicy"] == "IfNotPresent"
+    assert c["volumeMounts"] == [{"name": "policy", "mountPath": "/etc/dplint/policy", "readOnly": True}]
+    assert pod["volumes"] == [{"name": "policy", "configMap": {"name": f"{RELEASE}-policy", "defaultMode": 0o444}}]
+    one(docs, "ConfigMap", f"{RELEASE}-policy")
+    assert c["resources"] == {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
+    assert "ports" not in c and "livenessProbe" not in c
+    webhook_pod = one(docs, "Deployment")["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == webhook_pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["securityContext"] == webhook_pod["securityContext"]
+    assert c["securityContext"] == container(docs)["securityContext"]
+    assert restricted_violations(pod) == []
+
+
+def test_audit_args_follow_the_values():
+    values = {
+        "audit": {
+            "enabled": True,
+            "writeReports": "policyreport",
+            "podLogs": 0,
+            "timeoutSeconds": 20,
+            "extraArgs": ["--format=json"],
+            "schedule": "@daily",
+            "concurrencyPolicy": "Replace",
+            "backoffLimit": 0,
+        },
+        "imagePullSecrets": [{"name": "registry-example"}],
+        "tolerations": [{"key": "dedicated", "operator": "Exists"}],
+    }
+    docs = render(values)
+    assert audit_container(docs)["args"] == [
+        "audit",
+        "--config=/etc/dplint/policy/dplint.yaml",
+        "--fail-on=never",
+        "--timeout=20",
+        "--pod-logs=0",
+        "--write-reports=policyreport",
+        "--format=json",
+    ]
+    spec = one(docs, "CronJob", AUDIT)["spec"]
+    assert spec["schedule"] == "@daily" and spec["concurrencyPolicy"] == "Replace"
+    assert spec["jobTemplate"]["spec"]["backoffLimit"] == 0
+    pod = cronjob_pod(docs)
+    assert pod["imagePullSecrets"] == [{"name": "registry-example"}]
+    assert pod["tolerations"] == values["tolerations"]
+    # No report API: the findings stay in the Job's log.
+    args = audit_container(render({"audit": {"enabled": True, "writeReports": ""}}))["args"]
+    assert not [a for a in args if a.startswith("--write-reports")]
+    assert "--fail-on=never" in args
+
+
+def test_the_webhook_service_never_selects_the_audit_pods():
+    # An audit pod behind the webhook's Service would get admission requests it cannot answer.
+    docs = render(AUDIT_ENABLED)
+    labels = one(docs, "CronJob", AUDIT)["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/component"] == "audit"
+    selectors = [
+        one(docs, "Service", RELEASE)["spec"]["selector"],
+        one(docs, "Deployment")["spec"]["selector"]["matchLabels"],
+        one(docs, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"],
+    ]
+    for selector in selectors:
+        assert not selector.items() <= labels.items(), selector
+
+
+def test_audit_names_fit_their_limits():
+    docs = render({"fullnameOverride": "x" * 63, "nameOverride": "y" * 63, "audit": {"enabled": True}})
+    cronjob = one(docs, "CronJob")
+    # Job names are the CronJob's plus 11 characters, within 63.
+    assert len(cronjob["metadata"]["name"]) <= 52
+    for doc in _audit_objects(docs):
+        assert all(len(v) <= 63 for v in doc["metadata"]["labels"].values())
+
+
+def test_audit_service_account():
+    docs = render(AUDIT_ENABLED)
+    sa = one(docs, "ServiceAccount", AUDIT)
+    # Only the pods that ask for the token get it; the audit's do.
+    assert sa["automountServiceAccountToken"] is False
+    assert cronjob_pod(docs)["automountServiceAccountToken"] is True
+    # Not the webhook's ServiceAccount, which may not read Pods, logs or events.
+    assert cronjob_pod(docs)["serviceAccountName"] != one(docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"]
+    docs = render({"audit": {"enabled": True, "serviceAccount": {"create": False, "name": "ci-audit"}}})
+    assert AUDIT not in [d["metadata"]["name"] for d in of_kind(docs, "ServiceAccount")]
+    assert cronjob_pod(docs)["serviceAccountName"] == "ci-audit"
+    for binding in _audit_objects(of_kind(docs, "ClusterRoleBinding") + of_kind(docs, "RoleBinding")):
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "ci-audit", "namespace": NS}]
+
+
+def test_audit_reader_is_read_only_and_exactly_what_the_audit_reads():
+    docs = render(AUDIT_ENABLED)
+    reader = one(docs, "ClusterRole", f"{AUDIT}-reader")
+    assert _rule_table(reader["rules"]) == AUDIT_READER_RULES
+    resources = {resource for _, resource, *_ in AUDIT_READER_RULES}
+    assert not resources & {"secrets", "*"} and not any(g == "*" for g, *_ in AUDIT_READER_RULES)
+    # kube-system's ConfigMaps through a Role there: no ConfigMap elsewhere is readable but by name.
+    role = one(docs, "Role", f"{AUDIT}-configmaps")
+    assert role["metadata"]["namespace"] == "kube-system"
+    assert _rule_table(role["rules"]) == {("", "configmaps", ("get", "list"), ())}
+    binding = one(docs, "ClusterRoleBinding", f"{AUDIT}-reader")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"{AUDIT}-reader"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": AUDIT, "namespace": NS}]
+    role_binding = one(docs, "RoleBinding", f"{AUDIT}-configmaps")
+    assert role_binding["metadata"]["namespace"] == "kube-system"
+    assert role_binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{AUDIT}-configmaps"}
+    assert role_binding["subjects"] == binding["subjects"]
+    # The webhook's own RBAC is unchanged by the audit.
+    assert one(docs, "ClusterRoleBinding", RELEASE)["subjects"] == [{"kind": "ServiceAccount", "name": RELEASE, "namespace": NS}]
+
+
+def test_audit_reader_covers_what_the_webhook_cache_reads():
+    # The audit reads the cache's object set once: every grant of the webhook's RBAC, in the same
+    # scope, without watch.
+    docs = render(AUDIT_ENABLED)
+    webhook = {(g, r, n) for g, r, _, n in _rule_table(one(docs, "ClusterRole", RELEASE)["rules"])}
+    reader = {(g, r, n) for g, r, _, n in _rule_table(one(docs, "ClusterRole", f"{AUDIT}-reader")["rules"])}
+    assert webhook <= reader
+    assert one(docs, "Role", f"{RELEASE}-configmaps")["metadata"]["namespace"] == "kube-system"
+    assert one(docs, "Role", f"{AUDIT}-configmaps")["metadata"]["namespace"] == "kube-system"
+    # Both follow the ConfigMap values.
+    docs = render({"audit": {"enabled": True}, "rbac": {"configMapNames": [], "configMapNamespaces": ["kube-system", "calico-system"]}})
+    reader = _rule_table(one(docs, "ClusterRole", f"{AUDIT}-reader")["rules"])
+    assert not [rule for rule in reader if rule[1] == "configmaps"]
+    audit_roles = [r for r in of_kind(docs, "Role") if r["metadata"]["name"] == f"{AUDIT}-configmaps"]
+    assert sorted(r["metadata"]["namespace"] for r in audit_roles) == ["calico-system", "kube-system"]
+
+
+def test_audit_reader_without_pod_logs():
+    docs = render({"audit": {"enabled": True, "podLogs": 0}})
+    reader = _rule_table(one(docs, "ClusterRole", f"{AUDIT}-reader")["rules"])
+    assert reader == AUDIT_READER_RULES - {("", "pods/log", ("get",), ())}
+
+
+@pytest.mark.parametrize("api", ["openreports", "policyreport"])
+def test_report_writer_follows_write_reports(api):
+    docs = render({"audit": {"enabled": True, "writeReports": api}})
+    writer = one(docs, "ClusterRole", f"{AUDIT}-report-writer")
+    assert _rule_table(writer["rules"]) == REPORT_WRITER_RULES[api]
+    binding = one(docs, "ClusterRoleBinding", f"{AUDIT}-report-writer")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"{AUDIT}-report-writer"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": AUDIT, "namespace": NS}]
+    # The reader stays read-only: writing is this role's alone.
+    reader = _rule_table(one(docs, "ClusterRole", f"{AUDIT}-reader")["rules"])
+    assert all(set(verbs) <= {"get", "list"} for *_, verbs, _ in reader)
+
+
+def test_no_report_writer_without_write_reports():
+    docs = render({"audit": {"enabled": True, "writeReports": ""}})
+    names = [d["metadata"]["name"] for d in of_kind(docs, "ClusterRole") + of_kind(docs, "ClusterRoleBinding")]
+    assert f"{AUDIT}-report-writer" not in names
+    assert f"{AUDIT}-reader" in names
+    groups = {group for role in of_kind(docs, "ClusterRole") for group, *_ in _rule_table(role["rules"])}
+    assert not groups & {"openreports.io", "wgpolicyk8s.io"}
+
+
+def test_reader_cluster_role_alone_for_people_and_ci():
+    values = {"audit": {"rbac": {"readerClusterRole": True}}}
+    docs = render(values)
+    assert _rule_table(one(docs, "ClusterRole", f"{AUDIT}-reader")["rules"]) == AUDIT_READER_RULES
+    assert one(docs, "Role", f"{AUDIT}-configmaps")["metadata"]["namespace"] == "kube-system"
+    # Nothing to bind them to, and nothing that writes.
+    audit_kinds = sorted(d["kind"] for d in _audit_objects(docs))
+    assert audit_kinds == ["ClusterRole", "Role"]
+    assert not of_kind(docs, "CronJob")
+    text = notes(values)
+    assert f"kubectl create clusterrolebinding dplint-audit-<user> --clusterrole={AUDIT}-reader --user=<user>" in text
+    assert f"kubectl -n kube-system create rolebinding dplint-audit-<user> --role={AUDIT}-configmaps --user=<user>" in text
+
+
+def test_audit_without_rbac():
+    docs = render({"audit": {"enabled": True, "rbac": {"create": False}}})
+    one(docs, "CronJob", AUDIT)
+    assert sorted(d["kind"] for d in _audit_objects(docs)) == ["CronJob", "ServiceAccount"]
+
+
+def test_audit_notes():
+    text = notes(AUDIT_ENABLED)
+    assert f"kubectl -n {NS} create job --from=cronjob/{AUDIT} {AUDIT}-now" in text
+    assert "reports.openreports.io,clusterreports.openreports.io" in text
+    assert "policyreports.wgpolicyk8s.io" in notes({"audit": {"enabled": True, "writeReports": "policyreport"}})
+    assert "The reports:" not in notes({"audit": {"enabled": True, "writeReports": ""}})
+
+
+def test_the_readmes_point_at_the_audit_rbac():
+    readme = (REPO / "README.md").read_text()
+    assert "charts/dplint/templates/audit-rbac.yaml" in readme and "audit.enabled" in readme
+    chart_readme = (CHART / "README.md").read_text()
+    assert f"--clusterrole={RELEASE}-audit-reader" in chart_readme
 
 
 # --------------------------------------------------------------------------------------------
