@@ -33,6 +33,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     };
     let mut report = check(&live.files, &options);
     report.errors = live.unread.clone();
+    report.not_checked = live.unchecked.clone();
     let render_options = RenderOptions {
         color: colored(args.color, false),
         live: true,
@@ -51,7 +52,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(output.as_bytes()).context("cannot write the report")?;
     stdout.flush().ok();
-    for what in &live.unchecked {
+    for what in &report.not_checked {
         eprintln!("dplint: not checked: {what}");
     }
     for error in &report.errors {

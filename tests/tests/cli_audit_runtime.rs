@@ -184,6 +184,7 @@ fn pods_older_than_their_configmap_are_a_pending_restart() {
     let out = audit(&api, &[]);
     out.expect_code(0);
     let report = out.json();
+    assert!(report.get("notChecked").is_none(), "everything was read: {report}");
     let rt101 = finding(&report, "RT101");
     // On the Pod that started first, at its container's start time.
     assert_eq!(rt101["file"], "Pod kube-system/kube-proxy-a");
@@ -282,6 +283,13 @@ fn without_pods_log_rights_the_audit_says_what_it_could_not_check() {
     let report = out.json();
     assert!(!codes(&report).contains(&"RT102".to_string()), "{report}");
     assert!(codes(&report).contains(&"RT101".to_string()), "{report}");
+    // The report keeps it too (a CronJob's reports outlive its standard error).
+    let not_checked = report["notChecked"][0].as_str().unwrap_or_default();
+    assert!(
+        not_checked.starts_with("the proxier kube-proxy runs (the log of Pod kube-system/kube-proxy-"),
+        "{report}"
+    );
+    assert!(report.get("errors").is_none(), "{report}");
     // One refusal is enough: the other logs are not asked for.
     let asked = api.requests().iter().filter(|r| r.target.contains("/log")).count();
     assert_eq!(asked, 1);

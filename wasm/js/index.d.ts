@@ -170,6 +170,11 @@ export interface Report {
   cluster: ClusterSummary;
   /** Inputs that could not be read; present only when there is one (the CLI's missing files). */
   errors?: InputError[];
+  /**
+   * Optional evidence a live cluster did not give (`dplint audit` without `pods/log` rights);
+   * present only when there is some. Never set for pasted files.
+   */
+  notChecked?: string[];
   [more: string]: unknown;
 }
 

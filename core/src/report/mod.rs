@@ -90,6 +90,12 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 1))]
     pub errors: Vec<InputError>,
+    /// Optional evidence that could not be read, so the findings it would give are missing
+    /// (`dplint audit` without `pods/log` rights: "the proxier kube-proxy runs (…)"). Unlike
+    /// `errors`, the report is complete without it. Present only when there is one.
+    #[serde(rename = "notChecked", skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub not_checked: Vec<String>,
 }
 
 /// An input that could not be read (a missing file, a directory that cannot be listed).
@@ -171,6 +177,7 @@ impl Report {
             target,
             cluster,
             errors: Vec::new(),
+            not_checked: Vec::new(),
         }
     }
 

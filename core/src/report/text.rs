@@ -289,6 +289,9 @@ fn summary(report: &Report, options: RenderOptions) -> String {
     }
     // The reasons went to stderr as each input failed; the summary keeps the names with the
     // report, so a saved report does not read as a complete run.
+    for what in &report.not_checked {
+        out.push_str(&format!("not checked: {}\n", normalize_untrusted_str(what)));
+    }
     if !report.errors.is_empty() {
         let names: Vec<String> = report.errors.iter().map(|e| normalize_untrusted_str(&e.file)).collect();
         let line = format!("could not read: {}", names.join(", "));
@@ -545,6 +548,24 @@ mod tests {
         );
         let none = plain(&report(vec![finding("kp.yaml", 1, 1, 1, 2)]), &[]);
         assert!(!none.contains("fixable"), "{none}");
+    }
+
+    #[test]
+    fn a_live_summary_counts_objects_and_names_what_was_not_checked() {
+        let mut live = report(vec![]);
+        live.not_checked
+            .push("the proxier kube-proxy runs (pods/log is forbidden)".to_string());
+        let options = RenderOptions {
+            live: true,
+            ..RenderOptions::default()
+        };
+        let out = render(&live, &[], options);
+        assert!(out.contains("0 errors, 0 warnings, 0 infos in 2 objects\n"), "{out}");
+        assert!(
+            out.ends_with("\nnot checked: the proxier kube-proxy runs (pods/log is forbidden)\n"),
+            "{out}"
+        );
+        assert!(!plain(&report(vec![]), &[]).contains("not checked"));
     }
 
     #[test]
