@@ -469,3 +469,37 @@ fn old_kernels_are_named_by_a_node_and_counted() {
         "{plan}"
     );
 }
+
+#[test]
+fn felix_configurations_are_read_from_calico_v3_crds_without_the_api_server() {
+    // Calico installed with its projectcalico.org/v3 CRDs serves no crd.projectcalico.org group
+    // (404 from the table), so the audit reads the v3 group.
+    let mut routes = ipvs_cluster();
+    routes.insert(
+        "/apis/projectcalico.org/v3/felixconfigurations",
+        page(
+            "FelixConfigurationList",
+            vec![
+                json!({"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration",
+                "metadata": {"name": "default", "resourceVersion": "90"},
+                "spec": {"nftablesMode": "On"}}),
+            ],
+            None,
+        ),
+    );
+    let api = FakeApi::start(routes, None);
+    let out = audit(&api, &["--format", "json"]);
+    let report = out.json();
+    let cf102 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "CF102")
+        .unwrap_or_else(|| panic!("no CF102: {report}"));
+    assert_eq!(cf102["file"], "FelixConfiguration default");
+    assert_eq!(cf102["field"], "spec.nftablesMode");
+    assert!(api.requests().iter().any(|r| {
+        r.target
+            .starts_with("/apis/crd.projectcalico.org/v1/felixconfigurations")
+    }));
+}

@@ -75,12 +75,13 @@ pub async fn read_once(client: &Client, cache: &ClusterCache) -> ReadOnce {
             .await
             .map(drop),
     );
-    note(
-        Resource::FelixConfigurations,
-        objects(&apis.felix, None, Resource::FelixConfigurations, cache)
-            .await
-            .map(drop),
-    );
+    // Behind Calico's API server the v3 objects live in the crd.projectcalico.org CRD; a
+    // Calico installed with its projectcalico.org/v3 CRDs serves only that group.
+    let mut felix = objects(&apis.felix, None, Resource::FelixConfigurations, cache).await;
+    if felix.as_ref().is_err_and(is_not_found) {
+        felix = objects(&apis.felix_v3, None, Resource::FelixConfigurations, cache).await;
+    }
+    note(Resource::FelixConfigurations, felix.map(drop));
     note(Resource::Nodes, nodes(&apis.nodes, cache).await);
     match client.apiserver_version().await {
         Ok(info) => cache.set_server_version(

@@ -58,6 +58,9 @@ pub struct Apis {
     pub daemonsets: Api<DaemonSet>,
     pub installations: Api<DynamicObject>,
     pub felix: Api<DynamicObject>,
+    /// FelixConfigurations as Calico's own projectcalico.org/v3 CRDs (Calico installed without
+    /// its API server, where `crd.projectcalico.org` is not served).
+    pub felix_v3: Api<DynamicObject>,
     pub nodes: Api<Node>,
 }
 
@@ -70,11 +73,17 @@ impl Apis {
             kube_system: Api::namespaced(client.clone(), "kube-system"),
             endpoint: Api::namespaced(client.clone(), "tigera-operator"),
             daemonsets: Api::all(client.clone()),
-            installations: custom(client, "operator.tigera.io", "Installation", "installations"),
+            installations: custom(client, ("operator.tigera.io", "v1"), "Installation", "installations"),
             // Calico's API server (projectcalico.org/v3) stores FelixConfigurations in this CRD.
             felix: custom(
                 client,
-                "crd.projectcalico.org",
+                ("crd.projectcalico.org", "v1"),
+                "FelixConfiguration",
+                "felixconfigurations",
+            ),
+            felix_v3: custom(
+                client,
+                ("projectcalico.org", "v3"),
                 "FelixConfiguration",
                 "felixconfigurations",
             ),
@@ -121,8 +130,8 @@ pub fn spawn(client: Client, cache: Arc<ClusterCache>) {
     tokio::spawn(watch_version(client, cache));
 }
 
-fn custom(client: &Client, group: &str, kind: &str, plural: &str) -> Api<DynamicObject> {
-    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind), plural);
+fn custom(client: &Client, (group, version): (&str, &str), kind: &str, plural: &str) -> Api<DynamicObject> {
+    let resource = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
     Api::all_with(client.clone(), &resource)
 }
 
