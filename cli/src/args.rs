@@ -71,11 +71,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_cluster_state: bool,
 
-    /// Kubernetes version to assume when neither the settings nor the cluster tell.
+    /// Kubernetes version to judge every change for, e.g. 1.40. Overrides the settings file
+    /// and the cluster's own version, as `check --kubernetes-version` does.
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
 
-    /// Calico version to assume when neither the settings nor the cluster tell.
+    /// Calico version to judge every change for, e.g. 3.31. Overrides the settings file and the
+    /// cluster's calico-node image.
     #[arg(long, value_name = "VERSION")]
     pub calico_version: Option<String>,
 

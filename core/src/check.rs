@@ -23,11 +23,6 @@ pub struct CheckOptions {
     pub kubernetes_version: Option<(KubeVersion, String)>,
     /// The Calico version to check for, when the user named one, and where.
     pub calico_version: Option<(CalicoVersion, String)>,
-    /// The Kubernetes version to assume when neither `kubernetes_version` nor the input names
-    /// one (the webhook's `--kubernetes-version`: a default for when the cluster does not tell).
-    pub kubernetes_version_fallback: Option<(KubeVersion, String)>,
-    /// The Calico version to assume when neither `calico_version` nor the input names one.
-    pub calico_version_fallback: Option<(CalicoVersion, String)>,
     pub os: Os,
     pub node_kernels: Vec<KernelVersion>,
     /// Which Nodes run each of `node_kernels`, when a cluster told (`dplint audit`, the webhook).
@@ -103,8 +98,6 @@ pub(crate) fn with_context<R>(
         Requested {
             kubernetes: options.kubernetes_version.as_ref(),
             calico: options.calico_version.as_ref(),
-            kubernetes_fallback: options.kubernetes_version_fallback.as_ref(),
-            calico_fallback: options.calico_version_fallback.as_ref(),
             os: options.os,
             node_kernels: &options.node_kernels,
             kernel_nodes: &options.kernel_nodes,

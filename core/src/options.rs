@@ -42,11 +42,6 @@ impl std::fmt::Display for Origin {
 pub struct RawOptions {
     pub kubernetes_version: Option<(String, Origin)>,
     pub calico_version: Option<(String, Origin)>,
-    /// The Kubernetes version to assume when neither `kubernetes_version` nor the input names
-    /// one (the webhook's `--kubernetes-version`).
-    pub kubernetes_version_fallback: Option<(String, Origin)>,
-    /// The Calico version to assume when neither `calico_version` nor the input names one.
-    pub calico_version_fallback: Option<(String, Origin)>,
     pub os: Option<Os>,
     /// Kernel releases of the nodes; they replace the layer below's.
     pub node_kernels: Option<(Vec<String>, Origin)>,
@@ -153,28 +148,12 @@ fn apply(raw: &RawOptions, options: &mut CheckOptions, errors: &mut Vec<OptionEr
         options.kubernetes_version = Some(v);
     }
     if let Some(v) = version(
-        &raw.kubernetes_version_fallback,
-        KubeVersion::parse,
-        Problem::KubernetesVersion,
-        errors,
-    ) {
-        options.kubernetes_version_fallback = Some(v);
-    }
-    if let Some(v) = version(
         &raw.calico_version,
         CalicoVersion::parse,
         Problem::CalicoVersion,
         errors,
     ) {
         options.calico_version = Some(v);
-    }
-    if let Some(v) = version(
-        &raw.calico_version_fallback,
-        CalicoVersion::parse,
-        Problem::CalicoVersion,
-        errors,
-    ) {
-        options.calico_version_fallback = Some(v);
     }
     if let Some(os) = raw.os {
         options.os = os;
@@ -340,18 +319,18 @@ mod tests {
     }
 
     #[test]
-    fn fallbacks_are_kept_apart_from_the_versions_they_back() {
+    fn a_flag_version_wins_over_the_settings() {
         let raw = RawOptions {
-            kubernetes_version_fallback: Some(("1.33".to_string(), Origin::Flag("--kubernetes-version"))),
-            calico_version_fallback: Some(("3.29".to_string(), Origin::Flag("--calico-version"))),
+            kubernetes_version: Some(("1.40".to_string(), Origin::Flag("--kubernetes-version"))),
             ..RawOptions::default()
         };
         let options = resolve(&raw, Some(&kubernetes("1.38", settings("kubernetesVersion")))).unwrap();
-        assert_eq!(options.kubernetes_version.unwrap().0, KubeVersion::new(1, 38));
-        assert_eq!(options.kubernetes_version_fallback.unwrap().0, KubeVersion::new(1, 33));
-        assert_eq!(options.calico_version_fallback.unwrap().1, "--calico-version");
+        assert_eq!(
+            options.kubernetes_version,
+            Some((KubeVersion::new(1, 40), "--kubernetes-version".to_string()))
+        );
         let bad = RawOptions {
-            calico_version_fallback: Some(("9".to_string(), Origin::Flag("--calico-version"))),
+            calico_version: Some(("9".to_string(), Origin::Flag("--calico-version"))),
             ..RawOptions::default()
         };
         assert_eq!(

@@ -207,7 +207,6 @@ impl Settings {
             severity: rules
                 .and_then(|r| r.severity.as_ref())
                 .map(|s| (s.iter().map(|(k, v)| (k.clone(), *v)).collect(), at("rules.severity"))),
-            ..RawOptions::default()
         }
     }
 }

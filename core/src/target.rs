@@ -1,6 +1,6 @@
 //! The cluster a check is for: Kubernetes and Calico versions (with where each came from), the
 //! node OS and node kernels. Resolved once per check, from the options first, then the versions
-//! the inputs state, then the fallbacks and defaults.
+//! the inputs state, then the defaults.
 
 use serde::Serialize;
 
@@ -42,13 +42,11 @@ pub struct KernelNodes {
 /// A version and where it was named (`--kubernetes-version`, `.dplint.yaml`, …).
 pub type Named<V> = (V, String);
 
-/// What the caller asks of the target: versions pinned or to fall back on, and the nodes.
+/// What the caller asks of the target: versions pinned, and the nodes.
 #[derive(Clone, Copy, Debug)]
 pub struct Requested<'a> {
     pub kubernetes: Option<&'a Named<KubeVersion>>,
     pub calico: Option<&'a Named<CalicoVersion>>,
-    pub kubernetes_fallback: Option<&'a Named<KubeVersion>>,
-    pub calico_fallback: Option<&'a Named<CalicoVersion>>,
     pub os: Os,
     pub node_kernels: &'a [KernelVersion],
     pub kernel_nodes: &'a [KernelNodes],
@@ -56,7 +54,7 @@ pub struct Requested<'a> {
 
 impl Target {
     /// The target of a check: what the caller pins, else the highest version the inputs state,
-    /// else the fallback, else the default.
+    /// else the default.
     pub fn resolve(
         requested: Requested<'_>,
         stated: &[StatedVersion],
@@ -74,20 +72,14 @@ impl Target {
             Some((version, source)) => (*version, source.clone()),
             None => match stated.iter().max_by_key(|s| s.version) {
                 Some(s) => (s.version, s.source.clone()),
-                None => requested
-                    .kubernetes_fallback
-                    .cloned()
-                    .unwrap_or((KubeVersion::DEFAULT, "default".to_string())),
+                None => (KubeVersion::DEFAULT, "default".to_string()),
             },
         };
         let (calico, calico_source) = match pinned_calico {
             Some((version, source)) => (*version, source.clone()),
             None => match stated_calico.iter().max_by_key(|s| s.version) {
                 Some(s) => (s.version, s.source.clone()),
-                None => requested
-                    .calico_fallback
-                    .cloned()
-                    .unwrap_or((CalicoVersion::NEWEST_KNOWN, "default: newest known".to_string())),
+                None => (CalicoVersion::NEWEST_KNOWN, "default: newest known".to_string()),
             },
         };
         Target {

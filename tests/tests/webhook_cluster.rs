@@ -180,3 +180,56 @@ fn deleting_the_endpoint_configmap_while_bpf_is_on() {
     let response = ask(&rt, &webhook, &ca, &update);
     assert!(warnings(&response).is_empty(), "{response}");
 }
+
+#[test]
+fn kubernetes_version_flag_pins_the_target_over_the_cluster() {
+    // A platform team preparing a 1.36 cluster for 1.40 judges its changes for 1.40.
+    let Some(replace) = fixture("configmap-kube-proxy-update-replace-mode-ipvs-dryrun.json") else {
+        eprintln!("skipped: ../shared/fixtures/admission is not there");
+        return;
+    };
+    let routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    let api = FakeApi::start(routes, None);
+    let ca = Ca::new("test CA");
+    let dir = TempDir::new("webhook-pinned");
+    let kubeconfig = api.kubeconfig(&dir);
+    let webhook = Webhook::start_in(dir, &ca, &["--kubeconfig", &kubeconfig, "--kubernetes-version", "1.40"]);
+    webhook.wait_ready();
+    let (status, body) = http_get(webhook.health, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("kubernetes version: 1.40 (--kubernetes-version)\n"),
+        "{body}"
+    );
+    assert!(
+        webhook
+            .logs()
+            .iter()
+            .any(|l| l.contains("\"listening\"") && l.contains("1.40 (--kubernetes-version)")),
+        "{:?}",
+        webhook.logs()
+    );
+    let response = ask(&runtime(), &webhook, &ca, &replace);
+    let kp201 = warnings(&response)
+        .into_iter()
+        .chain(response["status"]["message"].as_str().map(str::to_string))
+        .find(|w| w.contains("KP201"))
+        .unwrap_or_default();
+    assert!(kp201.contains("1.40"), "{response}");
+    assert!(!kp201.contains("1.36"), "{response}");
+}

@@ -251,3 +251,76 @@ async fn raw_http1(webhook: &Webhook, ca: &Ca, head: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[test]
+fn a_body_over_the_limit_sent_frame_by_frame_gets_a_readable_413() {
+    // No content-length: the server finds the size by reading, answers 413 and ends the stream
+    // cleanly, so the client reads the JSON error and the connection keeps serving.
+    let ca = Ca::new("test CA");
+    let limit = LIMIT.to_string();
+    let webhook = Webhook::start(&ca, &["--no-cluster-state", "--max-request-bytes", &limit]);
+    let valid = compact(&review(kube_proxy_configmap()));
+    runtime().block_on(async {
+        for proto in [Proto::H2, Proto::Http1] {
+            let [(status, body), (then_status, then_body)] = post_in_frames(
+                webhook.admission,
+                &[ca.der()],
+                proto,
+                (4 * LIMIT / 1024, 1024),
+                valid.clone(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{proto:?}: {e}"));
+            assert_eq!(status, 413, "{proto:?}: {}", String::from_utf8_lossy(&body));
+            let error: Value = serde_json::from_slice(&body).expect("a JSON error");
+            assert_eq!(error["error"], "too_large", "{proto:?}: {error}");
+            assert_eq!(then_status, 200, "{proto:?}: {}", String::from_utf8_lossy(&then_body));
+        }
+    });
+    // curl reports a reset stream as "framing error" (exit 92) and drops the answer; it is the
+    // client that showed the problem. Streamed from standard input (no content-length) and
+    // with a declared content-length.
+    let dir = TempDir::new("h2-oversize");
+    let ca_file = dir.path().join("ca.crt");
+    let body_file = dir.path().join("big.json");
+    std::fs::write(&ca_file, ca.pem()).expect("CA file");
+    std::fs::write(&body_file, vec![b' '; 3 * LIMIT]).expect("body file");
+    let url = format!("https://{}/validate", webhook.admission);
+    for (proto, upload) in [
+        ("--http2", ["-T", "-"]),
+        ("--http2", ["--data-binary", "@-"]),
+        ("--http1.1", ["-T", "-"]),
+    ] {
+        let Ok(out) = std::process::Command::new("curl")
+            .args(["-sS", proto, "--cacert"])
+            .arg(&ca_file)
+            .args([
+                "-X",
+                "POST",
+                "-H",
+                "content-type: application/json",
+                "-w",
+                "\n%{http_code}",
+            ])
+            .args(upload)
+            .arg(&url)
+            .stdin(std::fs::File::open(&body_file).expect("body"))
+            .output()
+        else {
+            eprintln!("skipping the curl client: curl is not installed");
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "curl {proto} {upload:?}: {}: {stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (json, code) = stdout.rsplit_once('\n').expect("status line");
+        assert_eq!(code, "413", "curl {proto} {upload:?}: {stdout}");
+        assert!(
+            json.contains("\"error\":\"too_large\""),
+            "curl {proto} {upload:?}: {json}"
+        );
+    }
+}

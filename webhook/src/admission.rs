@@ -421,7 +421,7 @@ impl Admission {
         let subject_name = key.to_string();
         let loaded = self.settings.current();
         let snapshot = self.cache.as_ref().map(|c| c.snapshot()).unwrap_or_default();
-        let options = options_for(&loaded, &snapshot);
+        let options = crate::target::options_for(&loaded, &snapshot);
         let new_file = match new.as_ref().filter(|p| p.relevant).map(|p| p.read(&options.limits)) {
             Some(file) if !file.errors.is_empty() => {
                 let problem = file
@@ -584,14 +584,6 @@ fn cluster_files(snapshot: &Snapshot, except: &ObjectKey) -> Vec<SourceFile> {
         .filter(|(k, _)| *k != except)
         .map(|(_, o)| o.file.clone())
         .collect()
-}
-
-/// The settings in force, completed by what the cluster tells: its version (unless the settings
-/// pin one), the kernels of its nodes, whether all nodes run Windows.
-fn options_for(loaded: &Loaded, snapshot: &Snapshot) -> CheckOptions {
-    let mut options = loaded.options.clone();
-    crate::cluster::list::complete_options(&mut options, snapshot, loaded.pins_kubernetes);
-    options
 }
 
 fn operation_name(operation: &Operation) -> &'static str {

@@ -18,7 +18,9 @@ pub enum Error {
     Invalid(String),
 }
 
-/// An HTTP-level refusal: the body is not an AdmissionReview the webhook can answer.
+/// An HTTP-level refusal: the body is not an AdmissionReview the webhook can answer. As a
+/// response it is the status and `{"error": reason, "message": …}`; the reason also travels in
+/// the response's extensions, for the layer that counts and logs refusals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     pub status: u16,
@@ -40,5 +42,14 @@ impl Rejection {
         serde_json::json!({ "error": self.reason, "message": self.message })
             .to_string()
             .into_bytes()
+    }
+}
+
+impl axum::response::IntoResponse for Rejection {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+        let mut response = crate::response::with_json(status, self.body());
+        response.extensions_mut().insert(self);
+        response
     }
 }

@@ -1,6 +1,6 @@
 //! dplint as a validating admission webhook.
 //!
-//! The server ([`server`]) answers `POST /validate` over HTTPS (rustls, HTTP/2 and HTTP/1.1 by
+//! The server ([`server`]) answers `POST /validate` ([`validate`], an axum router) over HTTPS (rustls, HTTP/2 and HTTP/1.1 by
 //! ALPN) with certificates that are reloaded from disk ([`tls`]), and serves health and metrics
 //! on a separate plain-HTTP port ([`health`], [`metrics`]). Each AdmissionReview is judged by
 //! [`admission`]: the requested object is checked by `dplint-core` together with the cached
@@ -21,7 +21,9 @@ pub mod reload;
 pub mod response;
 pub mod server;
 pub mod settings;
+pub mod target;
 pub mod tls;
+pub mod validate;
 
 pub use config::Config;
 pub use error::Error;

@@ -16,49 +16,51 @@ pub struct Loaded {
     /// Bumped by every reload, so results computed with older settings are not reused.
     pub generation: u64,
     pub options: CheckOptions,
-    /// The settings name a Kubernetes version (which then wins over the cluster's).
+    /// The flags or the settings name a Kubernetes version (which then wins over the cluster's).
     pub pins_kubernetes: bool,
     /// The settings list node kernels (the cluster's are added to them).
     pub names_kernels: bool,
 }
 
-/// Versions from the command line: used when neither the settings nor the cluster tell.
+/// Versions from the command line. They pin the target as `dplint check --kubernetes-version`
+/// does: over the settings file and over the cluster's own version, so a platform team can
+/// judge a 1.36 cluster's changes for 1.40.
 #[derive(Debug, Clone, Default)]
-pub struct Fallbacks {
+pub struct Pins {
     raw: RawOptions,
 }
 
-impl Fallbacks {
-    pub fn parse(kubernetes: Option<&str>, calico: Option<&str>) -> Result<Fallbacks, Error> {
+impl Pins {
+    pub fn parse(kubernetes: Option<&str>, calico: Option<&str>) -> Result<Pins, Error> {
         let raw = RawOptions {
-            kubernetes_version_fallback: kubernetes.map(|v| (v.to_string(), Origin::Flag("--kubernetes-version"))),
-            calico_version_fallback: calico.map(|v| (v.to_string(), Origin::Flag("--calico-version"))),
+            kubernetes_version: kubernetes.map(|v| (v.to_string(), Origin::Flag("--kubernetes-version"))),
+            calico_version: calico.map(|v| (v.to_string(), Origin::Flag("--calico-version"))),
             ..RawOptions::default()
         };
         resolve_options(&raw, None).map_err(|e| Error::Invalid(e.to_string()))?;
-        Ok(Fallbacks { raw })
+        Ok(Pins { raw })
     }
 }
 
 pub struct SettingsStore {
     current: ArcSwap<Loaded>,
     path: Option<PathBuf>,
-    fallbacks: Fallbacks,
+    pins: Pins,
 }
 
 impl SettingsStore {
     /// Reads the file; an invalid file at start is an error (at reload it is logged and the
     /// settings in force are kept).
-    pub fn load(path: Option<&Path>, fallbacks: Fallbacks) -> Result<Arc<SettingsStore>, Error> {
+    pub fn load(path: Option<&Path>, pins: Pins) -> Result<Arc<SettingsStore>, Error> {
         let settings = match path {
             Some(path) => read(path)?,
             None => Settings::default(),
         };
-        let loaded = build(&settings, path, &fallbacks, 1)?;
+        let loaded = build(&settings, path, &pins, 1)?;
         Ok(Arc::new(SettingsStore {
             current: ArcSwap::from_pointee(loaded),
             path: path.map(Path::to_path_buf),
-            fallbacks,
+            pins,
         }))
     }
 
@@ -73,7 +75,7 @@ impl SettingsStore {
         };
         let settings = read(path)?;
         let current = self.current.load();
-        let candidate = build(&settings, Some(path), &self.fallbacks, current.generation + 1)?;
+        let candidate = build(&settings, Some(path), &self.pins, current.generation + 1)?;
         if same_options(&candidate, &current) {
             return Ok(false);
         }
@@ -101,12 +103,12 @@ fn read(path: &Path) -> Result<Settings, Error> {
     })
 }
 
-/// The settings' options with the command line's versions as fallbacks: the settings pin a
-/// version, the flags only fill in for a cluster that does not tell.
-fn build(settings: &Settings, path: Option<&Path>, fallbacks: &Fallbacks, generation: u64) -> Result<Loaded, Error> {
+/// The settings' options with the command line's versions over them; a version either names
+/// wins over the cluster's.
+fn build(settings: &Settings, path: Option<&Path>, pins: &Pins, generation: u64) -> Result<Loaded, Error> {
     let name = path.map_or_else(|| ".dplint.yaml".to_string(), |p| p.display().to_string());
-    let options = resolve_options(&fallbacks.raw, Some(&settings.raw_options(&name)))
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let options =
+        resolve_options(&pins.raw, Some(&settings.raw_options(&name))).map_err(|e| Error::Invalid(e.to_string()))?;
     Ok(Loaded {
         generation,
         pins_kubernetes: options.kubernetes_version.is_some(),
@@ -143,40 +145,40 @@ mod tests {
     }
 
     #[test]
-    fn the_policy_pins_a_version_and_the_flags_only_fill_in() {
-        let fallbacks = Fallbacks::parse(Some("1.33"), Some("3.29")).unwrap();
-        let path = policy("pinned", "kubernetesVersion: \"1.38\"\n");
-        let loaded = SettingsStore::load(Some(&path), fallbacks.clone()).unwrap().current();
-        assert!(loaded.pins_kubernetes);
+    fn the_flags_pin_a_version_over_the_policy() {
+        let path = policy("pinned", "kubernetesVersion: \"1.38\"\ncalicoVersion: \"3.30\"\n");
+        let from_policy = SettingsStore::load(Some(&path), Pins::default()).unwrap().current();
+        assert!(from_policy.pins_kubernetes);
         assert_eq!(
-            loaded.options.kubernetes_version,
+            from_policy.options.kubernetes_version,
             Some((
                 KubeVersion::new(1, 38),
                 format!("kubernetesVersion in {}", path.display())
             ))
         );
+        let pins = Pins::parse(Some("1.40"), Some("3.31")).unwrap();
+        let pinned = SettingsStore::load(Some(&path), pins.clone()).unwrap().current();
         assert_eq!(
-            loaded.options.kubernetes_version_fallback,
-            Some((KubeVersion::new(1, 33), "--kubernetes-version".to_string()))
+            pinned.options.kubernetes_version,
+            Some((KubeVersion::new(1, 40), "--kubernetes-version".to_string()))
         );
-        let loaded = SettingsStore::load(None, fallbacks).unwrap().current();
-        assert!(!loaded.pins_kubernetes);
-        assert_eq!(
-            loaded.options.calico_version_fallback.as_ref().unwrap().1,
-            "--calico-version"
-        );
+        assert_eq!(pinned.options.calico_version.as_ref().unwrap().1, "--calico-version");
+        let flags_only = SettingsStore::load(None, pins).unwrap().current();
+        assert!(flags_only.pins_kubernetes);
+        let neither = SettingsStore::load(None, Pins::default()).unwrap().current();
+        assert!(!neither.pins_kubernetes);
         std::fs::remove_dir_all(path.parent().unwrap()).ok();
     }
 
     #[test]
     fn bad_versions_are_refused_in_the_words_they_were_given() {
-        let err = Fallbacks::parse(Some("banana"), None).unwrap_err();
+        let err = Pins::parse(Some("banana"), None).unwrap_err();
         assert_eq!(
             err.to_string(),
             "--kubernetes-version \"banana\" is not a Kubernetes version such as 1.35"
         );
         let path = policy("unquoted", "kubernetesVersion: 1.40\n");
-        let Err(err) = SettingsStore::load(Some(&path), Fallbacks::default()) else {
+        let Err(err) = SettingsStore::load(Some(&path), Pins::default()) else {
             panic!("an unquoted 1.40 was accepted");
         };
         assert!(

@@ -13,14 +13,14 @@ use dplint_webhook::metrics::Metrics;
 use dplint_webhook::object::Prepared;
 use dplint_webhook::patch::{FixPatch, for_fix};
 use dplint_webhook::policy::Policy;
-use dplint_webhook::settings::{Fallbacks, SettingsStore};
+use dplint_webhook::settings::{Pins, SettingsStore};
 use serde_json::{Value, json};
 
 const UNSAFE: &str = "fix (unsafe: it changes behaviour): ";
 const KUBE_PROXY_CONF: &str = "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nclusterCIDR: 10.244.0.0/16\nmode: ipvs\n";
 
 fn admission(policy: Policy) -> Admission {
-    let settings = SettingsStore::load(None, Fallbacks::parse(None, None).unwrap()).unwrap();
+    let settings = SettingsStore::load(None, Pins::parse(None, None).unwrap()).unwrap();
     Admission::new(policy, settings, None, Arc::new(Metrics::default()))
 }
 
@@ -316,7 +316,7 @@ fn kp201_with_edit(review: &Value, what: &str, start: usize, end: usize, content
 }
 
 fn settings_options() -> dplint_core::CheckOptions {
-    let settings = SettingsStore::load(None, Fallbacks::parse(None, None).unwrap()).unwrap();
+    let settings = SettingsStore::load(None, Pins::parse(None, None).unwrap()).unwrap();
     settings.current().options.clone()
 }
 

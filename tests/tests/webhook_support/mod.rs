@@ -56,6 +56,11 @@ impl Ca {
         self.issuer.der().clone()
     }
 
+    /// The CA certificate as PEM, for clients that read a file (curl's `--cacert`).
+    pub fn pem(&self) -> String {
+        self.issuer.pem()
+    }
+
     pub fn leaf(&self) -> Leaf {
         let mut params =
             CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).expect("params");
@@ -419,4 +424,101 @@ pub fn audited(response: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|f| f["code"].as_str().map(str::to_string))
         .collect()
+}
+
+/// A request body of `frames` DATA frames (HTTP/2) or chunks (HTTP/1.1) of `size` bytes each,
+/// with no content-length: the server learns the size only by reading.
+struct Frames {
+    left: usize,
+    chunk: Bytes,
+}
+
+impl hyper::body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        self.left -= 1;
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(self.chunk.clone()))))
+    }
+}
+
+/// POSTs a body of `frames` × `size` bytes sent frame by frame, then, on the same connection,
+/// `then` as one body: both answers (status and body).
+pub async fn post_in_frames(
+    addr: SocketAddr,
+    roots: &[CertificateDer<'static>],
+    proto: Proto,
+    (frames, size): (usize, usize),
+    then: Vec<u8>,
+) -> Result<[(u16, Vec<u8>); 2], String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let connector = tokio_rustls::TlsConnector::from(tls_config(roots, proto));
+    let tls = connector
+        .connect(ServerName::try_from("127.0.0.1").expect("name"), tcp)
+        .await
+        .map_err(|e| format!("TLS handshake: {e}"))?;
+    let io = TokioIo::new(tls);
+    type Boxed = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
+    let request = |body: Boxed| {
+        let builder = hyper::Request::builder().method("POST");
+        let builder = match proto {
+            Proto::H2 => builder.uri("https://127.0.0.1/validate"),
+            Proto::Http1 => builder.uri("/validate").header("host", "127.0.0.1"),
+        };
+        builder
+            .header("content-type", "application/json")
+            .body(body)
+            .expect("request")
+    };
+    let framed = Frames {
+        left: frames,
+        chunk: Bytes::from(vec![b' '; size]),
+    }
+    .boxed();
+    let whole = Full::new(Bytes::from(then)).boxed();
+    async fn answer(
+        response: Result<hyper::Response<hyper::body::Incoming>, hyper::Error>,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let response = response.map_err(|e| format!("request: {e:?}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| format!("body: {e:?}"))?
+            .to_bytes();
+        Ok((status, body.to_vec()))
+    }
+    match proto {
+        Proto::H2 => {
+            let (mut sender, connection) =
+                hyper::client::conn::http2::handshake::<_, _, Boxed>(TokioExecutor::new(), io)
+                    .await
+                    .map_err(|e| format!("HTTP/2 handshake: {e}"))?;
+            tokio::spawn(connection);
+            let first = answer(sender.send_request(request(framed)).await).await?;
+            sender.ready().await.map_err(|e| format!("not ready: {e}"))?;
+            let second = answer(sender.send_request(request(whole)).await).await?;
+            Ok([first, second])
+        }
+        Proto::Http1 => {
+            let (mut sender, connection) = hyper::client::conn::http1::handshake::<_, Boxed>(io)
+                .await
+                .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;
+            tokio::spawn(connection);
+            let first = answer(sender.send_request(request(framed)).await).await?;
+            sender.ready().await.map_err(|e| format!("not ready: {e}"))?;
+            let second = answer(sender.send_request(request(whole)).await).await?;
+            Ok([first, second])
+        }
+    }
 }
