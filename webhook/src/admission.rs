@@ -13,29 +13,19 @@ use std::time::{Duration, Instant};
 
 use dplint_core::{CheckOptions, Finding, SourceFile};
 use kube_core::DynamicObject;
-use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
-use serde::Deserialize;
+use kube_core::admission::{AdmissionRequest, AdmissionResponse, Operation};
 
 use crate::cluster::{ClusterCache, Snapshot};
 use crate::decision::{Counted, Decision, decide, failed};
 use crate::error::Rejection;
-use crate::memo::{AuditLine, DecisionCache, Generation, LightRequest, LightReview, Memo};
+use crate::memo::{AuditLine, DecisionCache, Generation, LightRequest, Memo};
 use crate::metrics::Metrics;
 use crate::object::{ObjectKey, Prepared};
 use crate::policy::{Action, Policy};
+use crate::review::Facts;
+/// The typed reader, for callers that judge a parsed request ([`Admission::judge`]).
+pub use crate::review::{Parsed, parse};
 use crate::settings::{Loaded, SettingsStore};
-
-/// A review read from a request body.
-pub enum Parsed {
-    Review(Box<AdmissionRequest<DynamicObject>>),
-    /// An AdmissionReview with a request whose object could not be decoded.
-    Unreadable {
-        response: Box<AdmissionResponse>,
-        problem: String,
-        operation: String,
-        kind: String,
-    },
-}
 
 /// The answer to one review.
 pub struct Answer {
@@ -44,102 +34,6 @@ pub struct Answer {
     pub operation: String,
     pub kind: String,
     pub dry_run: bool,
-}
-
-const API_VERSION: &str = "admission.k8s.io/v1";
-const KIND: &str = "AdmissionReview";
-
-/// Just enough of a review to answer it when the object does not decode.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "apiVersion", default)]
-    api_version: String,
-    #[serde(default)]
-    kind: String,
-    request: Option<EnvelopeRequest>,
-}
-
-#[derive(Deserialize)]
-struct EnvelopeRequest {
-    uid: String,
-    #[serde(default)]
-    operation: String,
-    #[serde(default)]
-    kind: Option<EnvelopeKind>,
-}
-
-#[derive(Deserialize)]
-struct EnvelopeKind {
-    #[serde(default)]
-    kind: String,
-}
-
-/// Reads a request body.
-pub fn parse(body: &[u8]) -> Result<Parsed, Rejection> {
-    match serde_json::from_slice::<AdmissionReview<DynamicObject>>(body) {
-        Ok(review) => {
-            check_type(&review.types.api_version, &review.types.kind)?;
-            let request: AdmissionRequest<DynamicObject> = review
-                .try_into()
-                .map_err(|_| Rejection::new(400, "missing_request", "the AdmissionReview has no request"))?;
-            if request.uid.is_empty() {
-                return Err(Rejection::new(400, "missing_uid", "request.uid is empty"));
-            }
-            Ok(Parsed::Review(Box::new(request)))
-        }
-        Err(err) => {
-            let envelope = if err.is_data() {
-                serde_json::from_slice::<Envelope>(body).ok()
-            } else {
-                None
-            };
-            let Some(envelope) = envelope else {
-                return Err(json_rejection(&err));
-            };
-            check_type(&envelope.api_version, &envelope.kind)?;
-            let Some(request) = envelope.request.filter(|r| !r.uid.is_empty()) else {
-                return Err(Rejection::new(
-                    400,
-                    "invalid_review",
-                    format!("not a valid AdmissionReview: {err}"),
-                ));
-            };
-            let mut response = AdmissionResponse::invalid("");
-            response.uid = request.uid;
-            response.allowed = true;
-            response.result = Default::default();
-            Ok(Parsed::Unreadable {
-                response: Box::new(response),
-                problem: format!("the object cannot be read: {err}"),
-                operation: request.operation,
-                kind: request.kind.map(|k| k.kind).unwrap_or_default(),
-            })
-        }
-    }
-}
-
-fn json_rejection(err: &serde_json::Error) -> Rejection {
-    let message = err.to_string();
-    if message.contains("recursion limit") {
-        Rejection::new(400, "too_deep", format!("the body is nested too deeply: {message}"))
-    } else if err.is_data() {
-        Rejection::new(400, "invalid_review", format!("not a valid AdmissionReview: {message}"))
-    } else {
-        Rejection::new(400, "malformed_json", format!("the body is not valid JSON: {message}"))
-    }
-}
-
-fn check_type(api_version: &str, kind: &str) -> Result<(), Rejection> {
-    if api_version != API_VERSION || kind != KIND {
-        return Err(Rejection::new(
-            400,
-            "wrong_type",
-            format!(
-                "expected apiVersion {API_VERSION} and kind {KIND}, got apiVersion {api_version:?} and kind {kind:?}"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Findings of other objects, compared without positions (which move when text changes).
@@ -214,16 +108,7 @@ impl Admission {
     }
 
     /// The answer of the decision cache, if it has one; else the key to store the answer under.
-    fn lookup(&self, body: &[u8]) -> Result<Answer, Option<(u128, Generation)>> {
-        let Ok(review) = serde_json::from_slice::<LightReview<'_>>(body) else {
-            return Err(None);
-        };
-        if review.api_version != API_VERSION || review.kind != KIND {
-            return Err(None);
-        }
-        let Some(request) = review.request.as_ref().filter(|r| !r.uid.is_empty()) else {
-            return Err(None);
-        };
+    fn lookup(&self, request: &LightRequest<'_>) -> Result<Answer, (u128, Generation)> {
         let generation = self.generation();
         let key = self.decisions.key(request, generation);
         match self.decisions.get(key, generation) {
@@ -233,7 +118,7 @@ impl Admission {
             }
             None => {
                 self.metrics.decision_cache(false);
-                Err(Some((key, generation)))
+                Err((key, generation))
             }
         }
     }
@@ -278,66 +163,86 @@ impl Admission {
     /// Answers a body, giving up at `deadline` with the failure action.
     pub async fn review(self: &Arc<Self>, body: bytes::Bytes, deadline: Duration) -> Result<Answer, Rejection> {
         let started = Instant::now();
-        let memo_key = match self.lookup(&body) {
-            Ok(answer) => {
-                self.record(&answer, started);
-                return Ok(answer);
-            }
-            Err(key) => key,
-        };
-        let answer = match parse(&body)? {
-            Parsed::Unreadable {
-                response,
-                problem,
-                operation,
-                kind,
-            } => {
-                let (response, decision) = failed(*response, "the object", &problem, self.policy.on_failure);
-                tracing::warn!(uid = %response.uid, %problem, "cannot read the object of a review");
-                finish(response, decision, operation, kind, false)
-            }
-            Parsed::Review(request) => {
-                let uid = request.uid.clone();
-                let fallback = AdmissionResponse::from(&*request);
-                let operation = operation_name(&request.operation).to_string();
-                let kind = request.kind.kind.clone();
-                let dry_run = request.dry_run;
-                let inline = body.len() <= INLINE_MAX_BYTES
-                    && self
-                        .cache
-                        .as_ref()
-                        .is_none_or(|c| c.snapshot().objects.len() <= INLINE_MAX_OBJECTS);
-                let judged = if inline {
-                    Ok(Ok(self.judge_memo(*request)))
-                } else {
-                    let this = self.clone();
-                    let work = tokio::task::spawn_blocking(move || this.judge_memo(*request));
-                    tokio::time::timeout(deadline, work).await
-                };
-                match judged {
-                    Ok(Ok((answer, memo))) => {
-                        if let Some((key, generation)) = memo_key {
-                            self.decisions.insert(key, generation, memo);
-                        }
-                        answer
-                    }
-                    Ok(Err(join)) => {
-                        tracing::error!(%uid, error = %join, "the check failed");
-                        let (response, decision) =
-                            failed(fallback, "the object", "internal error", self.policy.on_failure);
-                        finish(response, decision, operation, kind, dry_run)
-                    }
-                    Err(_) => {
-                        tracing::error!(%uid, deadline_ms = deadline.as_millis() as u64, "the check ran out of time");
-                        let problem = format!("no answer within {} ms", deadline.as_millis());
-                        let (response, decision) = failed(fallback, "the object", &problem, self.policy.on_failure);
-                        finish(response, decision, operation, kind, dry_run)
-                    }
+        // One borrowed pass serves the decision cache and, on a miss, the check.
+        let mut memo_key = None;
+        let mut facts = None;
+        if let Some(request) = crate::review::light(&body).and_then(|r| r.request) {
+            match self.lookup(&request) {
+                Ok(answer) => {
+                    self.record(&answer, started);
+                    return Ok(answer);
                 }
+                Err(key) => memo_key = Some(key),
             }
+            facts = Facts::from_light(&request);
+        }
+        let facts = match facts {
+            Some(facts) => facts,
+            None => match parse(&body)? {
+                Parsed::Review(request) => Facts::from_request(&request),
+                Parsed::Unreadable {
+                    response,
+                    problem,
+                    operation,
+                    kind,
+                } => {
+                    let (response, decision) = failed(*response, "the object", &problem, self.policy.on_failure);
+                    tracing::warn!(uid = %response.uid, %problem, "cannot read the object of a review");
+                    let answer = finish(response, decision, operation, kind, false);
+                    self.record(&answer, started);
+                    return Ok(answer);
+                }
+            },
         };
+        let answer = self.judge_in_time(facts, body.len(), memo_key, deadline).await;
         self.record(&answer, started);
         Ok(answer)
+    }
+
+    /// Judges inline when the check is short, else on the blocking pool under the deadline.
+    async fn judge_in_time(
+        self: &Arc<Self>,
+        facts: Facts,
+        body_len: usize,
+        memo_key: Option<(u128, Generation)>,
+        deadline: Duration,
+    ) -> Answer {
+        let uid = facts.uid.clone();
+        let fallback = facts.allow();
+        let operation = facts.operation_name().to_string();
+        let kind = facts.kind.clone();
+        let dry_run = facts.dry_run;
+        let inline = body_len <= INLINE_MAX_BYTES
+            && self
+                .cache
+                .as_ref()
+                .is_none_or(|c| c.snapshot().objects.len() <= INLINE_MAX_OBJECTS);
+        let judged = if inline {
+            Ok(Ok(self.judge_memo(facts)))
+        } else {
+            let this = self.clone();
+            let work = tokio::task::spawn_blocking(move || this.judge_memo(facts));
+            tokio::time::timeout(deadline, work).await
+        };
+        match judged {
+            Ok(Ok((answer, memo))) => {
+                if let Some((key, generation)) = memo_key {
+                    self.decisions.insert(key, generation, memo);
+                }
+                answer
+            }
+            Ok(Err(join)) => {
+                tracing::error!(%uid, error = %join, "the check failed");
+                let (response, decision) = failed(fallback, "the object", "internal error", self.policy.on_failure);
+                finish(response, decision, operation, kind, dry_run)
+            }
+            Err(_) => {
+                tracing::error!(%uid, deadline_ms = deadline.as_millis() as u64, "the check ran out of time");
+                let problem = format!("no answer within {} ms", deadline.as_millis());
+                let (response, decision) = failed(fallback, "the object", &problem, self.policy.on_failure);
+                finish(response, decision, operation, kind, dry_run)
+            }
+        }
     }
 
     fn record(&self, answer: &Answer, started: Instant) {
@@ -350,16 +255,18 @@ impl Admission {
         );
     }
 
-    /// Checks a request; CPU-bound.
+    /// Checks a request read by the typed reader; CPU-bound.
     pub fn judge(&self, request: AdmissionRequest<DynamicObject>) -> Answer {
-        self.judge_memo(request).0
+        self.judge_memo(Facts::from_request(&request)).0
     }
 
     /// Checks a request, and tells what a later identical request can reuse.
-    fn judge_memo(&self, request: AdmissionRequest<DynamicObject>) -> (Answer, Memo) {
-        let response = AdmissionResponse::from(&request);
-        let operation = operation_name(&request.operation).to_string();
-        let kind_name = request.kind.kind.clone();
+    fn judge_memo(&self, mut request: Facts) -> (Answer, Memo) {
+        let object = request.object.take();
+        let old = request.old_object.take();
+        let response = request.allow();
+        let operation = request.operation_name().to_string();
+        let kind_name = request.kind.clone();
         let dry_run = request.dry_run;
         let done_with = |(response, decision): (AdmissionResponse, Decision),
                          findings: Vec<(&'static str, &'static str, &'static str)>,
@@ -377,16 +284,13 @@ impl Admission {
             )
         };
         let done = |outcome: (AdmissionResponse, Decision)| done_with(outcome, Vec::new(), Vec::new());
-        if request.operation == Operation::Connect
-            || crate::object::Kind::of(&request.kind.group, &request.kind.kind).is_none()
-        {
+        if request.operation == Operation::Connect || crate::object::Kind::of(&request.group, &request.kind).is_none() {
             return done((response, Decision::Skip));
         }
         if self.policy.is_exempt_namespace(request.namespace.as_deref()) {
             return done((response, Decision::Exempt));
         }
-        let namespace = request.namespace.as_deref();
-        let new = match request.object.as_ref().map(|o| prepare(o, namespace)) {
+        let new = match object {
             Some(Some(p)) => Some(p),
             Some(None) => {
                 return done(failed(
@@ -406,7 +310,6 @@ impl Admission {
             }
             None => None,
         };
-        let old = request.old_object.as_ref().and_then(|o| prepare(o, namespace));
         let Some(subject) = new.as_ref().or(old.as_ref()) else {
             return done((response, Decision::Skip));
         };
@@ -572,10 +475,6 @@ impl Admission {
     }
 }
 
-fn prepare(object: &DynamicObject, namespace: Option<&str>) -> Option<Prepared> {
-    Prepared::from_value(serde_json::to_value(object).ok()?, namespace)
-}
-
 /// The cluster's objects but `except` (the object being changed).
 fn cluster_files(snapshot: &Snapshot, except: &ObjectKey) -> Vec<SourceFile> {
     snapshot
@@ -584,15 +483,6 @@ fn cluster_files(snapshot: &Snapshot, except: &ObjectKey) -> Vec<SourceFile> {
         .filter(|(k, _)| *k != except)
         .map(|(_, o)| o.file.clone())
         .collect()
-}
-
-fn operation_name(operation: &Operation) -> &'static str {
-    match operation {
-        Operation::Create => "CREATE",
-        Operation::Update => "UPDATE",
-        Operation::Delete => "DELETE",
-        Operation::Connect => "CONNECT",
-    }
 }
 
 fn finish(response: AdmissionResponse, decision: Decision, operation: String, kind: String, dry_run: bool) -> Answer {
@@ -607,14 +497,14 @@ fn finish(response: AdmissionResponse, decision: Decision, operation: String, ki
     }
 }
 
-fn log_decision(request: &AdmissionRequest<DynamicObject>, response: &AdmissionResponse, decision: Decision) {
+fn log_decision(request: &Facts, response: &AdmissionResponse, decision: Decision) {
     tracing::info!(
         uid = %request.uid,
-        operation = operation_name(&request.operation),
-        kind = %request.kind.kind,
+        operation = request.operation_name(),
+        kind = %request.kind,
         namespace = request.namespace.as_deref().unwrap_or(""),
         name = %request.name,
-        user = request.user_info.username.as_deref().unwrap_or(""),
+        user = %request.user,
         dry_run = request.dry_run,
         decision = decision.as_str(),
         allowed = response.allowed,

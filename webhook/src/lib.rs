@@ -19,6 +19,7 @@ pub mod patch;
 pub mod policy;
 pub mod reload;
 pub mod response;
+pub mod review;
 pub mod server;
 pub mod settings;
 pub mod target;

@@ -1,10 +1,14 @@
 //! The objects the webhook judges: which kinds concern it, their identity, and the text the core
 //! reads (the object as the cluster runs it, without bookkeeping that is not configuration).
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use dplint_core::{IGNORE_ANNOTATION, Limits, SourceFile, read_source};
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// kubectl's copy of the last applied manifest: it may disagree with the object (it is not what
 /// runs), and checking it would report every setting twice.
@@ -122,10 +126,108 @@ impl Prepared {
         })
     }
 
+    /// Reads an object straight from its JSON text (a slice of the request body): the identity
+    /// from a borrowed scan, and, only when the object may concern a rule, the text the core
+    /// reads, which is the JSON as sent with the `managedFields` and last-applied values blanked
+    /// in place (`[]`, `""`), so nothing is decoded into a `Value` or written out again. `Ok(None)`
+    /// when it has no kind or name, or a kind the webhook does not judge; `Err` when the JSON
+    /// does not have an object's shape (the caller reports it as the typed reader would).
+    pub fn from_raw(raw: &str, fallback_namespace: Option<&str>) -> Result<Option<Prepared>, serde_json::Error> {
+        let head: Head<'_> = serde_json::from_str(raw)?;
+        let (Some(api_version), Some(kind), Some(metadata)) = (head.api_version, head.kind, head.metadata) else {
+            return Ok(None);
+        };
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        let Some(kind) = Kind::of(group, &kind) else {
+            return Ok(None);
+        };
+        let Some(name) = metadata.name else {
+            return Ok(None);
+        };
+        let namespace = metadata
+            .namespace
+            .filter(|ns| !ns.is_empty())
+            .map(Cow::into_owned)
+            .or(fallback_namespace.map(str::to_string));
+        let annotations = metadata.annotations.unwrap_or_default();
+        let exempt = annotations
+            .get(IGNORE_ANNOTATION)
+            .and_then(|v| serde_json::from_str::<Cow<'_, str>>(v.get()).ok())
+            .is_some_and(|list| ignores_everything(&list));
+        // What is not configuration, blanked where it stands.
+        let mut blanks: Vec<(&str, &'static str)> = Vec::new();
+        blanks.extend(metadata.managed_fields.map(|v| (v.get(), "[]")));
+        blanks.extend(annotations.get(LAST_APPLIED).map(|v| (v.get(), "\"\"")));
+        // The scan of the body decides first: an object without a word any rule reads is
+        // answered without its text being built.
+        let text = dplint_core::is_relevant(raw)
+            .then(|| blanked(raw, &mut blanks))
+            .filter(|text| dplint_core::is_relevant(text));
+        let relevant = text.is_some();
+        let text = text.unwrap_or_default();
+        Ok(Some(Prepared {
+            key: ObjectKey {
+                kind,
+                namespace,
+                name: name.into_owned(),
+            },
+            resource_version: metadata.resource_version.map(Cow::into_owned),
+            relevant,
+            exempt,
+            text,
+        }))
+    }
+
     /// Reads it into documents, named by its identity.
     pub fn read(&self, limits: &Limits) -> SourceFile {
         read_source(&self.key.to_string(), self.text.as_bytes(), limits)
     }
+}
+
+/// The identity of an object and where its bookkeeping is, borrowed from the JSON; every other
+/// field is skipped.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "apiVersion", borrow)]
+    api_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    metadata: Option<MetadataHead<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataHead<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    annotations: Option<BTreeMap<Cow<'a, str>, &'a RawValue>>,
+    #[serde(borrow)]
+    managed_fields: Option<&'a RawValue>,
+}
+
+/// `raw` with each blank's span (a slice of `raw`) replaced by its text.
+fn blanked(raw: &str, blanks: &mut [(&str, &'static str)]) -> String {
+    let offset = |slice: &str| slice.as_ptr() as usize - raw.as_ptr() as usize;
+    blanks.sort_by_key(|(slice, _)| offset(slice));
+    let mut text = String::with_capacity(raw.len());
+    let mut at = 0;
+    for (slice, with) in blanks.iter() {
+        let start = offset(slice);
+        if start < at {
+            continue; // nested in a span already blanked
+        }
+        text.push_str(&raw[at..start]);
+        text.push_str(with);
+        at = start + slice.len();
+    }
+    text.push_str(&raw[at..]);
+    text
 }
 
 /// Keeps of `managedFields` only what dates a configuration change: the entries that own
@@ -210,6 +312,55 @@ mod tests {
             json!([{"manager": "kubectl-edit", "operation": "Update", "time": "2026-12-04T09:00:00Z",
                     "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:config.conf": {}}}}])
         );
+    }
+
+    #[test]
+    fn raw_objects_are_read_in_place_with_bookkeeping_blanked() {
+        let raw = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kube-proxy","namespace":"kube-system","resourceVersion":"7","managedFields":[{"manager":"kubectl","fieldsV1":{"f:data":{}}}],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"config.conf\":\"mode: ipvs\"}}","keep":"me"}},"data":{"config.conf":"kind: KubeProxyConfiguration\nmode: ipvs\n"}}"#;
+        let p = Prepared::from_raw(raw, None).unwrap().unwrap();
+        assert_eq!(p.key.to_string(), "ConfigMap kube-system/kube-proxy");
+        assert_eq!(p.resource_version.as_deref(), Some("7"));
+        assert!(p.relevant && !p.exempt);
+        assert_eq!(
+            p.text,
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kube-proxy","namespace":"kube-system","resourceVersion":"7","managedFields":[],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"","keep":"me"}},"data":{"config.conf":"kind: KubeProxyConfiguration\nmode: ipvs\n"}}"#
+        );
+        // The same identity and relevance as the typed path's.
+        let typed = Prepared::from_value(serde_json::from_str(raw).unwrap(), None).unwrap();
+        assert_eq!(
+            (typed.key, typed.resource_version, typed.relevant),
+            (p.key, p.resource_version, p.relevant)
+        );
+    }
+
+    #[test]
+    fn raw_objects_without_a_rule_word_get_no_text() {
+        let raw =
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"coredns"},"data":{"Corefile":".:53 {}"}}"#;
+        let p = Prepared::from_raw(raw, Some("kube-system")).unwrap().unwrap();
+        assert_eq!(p.key.to_string(), "ConfigMap kube-system/coredns");
+        assert!(!p.relevant);
+        assert!(p.text.is_empty());
+    }
+
+    #[test]
+    fn raw_objects_read_escapes_and_the_ignore_annotation() {
+        let raw = r#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"kube\u002dproxy","annotations":{"dplint.io/ignore":"KP201, *"}},"spec":{}}"#;
+        let p = Prepared::from_raw(raw, Some("kube-system")).unwrap().unwrap();
+        assert_eq!(p.key.name, "kube-proxy");
+        assert!(p.exempt);
+    }
+
+    #[test]
+    fn raw_objects_of_other_shapes() {
+        assert!(
+            Prepared::from_raw(r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}"#, None)
+                .unwrap()
+                .is_none()
+        );
+        assert!(Prepared::from_raw(r#"{"kind":"ConfigMap"}"#, None).unwrap().is_none());
+        assert!(Prepared::from_raw(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":["x"]}"#, None).is_err());
+        assert!(Prepared::from_raw(r#""a string""#, None).is_err());
     }
 
     #[test]
