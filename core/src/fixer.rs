@@ -246,6 +246,27 @@ impl ReadBaseline {
             None => Ok(()),
         }
     }
+
+    /// The baseline of a file its caller has read and checked alone (`findings` are that
+    /// check's), for callers that need the findings too and so read and check only once.
+    pub fn of_checked(file: &SourceFile, findings: &[Finding]) -> Self {
+        ReadBaseline {
+            errors: file.errors.len(),
+            invalid: findings.iter().filter(|f| f.code == INVALID_YAML).count(),
+        }
+    }
+
+    /// [`ReadBaseline::still_reads`] of a new text its caller has read and checked alone.
+    pub fn still_reads_checked(&self, after: &SourceFile, findings: &[Finding]) -> Result<(), String> {
+        if after.errors.len() > self.errors {
+            let error = &after.errors[after.errors.len() - 1];
+            return Err(format!("{} (line {})", error.message, error.at.line));
+        }
+        match findings.iter().filter(|f| f.code == INVALID_YAML).nth(self.invalid) {
+            Some(finding) => Err(format!("{} (line {})", finding.message, finding.line)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Whether `new` reads as well as `old` did (see [`ReadBaseline`]; callers that try several

@@ -338,8 +338,11 @@ impl Admission {
             other => other,
         };
         let mut files = cluster_files(&snapshot, &key);
+        let alone = files.is_empty() && new_file.is_some();
         files.extend(new_file);
         let report = dplint_core::check(&files, &options);
+        // Checked alone, the object's read and findings are what its fixes' patches start from.
+        let alone = alone.then(|| report.findings.clone());
         let (own, others): (Vec<Finding>, Vec<Finding>) =
             report.findings.into_iter().partition(|f| f.file == subject_name);
         let mut counted: Vec<Counted> = own
@@ -363,8 +366,16 @@ impl Admission {
                     }),
             );
         }
+        let own_patcher = std::cell::OnceCell::new();
+        let own_patcher = || {
+            own_patcher.get_or_init(|| {
+                let new = new.as_ref()?;
+                let checked = alone.as_deref().map(|findings| (&files[0], findings));
+                crate::patch::Patcher::new(&new.key, &new.text, &options, checked)
+            })
+        };
         for c in &mut counted {
-            c.patch = self.patch(c, new.as_ref(), &snapshot, &options);
+            c.patch = self.patch(c, own_patcher, &snapshot, &options);
         }
         let mut findings = Vec::with_capacity(counted.len());
         for c in &counted {
@@ -396,10 +407,10 @@ impl Admission {
 
     /// The `kubectl patch` of a finding's fix, for findings the answer shows (warned or denied):
     /// on the admitted object, or on the cluster's copy of the object it is on.
-    fn patch(
+    fn patch<'p>(
         &self,
         counted: &Counted,
-        new: Option<&Prepared>,
+        own: impl Fn() -> &'p Option<crate::patch::Patcher<'p>>,
         snapshot: &Snapshot,
         options: &CheckOptions,
     ) -> Option<crate::patch::FixPatch> {
@@ -410,17 +421,14 @@ impl Admission {
         ) {
             return None;
         }
-        let (key, text) = if counted.elsewhere {
-            let object = snapshot
-                .objects
-                .values()
-                .find(|o| o.key.to_string() == counted.finding.file)?;
-            (&object.key, object.file.text.as_str())
-        } else {
-            let new = new?;
-            (&new.key, new.text.as_str())
-        };
-        crate::patch::for_fix(key, text, &counted.finding, options)
+        if !counted.elsewhere {
+            return own().as_ref()?.patch(&counted.finding, options);
+        }
+        let object = snapshot
+            .objects
+            .values()
+            .find(|o| o.key.to_string() == counted.finding.file)?;
+        crate::patch::for_fix(&object.key, &object.file.text, &counted.finding, options)
     }
 
     /// Findings on other objects of the cluster without this change.

@@ -9,8 +9,7 @@
 //! a JSON patch of that one array element, not a copy of every container.
 
 use dplint_core::{
-    Applicability, CheckOptions, Finding, FixInput, ReadBaseline, Severity, SourceFile, SourceRole, apply_fixes,
-    read_source,
+    Applicability, CheckOptions, Finding, ReadBaseline, Severity, SourceFile, SourceRole, apply_fixes, read_source,
 };
 use serde_json::{Map, Value};
 
@@ -96,46 +95,84 @@ impl FixPatch {
 /// makes worth saying (ipvs settings left behind when the mode moves on) is said when the patch
 /// itself is admitted.
 pub fn for_fix(key: &ObjectKey, text: &str, finding: &Finding, options: &CheckOptions) -> Option<FixPatch> {
-    let fix = finding.fix.as_ref()?;
-    let name = key.to_string();
-    if fix.edits.is_empty() || fix.edits.iter().any(|e| e.file != name) {
-        return None;
-    }
-    let input = FixInput {
-        name: name.clone(),
-        text: text.to_string(),
-        role: SourceRole::Manifest,
-        locked: None,
-    };
-    let baseline = ReadBaseline::of(&input, text, options);
-    let applied = apply_fixes(&[(name.as_str(), text)], &[fix], |_, new| {
-        is_json_object(new)?;
-        baseline.still_reads(&input, new, options)
-    });
-    let fixed = applied.texts.get(&name)?;
-    let before = read_source(&name, text.as_bytes(), &options.limits);
-    let after = read_source(&name, fixed.as_bytes(), &options.limits);
-    if !improves(&before, &after, finding, options) {
-        tracing::debug!(code = finding.code, object = %name, "the fix of a finding does not check clean; no patch shown");
-        return None;
-    }
-    let old: Value = serde_json::from_str(text).ok()?;
-    let new: Value = serde_json::from_str(fixed).ok()?;
-    let (kind, body) = patch_body(&old, &new)?;
-    Some(FixPatch {
-        applicability: fix.applicability,
-        command: (body.len() <= MAX_PATCH_CHARS).then(|| command(key, kind, &body)),
-    })
+    Patcher::new(key, text, options, None)?.patch(finding, options)
 }
 
-/// Whether the fixed text is still a JSON object, as a patch needs it (that it reads as well
-/// as before is core's check).
-fn is_json_object(new: &str) -> Result<(), String> {
-    let value: Value = serde_json::from_str(new).map_err(|e| format!("not JSON: {e}"))?;
-    if !value.is_object() {
-        return Err("not a JSON object".to_string());
+/// The patches of one object's findings: the object is read and checked alone once (or the
+/// caller's read and check of it alone are taken), then each fix costs one read and one check
+/// of its own result.
+pub struct Patcher<'t> {
+    key: &'t ObjectKey,
+    name: String,
+    text: &'t str,
+    baseline: ReadBaseline,
+    was: Vec<Finding>,
+    old: Value,
+}
+
+impl<'t> Patcher<'t> {
+    /// `checked`: the object's text already read, and its findings when checked alone with
+    /// `options`. `None` when the text is not a JSON object.
+    pub fn new(
+        key: &'t ObjectKey,
+        text: &'t str,
+        options: &CheckOptions,
+        checked: Option<(&SourceFile, &[Finding])>,
+    ) -> Option<Patcher<'t>> {
+        let old: Value = serde_json::from_str(text).ok().filter(Value::is_object)?;
+        let name = key.to_string();
+        let (baseline, was) = match checked {
+            Some((file, findings)) => (ReadBaseline::of_checked(file, findings), findings.to_vec()),
+            None => {
+                let before = read(&name, text, options);
+                let was = dplint_core::check(std::slice::from_ref(&before), options).findings;
+                (ReadBaseline::of_checked(&before, &was), was)
+            }
+        };
+        Some(Patcher {
+            key,
+            name,
+            text,
+            baseline,
+            was,
+            old,
+        })
     }
-    Ok(())
+
+    pub fn patch(&self, finding: &Finding, options: &CheckOptions) -> Option<FixPatch> {
+        let fix = finding.fix.as_ref()?;
+        let name = self.name.as_str();
+        if fix.edits.is_empty() || fix.edits.iter().any(|e| e.file != name) {
+            return None;
+        }
+        // The edits are placed (they fit the text, none overlaps); whether the result still
+        // reads is judged below, on the one read and check of it.
+        let applied = apply_fixes(&[(name, self.text)], &[fix], |_, _| Ok(()));
+        let fixed = applied.texts.get(name)?;
+        let new: Value = serde_json::from_str(fixed).ok().filter(Value::is_object)?;
+        let after = read(name, fixed, options);
+        let now = dplint_core::check(std::slice::from_ref(&after), options).findings;
+        if let Err(why) = self.baseline.still_reads_checked(&after, &now) {
+            tracing::debug!(code = finding.code, object = %name, %why, "the fix of a finding breaks the object; no patch shown");
+            return None;
+        }
+        if !improves(&self.was, &now, finding) {
+            tracing::debug!(code = finding.code, object = %name, "the fix of a finding does not check clean; no patch shown");
+            return None;
+        }
+        let (kind, body) = patch_body(&self.old, &new)?;
+        Some(FixPatch {
+            applicability: fix.applicability,
+            command: (body.len() <= MAX_PATCH_CHARS).then(|| command(self.key, kind, &body)),
+        })
+    }
+}
+
+/// An object's text read as a manifest, as the fixer reads it.
+fn read(name: &str, text: &str, options: &CheckOptions) -> SourceFile {
+    let mut file = read_source(name, text.as_bytes(), &options.limits);
+    file.role = SourceRole::Manifest;
+    file
 }
 
 /// Where a finding is, without positions (which move when the text changes).
@@ -152,17 +189,15 @@ fn place(f: &Finding) -> Place<'_> {
 
 /// The object alone, checked before and after the fix: `finding` is gone, no configuration
 /// stopped reading, no new error (a fix whose edit lands beside its mark, say).
-fn improves(before: &SourceFile, after: &SourceFile, finding: &Finding, options: &CheckOptions) -> bool {
-    let was = dplint_core::check(std::slice::from_ref(before), options).findings;
-    let now = dplint_core::check(std::slice::from_ref(after), options).findings;
+fn improves(was: &[Finding], now: &[Finding], finding: &Finding) -> bool {
     let count = |findings: &[Finding], wanted: &Place<'_>| findings.iter().filter(|f| place(f) == *wanted).count();
     let fixed = place(finding);
-    if count(&now, &fixed) >= count(&was, &fixed) {
+    if count(now, &fixed) >= count(was, &fixed) {
         return false;
     }
     now.iter()
         .filter(|f| f.code == INVALID_YAML || f.severity == Severity::Error)
-        .all(|f| count(&now, &place(f)) <= count(&was, &place(f)))
+        .all(|f| count(now, &place(f)) <= count(was, &place(f)))
 }
 
 /// The shorter of a merge patch and a JSON patch from `old` to `new` (bookkeeping left out),

@@ -56,6 +56,29 @@ fn char_offset(line: &str, n: usize) -> Option<usize> {
     }
 }
 
+/// The byte offsets of 1-based character columns of a line, in one pass when the columns
+/// ascend (a JSON string's table lists every character of a line that may be the whole file,
+/// so one scan per column would be quadratic).
+fn char_offsets(line: &str, columns: &[u32]) -> Option<Vec<usize>> {
+    let mut offsets = Vec::with_capacity(columns.len());
+    let mut chars = line.char_indices().map(|(i, _)| i).chain(std::iter::once(line.len()));
+    // The character column `chars` stands before (1-based), and its byte offset.
+    let (mut column, mut offset) = (1usize, chars.next()?);
+    for &wanted in columns {
+        let wanted = (wanted as usize).checked_sub(1)?;
+        if wanted + 1 < column {
+            offsets.push(char_offset(line, wanted)?);
+            continue;
+        }
+        while column < wanted + 1 {
+            offset = chars.next()?;
+            column += 1;
+        }
+        offsets.push(offset);
+    }
+    Some(offsets)
+}
+
 /// How logical offsets map to the file.
 #[derive(Debug)]
 enum Through {
@@ -101,10 +124,10 @@ impl<'t> TextView<'t> {
             MapBase::Columns(table) => {
                 let line_start = index.offset(outer, Position::new(table.line, 1))?;
                 let line = &outer[line_start..index.line_end(outer, line_start)];
-                let mut outer_offsets = Vec::with_capacity(table.columns.len());
-                for &column in &table.columns {
-                    outer_offsets.push(line_start + char_offset(line, column as usize - 1)?);
-                }
+                let outer_offsets = char_offsets(line, &table.columns)?
+                    .into_iter()
+                    .map(|o| line_start + o)
+                    .collect::<Vec<_>>();
                 let mut text = String::new();
                 let mut logical = Vec::with_capacity(outer_offsets.len());
                 for pair in outer_offsets.windows(2) {
@@ -266,6 +289,20 @@ pub fn escape_double(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_offsets_in_one_pass_match_one_scan_each() {
+        let line = "{\"é\":\"a\\nb\u{1F600}c\"}";
+        let count = line.chars().count() as u32;
+        let columns: Vec<u32> = (1..=count + 1).collect();
+        let each: Vec<usize> = columns
+            .iter()
+            .map(|c| char_offset(line, *c as usize - 1).unwrap())
+            .collect();
+        assert_eq!(char_offsets(line, &columns).unwrap(), each);
+        assert_eq!(char_offsets(line, &[5, 2, 5]).unwrap(), vec![each[4], each[1], each[4]]);
+        assert_eq!(char_offsets(line, &[count + 2]), None);
+    }
     use crate::input::embedded::position_map;
     use crate::input::yaml::{Limits, load_documents};
 
