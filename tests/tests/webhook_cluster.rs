@@ -233,3 +233,52 @@ fn kubernetes_version_flag_pins_the_target_over_the_cluster() {
     assert!(kp201.contains("1.40"), "{response}");
     assert!(!kp201.contains("1.36"), "{response}");
 }
+
+#[test]
+fn felix_configurations_are_watched_as_calico_v3_crds_when_only_those_are_served() {
+    // Calico installed with its projectcalico.org/v3 CRDs: no crd.projectcalico.org group (404).
+    let felix = json!({"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration",
+        "metadata": {"name": "default", "resourceVersion": "90"}, "spec": {"nftablesMode": "Enabled"}});
+    let routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
+        (
+            "/apis/projectcalico.org/v3/felixconfigurations",
+            list("FelixConfigurationList", vec![felix]),
+        ),
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    let api = FakeApi::start(routes, None);
+    let ca = Ca::new("test CA");
+    let dir = TempDir::new("webhook-felix-v3");
+    let kubeconfig = api.kubeconfig(&dir);
+    let webhook = Webhook::start_in(dir, &ca, &["--kubeconfig", &kubeconfig]);
+    webhook.wait_ready();
+    let metrics = eventually(Duration::from_secs(30), "the FelixConfiguration in the cache", || {
+        let (_, metrics) = http_get(webhook.health, "/metrics");
+        metrics
+            .contains(r#"dplint_webhook_cache_objects{resource="felixconfigurations"} 1"#)
+            .then_some(metrics)
+    });
+    assert!(
+        metrics.contains(r#"dplint_webhook_cache_synced{resource="felixconfigurations"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        api.requests().iter().any(
+            |r| r.target.starts_with("/apis/projectcalico.org/v3/felixconfigurations") && r.target.contains("watch")
+        ),
+        "no watch of the v3 group"
+    );
+}

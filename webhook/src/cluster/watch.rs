@@ -12,7 +12,7 @@ use dplint_core::{KernelVersion, KubeVersion};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Node};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Api, Client};
@@ -120,14 +120,24 @@ pub fn spawn(client: Client, cache: Arc<ClusterCache>) {
         Resource::Installations,
         cache.clone(),
     ));
-    tokio::spawn(watch_objects(
-        apis.felix,
-        all(),
-        Resource::FelixConfigurations,
-        cache.clone(),
-    ));
+    tokio::spawn(watch_felix(apis.felix, apis.felix_v3, cache.clone()));
     tokio::spawn(watch_nodes(apis.nodes, cache.clone()));
     tokio::spawn(watch_version(client, cache));
+}
+
+/// FelixConfigurations from the group the cluster serves them in: `crd.projectcalico.org`
+/// (behind Calico's API server, and the default), or Calico's own projectcalico.org/v3 CRDs
+/// when only those answer. Decided once at start; the watch then retries on its own.
+async fn watch_felix(crd: Api<DynamicObject>, v3: Api<DynamicObject>, cache: Arc<ClusterCache>) {
+    let probe = ListParams::default().limit(1);
+    let crd_missing = matches!(crd.list(&probe).await, Err(ref err) if super::list::is_not_found(err));
+    let api = if crd_missing && v3.list(&probe).await.is_ok() {
+        tracing::info!("FelixConfigurations are served as projectcalico.org/v3 CRDs; watching those");
+        v3
+    } else {
+        crd
+    };
+    watch_objects(api, watcher::Config::default(), Resource::FelixConfigurations, cache).await;
 }
 
 fn custom(client: &Client, (group, version): (&str, &str), kind: &str, plural: &str) -> Api<DynamicObject> {
