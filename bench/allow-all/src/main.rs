@@ -7,10 +7,14 @@
 //! - `allow-all cert DIR [--issuer CADIR]`: a CA and a server certificate for 127.0.0.1 for
 //!   both servers; with `--issuer`, a new server certificate from the CA already in CADIR (for
 //!   certificate rotation in bench/soak.sh);
+//! - `allow-all hold`: slowloris and idle TLS connections held open (bench/soak.sh);
+//! - `allow-all streams`: many concurrent HTTP/2 streams on one connection (bench/soak.sh).
 
+mod hold;
 mod load;
 mod template;
 mod serve;
+mod streams;
 mod tls;
 
 fn main() {
@@ -19,7 +23,9 @@ fn main() {
         Some("serve") => serve::main(&args[1..]),
         Some("load") => load::main(&args[1..]),
         Some("cert") => cert(&args[1..]),
-        _ => Err("usage: allow-all serve|load|cert ...".to_string()),
+        Some("hold") => hold::main(&args[1..]),
+        Some("streams") => streams::main(&args[1..]),
+        _ => Err("usage: allow-all serve|load|cert|hold|streams ...".to_string()),
     };
     if let Err(err) = result {
         eprintln!("allow-all: {err}");
