@@ -12,7 +12,10 @@
 //! N requests, so handshakes keep happening during the run (certificate rotation).
 //!
 //! Every answer must be 200 and carry the request's uid; anything else counts as an error,
-//! split into `non_200`, `transport_errors` (no answer) and `bad_uid`.
+//! split into `non_200`, `transport_errors` (no answer), `timeouts` and `bad_uid`. A request
+//! unanswered after `--timeout` seconds (default 10, kube-apiserver's webhook timeout) is given
+//! up, as the apiserver would: a server slower than the rate then shows as timeouts instead of
+//! an unbounded queue in the generator.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,6 +57,7 @@ enum Outcome {
     Ok,
     Status,
     Transport,
+    Timeout,
     BadUid,
 }
 
@@ -211,6 +215,16 @@ async fn send(sender: Sender, body: Bytes, uid: &str, stats: &Stats) -> Outcome 
     }
 }
 
+async fn send_within(timeout: Duration, sender: Sender, body: Bytes, uid: &str, stats: &Stats) -> Outcome {
+    match tokio::time::timeout(timeout, send(sender, body, uid, stats)).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            stats.error(format!("no answer within {timeout:?}"));
+            Outcome::Timeout
+        }
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -230,6 +244,7 @@ struct Results {
     latencies: Vec<u32>,
     non_200: u64,
     transport: u64,
+    timeouts: u64,
     bad_uid: u64,
 }
 
@@ -240,6 +255,7 @@ impl Results {
             Outcome::Ok => {}
             Outcome::Status => self.non_200 += 1,
             Outcome::Transport => self.transport += 1,
+            Outcome::Timeout => self.timeouts += 1,
             Outcome::BadUid => self.bad_uid += 1,
         }
     }
@@ -247,6 +263,7 @@ impl Results {
 
 struct Run {
     pool: Arc<Pool>,
+    timeout: Duration,
     bodies: Arc<Bodies>,
     seq: Arc<AtomicU64>,
 }
@@ -266,10 +283,11 @@ impl Run {
                 tokio::time::sleep_until(due.into()).await;
                 let sender = self.pool.get(i as usize);
                 let (bodies, seq, stats) = (self.bodies.clone(), self.seq.clone(), self.pool.stats.clone());
+                let timeout = self.timeout;
                 tasks.spawn(async move {
                     // The body is made in the task, off the schedule's loop.
                     let (body, uid) = bodies.get(seq.fetch_add(1, Ordering::Relaxed));
-                    let outcome = send(sender, body, &uid, &stats).await;
+                    let outcome = send_within(timeout, sender, body, &uid, &stats).await;
                     (outcome, micros(due.elapsed()))
                 });
                 // Reap as we go: a million finished tasks kept to the end would hold their
@@ -289,12 +307,13 @@ impl Run {
             let mut tasks = tokio::task::JoinSet::new();
             for w in 0..concurrency {
                 let (pool, bodies, seq) = (self.pool.clone(), self.bodies.clone(), self.seq.clone());
+                let timeout = self.timeout;
                 tasks.spawn(async move {
                     let mut out = Results::default();
                     while Instant::now() < end {
                         let t = Instant::now();
                         let (body, uid) = bodies.get(seq.fetch_add(1, Ordering::Relaxed));
-                        let outcome = send(pool.get(w), body, &uid, &pool.stats).await;
+                        let outcome = send_within(timeout, pool.get(w), body, &uid, &pool.stats).await;
                         out.add(outcome, micros(t.elapsed()));
                     }
                     out
@@ -305,6 +324,7 @@ impl Run {
                     results.latencies.extend(out.latencies);
                     results.non_200 += out.non_200;
                     results.transport += out.transport;
+                    results.timeouts += out.timeouts;
                     results.bad_uid += out.bad_uid;
                 }
             }
@@ -333,6 +353,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         seconds = n as f64 / rate;
     }
     let reconnect_every = number("--reconnect-every", 0.0)? as u64;
+    let timeout = Duration::from_secs_f64(number("--timeout", 10.0)?);
     let distinct = args.iter().any(|a| a == "--distinct");
     let http1 = super::flag(args, "--proto") == Some("http1");
     let bodies = if distinct {
@@ -377,6 +398,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
                 reconnect_every,
                 stats: stats.clone(),
             }),
+            timeout,
             bodies: Arc::new(bodies),
             seq: Arc::new(AtomicU64::new(0)),
         };
@@ -389,7 +411,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let elapsed = start.elapsed().as_secs_f64();
         let latencies = &mut results.latencies;
         latencies.sort_unstable();
-        let errors = results.non_200 + results.transport + results.bad_uid;
+        let errors = results.non_200 + results.transport + results.timeouts + results.bad_uid;
         let first_error = stats.first_error.lock().ok().and_then(|e| e.clone());
         let certs = stats.certs.lock().map_or(0, |c| c.len());
         println!(
@@ -397,7 +419,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
             json!({"mode": if rate > 0.0 { "fixed-rate" } else { "saturation" },
                 "bodies": if distinct { "distinct" } else { "same" },
                 "requests": latencies.len(), "errors": errors,
-                "non_200": results.non_200, "transport_errors": results.transport, "bad_uid": results.bad_uid,
+                "non_200": results.non_200, "transport_errors": results.transport,
+                "timeouts": results.timeouts, "bad_uid": results.bad_uid,
                 "connect_errors": stats.connect_errors.load(Ordering::Relaxed),
                 "reconnects": stats.reconnects.load(Ordering::Relaxed), "certs_seen": certs,
                 "seconds": elapsed, "rps": latencies.len() as f64 / elapsed,
