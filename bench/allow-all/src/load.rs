@@ -69,10 +69,19 @@ struct Stats {
     /// Distinct server certificates seen in handshakes.
     certs: Mutex<HashSet<Vec<u8>>>,
     first_error: Mutex<Option<String>>,
+    /// Requests that found their connection closed by the server.
+    closed_by_server: AtomicU64,
+    /// Each distinct error message and how often (the first few dozen kinds).
+    messages: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl Stats {
     fn error(&self, what: String) {
+        if let Ok(mut messages) = self.messages.lock()
+            && (messages.len() < 32 || messages.contains_key(&what))
+        {
+            *messages.entry(what.clone()).or_default() += 1;
+        }
         if let Ok(mut first) = self.first_error.lock() {
             first.get_or_insert(what);
         }
@@ -125,10 +134,18 @@ impl Pool {
     /// schedule is not held up); requests in flight on it finish, then hyper closes it.
     fn get(&self, i: usize) -> Sender {
         let slot = &self.slots[i % self.slots.len()];
-        if self.reconnect_every > 0
-            && slot.used.fetch_add(1, Ordering::Relaxed) + 1 >= self.reconnect_every
-            && !slot.replacing.swap(true, Ordering::AcqRel)
-        {
+        let sender = match slot.sender.read() {
+            Ok(sender) => sender.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        // A connection the server closed (GOAWAY, reset) is replaced as kube-apiserver's client
+        // would open a new one; requests sent on it until then fail and count.
+        let closed = sender.is_closed();
+        if closed {
+            self.stats.closed_by_server.fetch_add(1, Ordering::Relaxed);
+        }
+        let due = self.reconnect_every > 0 && slot.used.fetch_add(1, Ordering::Relaxed) + 1 >= self.reconnect_every;
+        if (closed || due) && !slot.replacing.swap(true, Ordering::AcqRel) {
             slot.used.store(0, Ordering::Relaxed);
             let (slot, addr, config, stats) =
                 (slot.clone(), self.addr.clone(), self.config.clone(), self.stats.clone());
@@ -148,9 +165,15 @@ impl Pool {
                 slot.replacing.store(false, Ordering::Release);
             });
         }
-        match slot.sender.read() {
-            Ok(sender) => sender.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        sender
+    }
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H2(s) => s.is_closed(),
+            Sender::H1(s) => s.try_lock().is_ok_and(|s| s.is_closed()),
         }
     }
 }
@@ -413,6 +436,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         latencies.sort_unstable();
         let errors = results.non_200 + results.transport + results.timeouts + results.bad_uid;
         let first_error = stats.first_error.lock().ok().and_then(|e| e.clone());
+        let messages = stats.messages.lock().map(|m| m.clone()).unwrap_or_default();
         let certs = stats.certs.lock().map_or(0, |c| c.len());
         println!(
             "{}",
@@ -426,7 +450,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
                 "seconds": elapsed, "rps": latencies.len() as f64 / elapsed,
                 "p50_ms": percentile(latencies, 0.50), "p99_ms": percentile(latencies, 0.99),
                 "p999_ms": percentile(latencies, 0.999), "max_ms": percentile(latencies, 1.0),
-                "cpu_ticks": cpu_ticks().saturating_sub(cpu_start), "first_error": first_error})
+                "cpu_ticks": cpu_ticks().saturating_sub(cpu_start), "first_error": first_error,
+                "closed_by_server": stats.closed_by_server.load(Ordering::Relaxed), "error_messages": messages})
         );
         Ok::<(), String>(())
     })
