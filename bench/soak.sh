@@ -66,12 +66,37 @@ trap cleanup EXIT
 # A signal ends the script through its EXIT trap, so the servers go too.
 trap 'exit 143' TERM INT
 
+# The captured review when it is there (bench/webhook.sh requires it); else, so that the soak
+# runs on a machine without ../shared (CI), a made-up review of the same kind: an update of the
+# kube-proxy ConfigMap from iptables to nftables, which dplint checks fully too.
 fixture=../shared/fixtures/admission/configmap-kube-proxy-update-apply-mode-nftables.json
-if [ ! -f "$fixture" ]; then
-  echo "missing $fixture" >&2
-  exit 1
+if [ -f "$fixture" ]; then
+  python3 -c 'import json,sys; sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$fixture" > "$work/body.json"
+else
+  echo "note: no $fixture; using a made-up kube-proxy ConfigMap update"
+  python3 - > "$work/body.json" <<'EOF'
+import json
+def config_map(mode, rv):
+    conf = ("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+            f"mode: {mode}\nclusterCIDR: 10.244.0.0/16\nnodePortAddresses: [primary]\n")
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "kube-proxy", "namespace": "kube-system", "resourceVersion": rv,
+                         "uid": "3901a42a-0000-4000-8000-000000000001", "labels": {"app": "kube-proxy"},
+                         "annotations": {"note": "bench/soak.sh"}},
+            "data": {"config.conf": conf}}
+review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+    "uid": "0f6ad5a4-0000-4000-8000-000000000001",
+    "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+    "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+    "requestKind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+    "requestResource": {"group": "", "version": "v1", "resource": "configmaps"},
+    "name": "kube-proxy", "namespace": "kube-system", "operation": "UPDATE",
+    "userInfo": {"username": "kubernetes-admin", "groups": ["kubeadm:cluster-admins", "system:authenticated"]},
+    "object": config_map("nftables", "234"), "oldObject": config_map("iptables", "233"),
+    "dryRun": False, "options": {"kind": "UpdateOptions", "apiVersion": "meta.k8s.io/v1"}}}
+print(json.dumps(review, separators=(",", ":")), end="")
+EOF
 fi
-python3 -c 'import json,sys; sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$fixture" > "$work/body.json"
 
 # Slowloris and idle connections take a descriptor each on both sides; raise the soft limit up
 # to the hard one, or scale the counts down to fit.
@@ -159,7 +184,7 @@ load_ok() { # JSON -> 1 when no error of any kind
   jq -r 'if .errors == 0 and .connect_errors == 0 then 1 else 0 end' "$1" 2>/dev/null || echo 0
 }
 load_summary() { # JSON
-  jq -r '"\(.requests) requests at \(.rps | floor)/s, errors \(.errors) (non-200 \(.non_200), transport \(.transport_errors), timeouts \(.timeouts), bad uid \(.bad_uid)), connect errors \(.connect_errors), p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms" + (if .first_error then ", first error: \(.first_error)" else "" end)' "$1" 2>/dev/null || echo "no result: $(cat "$1")"
+  jq -r '"\(.requests) requests at \(.rps | floor)/s, errors \(.errors) (non-200 \(.non_200), transport \(.transport_errors), timeouts \(.timeouts), bad uid \(.bad_uid)), connect errors \(.connect_errors), p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms" + (if .errors > 0 then ", errors by message: \(.error_messages | tojson)" else "" end)' "$1" 2>/dev/null || echo "no result: $(cat "$1")"
 }
 
 echo "soak: $(nproc) cores, ulimit -n $(ulimit -n), RATE=$RATE, scenarios: $SCENARIOS$([ "${SOAK_QUICK:-0}" = 1 ] && echo ' (quick)')"
@@ -279,7 +304,9 @@ rows = [(float(t), s) for t, s in rows]
 t_expire, t_down, t_up, t_back = map(float, sys.argv[2:6])
 def states(a, b):
     got = [s for t, s in rows if a <= t < b]
-    return f"{sum(s == '200' for s in got)}/{len(got)} ready"
+    other = {c: got.count(c) for c in sorted(set(got)) if c != "200"}
+    # 503 is "not ready"; 000 is no answer within curl's 1 s (a starved health port).
+    return f"{sum(s == '200' for s in got)}/{len(got)} ready" + (f" (others: {other})" if other else "")
 before = [s for t, s in rows if t < t_expire]
 end = rows[-1][1] if rows else "none"
 ready_before = bool(before) and all(s == "200" for s in before)
