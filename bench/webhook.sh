@@ -41,6 +41,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A signal ends the script through its EXIT trap, so the servers go too.
+trap 'exit 143' TERM INT
 
 "$bin/allow-all" cert "$work"
 fixture=../shared/fixtures/admission/configmap-kube-proxy-update-apply-mode-nftables.json
