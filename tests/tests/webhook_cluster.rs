@@ -282,3 +282,51 @@ fn felix_configurations_are_watched_as_calico_v3_crds_when_only_those_are_served
         "no watch of the v3 group"
     );
 }
+
+#[test]
+fn changes_before_the_cache_is_in_sync_get_the_failure_action() {
+    let Some(replace) = fixture("configmap-kube-proxy-update-replace-mode-ipvs-dryrun.json") else {
+        eprintln!("skipped: ../shared/fixtures/admission is not there");
+        return;
+    };
+    let routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    // Nodes are held: the cache cannot sync until released.
+    let api = FakeApi::start(routes, Some("/api/v1/nodes"));
+    let ca = Ca::new("test CA");
+    let dir = TempDir::new("webhook-unsynced");
+    let kubeconfig = api.kubeconfig(&dir);
+    let webhook = Webhook::start_in(dir, &ca, &["--kubeconfig", &kubeconfig, "--failure-action", "deny"]);
+    eventually(Duration::from_secs(30), "/readyz to wait for nodes", || {
+        let (status, body) = http_get(webhook.health, "/readyz");
+        (status == 503 && body.contains("nodes")).then_some(())
+    });
+    let rt = runtime();
+    let response = ask(&rt, &webhook, &ca, &replace);
+    assert_eq!(response["allowed"], false, "{response}");
+    let message = response["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the cluster cache is out of sync (") && message.contains("nodes"),
+        "{response}"
+    );
+    // Once in sync the same review is judged (KP201's warning), not replayed from before.
+    api.release();
+    webhook.wait_ready();
+    let response = ask(&rt, &webhook, &ca, &replace);
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(warnings(&response).iter().any(|w| w.starts_with("KP201")), "{response}");
+}

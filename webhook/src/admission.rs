@@ -101,6 +101,11 @@ impl Admission {
         }
     }
 
+    /// Whether every watched resource is listed and its watch running (always, without a cache).
+    fn cache_synced(&self) -> bool {
+        self.cache.as_ref().is_none_or(|c| c.is_synced())
+    }
+
     /// The generations that decide whether a cached answer still holds.
     fn generation(&self) -> Generation {
         let cluster = self.cache.as_ref().map_or(0, |c| c.snapshot().generation);
@@ -167,7 +172,15 @@ impl Admission {
         let mut memo_key = None;
         let mut facts = None;
         if let Some(request) = crate::review::light(&body).and_then(|r| r.request) {
-            match self.lookup(&request) {
+            // While the cluster cache is out of sync, answers are not replayed: the change is
+            // judged (by the failure action) as the cache stands now.
+            let lookup = if self.cache_synced() {
+                self.lookup(&request)
+            } else {
+                let generation = self.generation();
+                Err((self.decisions.key(&request, generation), generation))
+            };
+            match lookup {
                 Ok(answer) => {
                     self.record(&answer, started);
                     return Ok(answer);
@@ -217,6 +230,7 @@ impl Admission {
                 .cache
                 .as_ref()
                 .is_none_or(|c| c.snapshot().objects.len() <= INLINE_MAX_OBJECTS);
+        let synced_before = self.cache_synced();
         let judged = if inline {
             Ok(Ok(self.judge_memo(facts)))
         } else {
@@ -226,7 +240,8 @@ impl Admission {
         };
         match judged {
             Ok(Ok((answer, memo))) => {
-                if let Some((key, generation)) = memo_key {
+                // An answer given while the cache was out of sync is not kept for later.
+                if let Some((key, generation)) = memo_key.filter(|_| synced_before && self.cache_synced()) {
                     self.decisions.insert(key, generation, memo);
                 }
                 answer
@@ -322,6 +337,13 @@ impl Admission {
         }
         let key = subject.key.clone();
         let subject_name = key.to_string();
+        if let Some(cache) = self.cache.as_ref().filter(|c| !c.is_synced()) {
+            let problem = format!(
+                "the cluster cache is out of sync ({}), so the change cannot be judged against the cluster",
+                cache.unsynced().join(", ")
+            );
+            return done(failed(response, &subject_name, &problem, self.policy.on_failure));
+        }
         let loaded = self.settings.current();
         let snapshot = self.cache.as_ref().map(|c| c.snapshot()).unwrap_or_default();
         let options = crate::target::options_for(&loaded, &snapshot);

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -27,6 +27,31 @@ use crate::validate::{self, App};
 
 /// A TLS handshake that takes longer than this is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// An HTTP/1.1 request whose head takes longer than this is dropped (kube-apiserver sends a
+/// head at once; a client trickling it byte by byte only holds a connection).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections held at once on the admission port; more are closed on arrival. kube-apiserver
+/// keeps a few per replica, so this only bounds what a misbehaving client can hold.
+const MAX_CONNECTIONS: usize = 4096;
+/// HTTP/2 streams a client may reset before the server has looked at them, per connection.
+/// hyper's default (20) guards against rapid-reset floods but also ends a whole connection when
+/// kube-apiserver gives up on more than 20 queued reviews at its timeout; the streams a
+/// connection may have open (200) is the bound that matters.
+const MAX_PENDING_RESETS: usize = 200;
+
+/// The HTTP/1.1 and HTTP/2 server of one connection, with the timeouts above.
+fn connection_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_pending_accept_reset_streams(MAX_PENDING_RESETS);
+    builder
+}
 
 /// Runs until SIGTERM or SIGINT, then drains.
 pub async fn run(config: Config) -> Result<(), Error> {
@@ -91,16 +116,22 @@ pub async fn serve(
 
     let health_task = tokio::spawn(serve_plain(health_listener, health::router(health.clone())));
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = admission_listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    let Ok(permit) = connections.clone().try_acquire_owned() else {
+                        tracing::warn!(%peer, max = MAX_CONNECTIONS, "too many connections; closing a new one");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
                     let acceptor = acceptor.clone();
                     let app = app.clone();
                     let watcher = graceful.watcher();
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                             Ok(Ok(tls)) => tls,
                             Ok(Err(err)) => {
@@ -113,7 +144,7 @@ pub async fn serve(
                             }
                         };
                         let service = TowerToHyperService::new(app);
-                        let builder = auto::Builder::new(TokioExecutor::new());
+                        let builder = connection_builder();
                         let connection = builder.serve_connection(TokioIo::new(tls), service);
                         if let Err(err) = watcher.watch(connection).await {
                             tracing::debug!(%peer, error = %err, "connection ended with an error");
@@ -165,8 +196,9 @@ async fn serve_plain(listener: TcpListener, router: Router) {
         };
         let service = TowerToHyperService::new(router.clone());
         tokio::spawn(async move {
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            let _ = connection_builder()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

@@ -209,6 +209,16 @@ impl ClusterCache {
         self.replace(resource, Vec::new());
     }
 
+    /// Counts a resource as out of sync: its watch failed (the API server is unreachable) or it
+    /// is listing again (a watch answered 410 Gone). `/readyz` names it until the list is done,
+    /// and changes are answered by the failure action meanwhile.
+    pub fn mark_unsynced(&self, resource: Resource, why: &str) {
+        if self.synced[resource.index()].swap(false, Ordering::AcqRel) {
+            tracing::warn!(resource = resource.as_str(), why, "cluster cache out of sync");
+        }
+        self.publish_state(resource);
+    }
+
     fn mark_synced(&self, resource: Resource) {
         if !self.synced[resource.index()].swap(true, Ordering::AcqRel) {
             tracing::info!(resource = resource.as_str(), "cluster cache synced");

@@ -159,7 +159,10 @@ where
     let mut initial: Option<Vec<Arc<CachedObject>>> = None;
     while let Some(event) = stream.next().await {
         match event {
-            Ok(Event::Init) => initial = Some(Vec::new()),
+            Ok(Event::Init) => {
+                cache.mark_unsynced(resource, "listing again");
+                initial = Some(Vec::new());
+            }
             Ok(Event::InitApply(object)) => {
                 if let (Some(list), Some(p)) = (initial.as_mut(), prepared(&object)) {
                     list.extend(cache.prepare(p));
@@ -197,6 +200,7 @@ fn not_served_or_retry(cache: &ClusterCache, resource: Resource, err: &watcher::
         cache.mark_absent(resource);
     } else {
         tracing::warn!(resource = resource.as_str(), error = %err, "watch failed; retrying");
+        cache.mark_unsynced(resource, "the watch failed");
     }
 }
 
@@ -220,7 +224,10 @@ async fn watch_nodes(api: Api<Node>, cache: Arc<ClusterCache>) {
     let mut initial: Option<BTreeMap<String, NodeFacts>> = None;
     while let Some(event) = stream.next().await {
         match event {
-            Ok(Event::Init) => initial = Some(BTreeMap::new()),
+            Ok(Event::Init) => {
+                cache.mark_unsynced(Resource::Nodes, "listing again");
+                initial = Some(BTreeMap::new());
+            }
             Ok(Event::InitApply(node)) => {
                 if let Some(nodes) = initial.as_mut() {
                     let (name, facts) = node_facts(&node);
@@ -233,7 +240,10 @@ async fn watch_nodes(api: Api<Node>, cache: Arc<ClusterCache>) {
                 cache.apply_node(name, Some(facts));
             }
             Ok(Event::Delete(node)) => cache.apply_node(node_facts(&node).0, None),
-            Err(err) => tracing::warn!(resource = "nodes", error = %err, "watch failed; retrying"),
+            Err(err) => {
+                tracing::warn!(resource = "nodes", error = %err, "watch failed; retrying");
+                cache.mark_unsynced(Resource::Nodes, "the watch failed");
+            }
         }
     }
 }
