@@ -150,58 +150,78 @@ pub(super) fn prepared<K: Serialize>(object: &K) -> Option<Prepared> {
     Prepared::from_value(value, None)
 }
 
+/// Pauses between watches that failed, doubling up to the longest.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_LONGEST: Duration = Duration::from_secs(30);
+
+/// Watches a resource into the cache. A watch that fails (the API server went away) is started
+/// again from a full list, after a pause: a watch that resumes from its last resourceVersion
+/// says nothing until an object changes, so only a list can tell the cache is whole again.
 async fn watch_objects<K>(api: Api<K>, config: watcher::Config, resource: Resource, cache: Arc<ClusterCache>)
 where
     K: kube::Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
 {
-    let stream = watcher::watcher(api, config).default_backoff();
-    let mut stream = std::pin::pin!(stream);
-    let mut initial: Option<Vec<Arc<CachedObject>>> = None;
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(Event::Init) => {
-                cache.mark_unsynced(resource, "listing again");
-                initial = Some(Vec::new());
-            }
-            Ok(Event::InitApply(object)) => {
-                if let (Some(list), Some(p)) = (initial.as_mut(), prepared(&object)) {
-                    list.extend(cache.prepare(p));
+    let mut pause = RETRY_FIRST;
+    loop {
+        let stream = watcher::watcher(api.clone(), config.clone()).default_backoff();
+        let mut stream = std::pin::pin!(stream);
+        let mut initial: Option<Vec<Arc<CachedObject>>> = None;
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Init) => {
+                    cache.mark_unsynced(resource, "listing again");
+                    initial = Some(Vec::new());
+                }
+                Ok(Event::InitApply(object)) => {
+                    if let (Some(list), Some(p)) = (initial.as_mut(), prepared(&object)) {
+                        list.extend(cache.prepare(p));
+                    }
+                }
+                Ok(Event::InitDone) => {
+                    cache.replace(resource, initial.take().unwrap_or_default());
+                    pause = RETRY_FIRST;
+                }
+                Ok(Event::Apply(object)) => {
+                    if let Some(p) = prepared(&object) {
+                        let key = p.key.clone();
+                        cache.apply(resource, key, cache.prepare(p));
+                    }
+                }
+                Ok(Event::Delete(object)) => {
+                    if let Some(p) = prepared(&object) {
+                        cache.apply(resource, p.key, None);
+                    }
+                }
+                Err(err) => {
+                    if failed(&cache, resource, &err) {
+                        break;
+                    }
                 }
             }
-            Ok(Event::InitDone) => cache.replace(resource, initial.take().unwrap_or_default()),
-            Ok(Event::Apply(object)) => {
-                if let Some(p) = prepared(&object) {
-                    let key = p.key.clone();
-                    cache.apply(resource, key, cache.prepare(p));
-                }
-            }
-            Ok(Event::Delete(object)) => {
-                if let Some(p) = prepared(&object) {
-                    cache.apply(resource, p.key, None);
-                }
-            }
-            Err(err) => not_served_or_retry(&cache, resource, &err),
         }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(RETRY_LONGEST);
     }
 }
 
-/// A CRD that is not installed answers 404: the resource has no objects, which is a complete
-/// picture of it (the watch keeps retrying and picks the CRD up once it is installed).
-fn not_served_or_retry(cache: &ClusterCache, resource: Resource, err: &watcher::Error) {
+/// Whether the watch failed and must start again. A CRD that is not installed answers 404: the
+/// resource has no objects, which is a complete picture of it (the watcher keeps retrying and
+/// picks the CRD up once it is installed).
+fn failed(cache: &ClusterCache, resource: Resource, err: &watcher::Error) -> bool {
     let not_found = matches!(err, watcher::Error::InitialListFailed(kube::Error::Api(status)) if status.is_not_found());
     if not_found {
-        if !cache.unsynced().contains(&resource.as_str()) {
-            return;
+        if cache.unsynced().contains(&resource.as_str()) {
+            tracing::info!(
+                resource = resource.as_str(),
+                "not served by this cluster; treated as empty"
+            );
+            cache.mark_absent(resource);
         }
-        tracing::info!(
-            resource = resource.as_str(),
-            "not served by this cluster; treated as empty"
-        );
-        cache.mark_absent(resource);
-    } else {
-        tracing::warn!(resource = resource.as_str(), error = %err, "watch failed; retrying");
-        cache.mark_unsynced(resource, "the watch failed");
+        return false;
     }
+    tracing::warn!(resource = resource.as_str(), error = %err, "watch failed; listing again");
+    cache.mark_unsynced(resource, "the watch failed");
+    true
 }
 
 pub(super) fn node_facts(node: &Node) -> (String, NodeFacts) {
@@ -219,32 +239,41 @@ pub(super) fn node_facts(node: &Node) -> (String, NodeFacts) {
 }
 
 async fn watch_nodes(api: Api<Node>, cache: Arc<ClusterCache>) {
-    let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
-    let mut stream = std::pin::pin!(stream);
-    let mut initial: Option<BTreeMap<String, NodeFacts>> = None;
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(Event::Init) => {
-                cache.mark_unsynced(Resource::Nodes, "listing again");
-                initial = Some(BTreeMap::new());
-            }
-            Ok(Event::InitApply(node)) => {
-                if let Some(nodes) = initial.as_mut() {
+    let mut pause = RETRY_FIRST;
+    loop {
+        let stream = watcher::watcher(api.clone(), watcher::Config::default()).default_backoff();
+        let mut stream = std::pin::pin!(stream);
+        let mut initial: Option<BTreeMap<String, NodeFacts>> = None;
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(Event::Init) => {
+                    cache.mark_unsynced(Resource::Nodes, "listing again");
+                    initial = Some(BTreeMap::new());
+                }
+                Ok(Event::InitApply(node)) => {
+                    if let Some(nodes) = initial.as_mut() {
+                        let (name, facts) = node_facts(&node);
+                        nodes.insert(name, facts);
+                    }
+                }
+                Ok(Event::InitDone) => {
+                    cache.replace_nodes(initial.take().unwrap_or_default());
+                    pause = RETRY_FIRST;
+                }
+                Ok(Event::Apply(node)) => {
                     let (name, facts) = node_facts(&node);
-                    nodes.insert(name, facts);
+                    cache.apply_node(name, Some(facts));
+                }
+                Ok(Event::Delete(node)) => cache.apply_node(node_facts(&node).0, None),
+                Err(err) => {
+                    tracing::warn!(resource = "nodes", error = %err, "watch failed; listing again");
+                    cache.mark_unsynced(Resource::Nodes, "the watch failed");
+                    break;
                 }
             }
-            Ok(Event::InitDone) => cache.replace_nodes(initial.take().unwrap_or_default()),
-            Ok(Event::Apply(node)) => {
-                let (name, facts) = node_facts(&node);
-                cache.apply_node(name, Some(facts));
-            }
-            Ok(Event::Delete(node)) => cache.apply_node(node_facts(&node).0, None),
-            Err(err) => {
-                tracing::warn!(resource = "nodes", error = %err, "watch failed; retrying");
-                cache.mark_unsynced(Resource::Nodes, "the watch failed");
-            }
         }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(RETRY_LONGEST);
     }
 }
 
