@@ -157,7 +157,6 @@ pub fn resolve(options: &JsOptions) -> Result<(CheckOptions, Format, FailOn, boo
             .and_then(|r| r.disable.clone())
             .map(|d| (d, Origin::JsOption("rules.disable"))),
         severity,
-        ..RawOptions::default()
     };
     let name = options.settings_name.as_deref().unwrap_or(".dplint.yaml");
     let layer = settings.as_ref().map(|s| s.raw_options(name));
