@@ -130,7 +130,7 @@ pub fn spawn(client: Client, cache: Arc<ClusterCache>) {
 /// when only those answer. Decided once at start; the watch then retries on its own.
 async fn watch_felix(crd: Api<DynamicObject>, v3: Api<DynamicObject>, cache: Arc<ClusterCache>) {
     let probe = ListParams::default().limit(1);
-    let crd_missing = matches!(crd.list(&probe).await, Err(ref err) if super::list::is_not_found(err));
+    let crd_missing = matches!(crd.list(&probe).await, Err(kube::Error::Api(ref status)) if status.is_not_found());
     let api = if crd_missing && v3.list(&probe).await.is_ok() {
         tracing::info!("FelixConfigurations are served as projectcalico.org/v3 CRDs; watching those");
         v3
