@@ -50,21 +50,7 @@ BURST_LOAD_SECONDS="${BURST_LOAD_SECONDS:-$d_burst}"
 RSS_BOUND_MIB="${RSS_BOUND_MIB:-64}"
 SCENARIOS="${SCENARIOS:-a b c d e}"
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  cargo build --release --quiet -p dplint -p dplint-bench-allow-all
-fi
-bin="${CARGO_TARGET_DIR:-target}/release"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  # Children only, by pid (the load generator, servers, samplers), then the temporary files.
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# A signal ends the script through its EXIT trap, so the servers go too.
-trap 'exit 143' TERM INT
+. bench/webhook-common.sh
 
 # The captured review when it is there (bench/webhook.sh requires it); else, so that the soak
 # runs on a machine without ../shared (CI), a made-up review of the same kind: an update of the

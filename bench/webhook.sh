@@ -29,20 +29,7 @@ CONNECTIONS="${CONNECTIONS:-4}"
 CONCURRENCY="${CONCURRENCY:-32}"
 MODES="${MODES:-same distinct}"
 
-if [ -z "${SKIP_BUILD:-}" ]; then
-  cargo build --release --quiet -p dplint -p dplint-bench-allow-all
-fi
-bin="${CARGO_TARGET_DIR:-target}/release"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-# A signal ends the script through its EXIT trap, so the servers go too.
-trap 'exit 143' TERM INT
+. bench/webhook-common.sh
 
 "$bin/allow-all" cert "$work"
 fixture=../shared/fixtures/admission/configmap-kube-proxy-update-apply-mode-nftables.json

@@ -10,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 cargo build --locked -p dplint-bench-allow-all
 bash -n bench/webhook.sh
 bash -n bench/soak.sh
+bash -n bench/webhook-common.sh
 python3 -m py_compile bench/fake_kube_api.py
 
 # Release binaries without link-time optimisation and with more codegen units: the soak needs

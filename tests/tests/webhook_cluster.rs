@@ -24,6 +24,29 @@ fn ask(rt: &tokio::runtime::Runtime, webhook: &Webhook, ca: &Ca, request: &Value
     })
 }
 
+/// A cluster with nothing but one Linux node: every resource the cache watches answers with an
+/// empty list (Calico's CRDs with 404), plus the routes of `extra`.
+fn empty_cluster(extra: Vec<(&'static str, (u16, Value))>) -> HashMap<&'static str, (u16, Value)> {
+    let mut routes = HashMap::from([
+        ("/version", version()),
+        (
+            "/api/v1/namespaces/kube-system/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        (
+            "/api/v1/namespaces/tigera-operator/configmaps",
+            list("ConfigMapList", vec![]),
+        ),
+        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
+        (
+            "/api/v1/nodes",
+            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
+        ),
+    ]);
+    routes.extend(extra);
+    routes
+}
+
 #[test]
 fn installation_switch_is_judged_against_the_cached_kube_proxy() {
     let (Some(kube_proxy_cm), Some(kube_proxy_ds), Some(installation)) = (
@@ -188,22 +211,7 @@ fn kubernetes_version_flag_pins_the_target_over_the_cluster() {
         eprintln!("skipped: ../shared/fixtures/admission is not there");
         return;
     };
-    let routes = HashMap::from([
-        ("/version", version()),
-        (
-            "/api/v1/namespaces/kube-system/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        (
-            "/api/v1/namespaces/tigera-operator/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
-        (
-            "/api/v1/nodes",
-            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
-        ),
-    ]);
+    let routes = empty_cluster(vec![]);
     let api = FakeApi::start(routes, None);
     let ca = Ca::new("test CA");
     let dir = TempDir::new("webhook-pinned");
@@ -239,26 +247,10 @@ fn felix_configurations_are_watched_as_calico_v3_crds_when_only_those_are_served
     // Calico installed with its projectcalico.org/v3 CRDs: no crd.projectcalico.org group (404).
     let felix = json!({"apiVersion": "projectcalico.org/v3", "kind": "FelixConfiguration",
         "metadata": {"name": "default", "resourceVersion": "90"}, "spec": {"nftablesMode": "Enabled"}});
-    let routes = HashMap::from([
-        ("/version", version()),
-        (
-            "/api/v1/namespaces/kube-system/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        (
-            "/api/v1/namespaces/tigera-operator/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
-        (
-            "/apis/projectcalico.org/v3/felixconfigurations",
-            list("FelixConfigurationList", vec![felix]),
-        ),
-        (
-            "/api/v1/nodes",
-            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
-        ),
-    ]);
+    let routes = empty_cluster(vec![(
+        "/apis/projectcalico.org/v3/felixconfigurations",
+        list("FelixConfigurationList", vec![felix]),
+    )]);
     let api = FakeApi::start(routes, None);
     let ca = Ca::new("test CA");
     let dir = TempDir::new("webhook-felix-v3");
@@ -289,22 +281,7 @@ fn changes_before_the_cache_is_in_sync_get_the_failure_action() {
         eprintln!("skipped: ../shared/fixtures/admission is not there");
         return;
     };
-    let routes = HashMap::from([
-        ("/version", version()),
-        (
-            "/api/v1/namespaces/kube-system/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        (
-            "/api/v1/namespaces/tigera-operator/configmaps",
-            list("ConfigMapList", vec![]),
-        ),
-        ("/apis/apps/v1/daemonsets", list("DaemonSetList", vec![])),
-        (
-            "/api/v1/nodes",
-            list("NodeList", vec![node("worker-1", "6.8.0-45-generic")]),
-        ),
-    ]);
+    let routes = empty_cluster(vec![]);
     // Nodes are held: the cache cannot sync until released.
     let api = FakeApi::start(routes, Some("/api/v1/nodes"));
     let ca = Ca::new("test CA");
