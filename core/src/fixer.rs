@@ -229,7 +229,7 @@ impl ReadBaseline {
         let file = read_as(input, text, options);
         ReadBaseline {
             errors: file.errors.len(),
-            invalid: invalid_yaml(file, options).len(),
+            invalid: invalid_yaml(&file, options).len(),
         }
     }
 
@@ -237,14 +237,12 @@ impl ReadBaseline {
     /// and no more unreadable configurations embedded in it (`Err` names the first new one).
     pub fn still_reads(&self, input: &FixInput, new: &str, options: &CheckOptions) -> Result<(), String> {
         let after = read_as(input, new, options);
+        // A new read error decides without the check.
         if after.errors.len() > self.errors {
-            let error = &after.errors[after.errors.len() - 1];
-            return Err(format!("{} (line {})", error.message, error.at.line));
+            return self.still_reads_checked(&after, &[]);
         }
-        match invalid_yaml(after, options).get(self.invalid) {
-            Some(finding) => Err(format!("{} (line {})", finding.message, finding.line)),
-            None => Ok(()),
-        }
+        let findings = invalid_yaml(&after, options);
+        self.still_reads_checked(&after, &findings)
     }
 
     /// The baseline of a file its caller has read and checked alone (`findings` are that
@@ -277,8 +275,8 @@ pub fn still_reads(input: &FixInput, old: &str, new: &str, options: &CheckOption
 }
 
 /// The DP001 findings of a file checked alone.
-fn invalid_yaml(file: SourceFile, options: &CheckOptions) -> Vec<Finding> {
-    check(std::slice::from_ref(&file), options)
+fn invalid_yaml(file: &SourceFile, options: &CheckOptions) -> Vec<Finding> {
+    check(std::slice::from_ref(file), options)
         .findings
         .into_iter()
         .filter(|f| f.code == INVALID_YAML)
